@@ -1,0 +1,31 @@
+# CropSM: two commands do all set-up (see README).
+#   make run   create the environment, build the demo world if missing, serve the app
+#   make test  create the environment, lint, run the tests
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 5006
+PROFILE ?= demo
+
+.PHONY: run test browser lint
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[app,test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/cropsm demo build --profile $(PROFILE) --if-missing
+	$(BIN)/panel serve app.py --port $(PORT) --address 127.0.0.1 --allow-websocket-origin=localhost:$(PORT) --allow-websocket-origin=127.0.0.1:$(PORT)
+
+# The UI tests drive Debian's Chromium through Playwright (no browser download).
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check cropsm tests app.py benchmarks
+
+test: $(STAMP) browser lint
+	$(BIN)/python -m pytest

@@ -1,0 +1,121 @@
+"""Crop knowledge as data: crops, depths, phenological stages and irrigation thresholds.
+
+The stage names and the SMI (relative soil moisture) thresholds come from Table 2 of
+Cheng et al. (2022, ChinaCropSM1km), who take them from the Ministry of Water
+Resources of China (2012). Table 2 gives the suitable range of relative soil moisture
+per crop and stage; its lower bound is the level below which irrigation is applied.
+Merged cells of the printed table are filled from their left neighbour. The printed
+table does not separate the two depths, so both depths carry the same thresholds;
+the depth axis is kept so that layer-specific thresholds can be dropped in.
+
+Stage boundaries as fractions of the season (sowing to harvest) are this project's
+approximation, set from typical calendars of North China winter wheat and summer maize.
+Crop coefficients follow FAO-56 (Allen et al., 1998, Table 12).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "CROPS",
+    "DEPTHS",
+    "STAGES",
+    "SMI_RANGE",
+    "smi_lower",
+    "stage_index",
+    "stage_names",
+]
+
+CROPS: tuple[str, ...] = ("wheat", "maize")
+DEPTHS: tuple[str, ...] = ("0-10cm", "10-20cm")
+
+#: Stage names of Table 2, in season order.
+STAGES: dict[str, tuple[str, ...]] = {
+    "wheat": ("seeding", "seedling", "tillering", "greening", "jointing", "booting",
+              "grouting", "mature"),
+    "maize": ("seeding", "seedling", "jointing", "booting", "tasseling", "grouting", "mature"),
+}
+
+#: Suitable relative soil moisture (% of field capacity), Table 2, per crop and stage.
+SMI_RANGE: dict[str, dict[str, tuple[float, float]]] = {
+    "wheat": {
+        "seeding": (70, 90), "seedling": (75, 95), "tillering": (75, 95),
+        "greening": (75, 95), "jointing": (80, 95), "booting": (80, 95),
+        "grouting": (55, 60), "mature": (55, 60),
+    },
+    "maize": {
+        "seeding": (75, 85), "seedling": (65, 75), "jointing": (70, 80),
+        "booting": (75, 85), "tasseling": (75, 85), "grouting": (65, 75),
+        "mature": (65, 75),
+    },
+}
+
+#: Start of each stage as a fraction of the season (sowing = 0, harvest = 1).
+STAGE_START: dict[str, tuple[float, ...]] = {
+    # Winter wheat spends the winter in tillering (dormancy), hence the long stage.
+    "wheat": (0.00, 0.04, 0.12, 0.50, 0.62, 0.74, 0.82, 0.95),
+    "maize": (0.00, 0.06, 0.20, 0.45, 0.55, 0.65, 0.90),
+}
+
+#: FAO-56 crop coefficient per stage (initial, development, mid, late).
+KC: dict[str, tuple[float, ...]] = {
+    "wheat": (0.4, 0.5, 0.6, 0.8, 1.1, 1.15, 0.9, 0.4),
+    "maize": (0.3, 0.5, 0.9, 1.2, 1.2, 1.0, 0.6),
+}
+
+#: Fraction of the ground shaded by the canopy per stage (limits soil evaporation).
+CANOPY_COVER: dict[str, tuple[float, ...]] = {
+    "wheat": (0.05, 0.15, 0.3, 0.4, 0.6, 0.8, 0.8, 0.5),
+    "maize": (0.05, 0.2, 0.5, 0.8, 0.85, 0.8, 0.5),
+}
+
+#: Fraction of transpiration drawn from each modelled layer (0-10, 10-20, 20-50 cm).
+ROOT_UPTAKE: dict[str, tuple[tuple[float, float, float], ...]] = {
+    "wheat": ((0.7, 0.3, 0.0), (0.6, 0.3, 0.1), (0.5, 0.3, 0.2), (0.4, 0.3, 0.3),
+              (0.35, 0.3, 0.35), (0.3, 0.3, 0.4), (0.3, 0.3, 0.4), (0.3, 0.3, 0.4)),
+    "maize": ((0.7, 0.3, 0.0), (0.6, 0.3, 0.1), (0.45, 0.3, 0.25), (0.35, 0.3, 0.35),
+              (0.3, 0.3, 0.4), (0.3, 0.3, 0.4), (0.3, 0.3, 0.4)),
+}
+
+
+def stage_names(crop: str) -> tuple[str, ...]:
+    """Stage names of ``crop`` in season order."""
+    return STAGES[_check_crop(crop)]
+
+
+def smi_lower(crop: str, n_depths: int = len(DEPTHS)) -> np.ndarray:
+    """Irrigation thresholds (% of field capacity), shape ``(n_depths, n_stages)``."""
+    lower = [SMI_RANGE[crop][s][0] for s in stage_names(crop)]
+    return np.tile(np.asarray(lower, dtype="f4"), (n_depths, 1))
+
+
+def stage_index(crop: str, doy, sos, eos) -> np.ndarray:
+    """Phenological stage index for day of year ``doy``; -1 outside the season.
+
+    Parameters
+    ----------
+    crop : str
+        ``"wheat"`` or ``"maize"``.
+    doy, sos, eos : array_like
+        Day of year, and start / end of season (days of year, 1-366). Seasons that
+        cross the new year (``eos < sos``, as for winter wheat) are handled.
+
+    Returns
+    -------
+    numpy.ndarray of int8
+    """
+    doy, sos, eos = (np.asarray(a, dtype="f8") for a in (doy, sos, eos))
+    length = np.where(eos >= sos, eos - sos, eos + 365 - sos)
+    since = np.mod(doy - sos, 365)
+    valid = np.isfinite(sos) & np.isfinite(eos) & (length > 0)
+    frac = np.where(valid, since / np.where(valid, length, 1), np.inf)
+    starts = np.asarray(STAGE_START[_check_crop(crop)])
+    idx = np.searchsorted(starts, frac, side="right") - 1
+    return np.where(valid & (frac <= 1.0), idx, -1).astype("i1")
+
+
+def _check_crop(crop: str) -> str:
+    if crop not in STAGES:
+        raise ValueError(f"Unknown crop {crop!r}; choose one of {', '.join(CROPS)}.")
+    return crop

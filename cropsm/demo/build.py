@@ -1,0 +1,211 @@
+"""Build the demo world: compute it (:mod:`cropsm.demo.world`) and publish its stores.
+
+Every store is written to a temporary folder and published atomically
+(:func:`cropsm.io.store.publish`); the catalog is written last, so an interrupted build
+never leaves a catalog that points at a half-written store.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import dask.array as da
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from cropsm import crops
+from cropsm.demo import check, world
+from cropsm.demo.profiles import Profile, get_profile
+from cropsm.io import assets
+from cropsm.io.catalog import write_catalog
+from cropsm.io.store import (
+    check_writable,
+    open_zarr,
+    region_store,
+    write_json,
+    write_parquet,
+    write_zarr,
+)
+
+__all__ = ["BuildResult", "build", "read_inputs"]
+
+TILE = 512
+SM_SCALE = 1e-4  # truth is stored as int16 hundredths of a percent of volume
+
+
+class BuildResult(dict):
+    """Figures of a build (also saved as ``build_report.json`` next to the stores)."""
+
+
+def read_inputs() -> world.Inputs:
+    """Read the bundled real data the world is built on."""
+    return world.Inputs(
+        boundary=assets.read_boundary(),
+        provinces=assets.read_provinces(),
+        rivers=assets.read_rivers(),
+        dem=assets.read_dem(),
+        calendars={crop: assets.read_crop_calendar(crop) for crop in crops.CROPS},
+        ghcn=assets.read_ghcn_daily(),
+    )
+
+
+def _encoding(ds: xr.Dataset, spatial_chunk: int = TILE) -> dict:
+    enc = {}
+    for name, var in ds.data_vars.items():
+        if var.ndim == 0:
+            continue
+        chunks = tuple(min(spatial_chunk, n) if d in ("y", "x") else 1
+                       for d, n in zip(var.dims, var.shape, strict=True))
+        enc[name] = {"chunks": chunks}
+    return enc
+
+
+def _write_truth(target: Path, statics: world.Statics, weather_ds: xr.Dataset, year: int,
+                 seed: int, progress: Callable[[int], None]) -> dict[str, int]:
+    grid = statics.grid
+    times = pd.date_range(f"{year}-01-01", f"{year}-12-31")
+    shape = (len(crops.CROPS), len(crops.DEPTHS), len(times)) + grid.shape
+    template = xr.Dataset(
+        {
+            "sm": (("crop", "depth", "time", "y", "x"),
+                   da.full(shape, np.nan, dtype="f4",
+                           chunks=(1, 1, 1, min(TILE, grid.shape[0]), min(TILE, grid.shape[1]))),
+                   {"units": "m3 m-3", "long_name": "True volumetric soil moisture",
+                    "standard_name": "volume_fraction_of_condensed_water_in_soil",
+                    "grid_mapping": "spatial_ref"}),
+            "irrigation_events": (("crop", "y", "x"),
+                                  da.full((len(crops.CROPS),) + grid.shape, -1, dtype="i2",
+                                          chunks=(1, min(TILE, grid.shape[0]),
+                                                  min(TILE, grid.shape[1]))),
+                                  {"units": "1", "long_name": "Irrigation events in the year",
+                                   "grid_mapping": "spatial_ref"}),
+        },
+        coords={"crop": np.array(crops.CROPS, dtype=object),
+                "depth": np.array(crops.DEPTHS, dtype=object), "time": times,
+                "y": statics.ds["y"], "x": statics.ds["x"]},
+    )
+    template["spatial_ref"] = statics.ds["spatial_ref"]
+    template.attrs.update(title="CropSM demo world: true soil moisture", Conventions="CF-1.10",
+                          year=year, seed=seed)
+    encoding = {"sm": {"dtype": "int16", "scale_factor": SM_SCALE, "_FillValue": -32768},
+                "irrigation_events": {"_FillValue": -1}}
+    counts = {}
+    with region_store(target, template, encoding) as writer:
+        for ci, crop in enumerate(crops.CROPS):
+            n = 0
+            for rows, cols, sm, irr in world.truth_tiles(statics, weather_ds, crop, year, seed,
+                                                         TILE):
+                region = {"crop": slice(ci, ci + 1), "depth": slice(None),
+                          "time": slice(None), "y": rows, "x": cols}
+                writer.write(xr.Dataset({
+                    "sm": (("crop", "depth", "time", "y", "x"), sm.transpose(1, 0, 2, 3)[None]),
+                    "irrigation_events": (("crop", "y", "x"), irr[None]),
+                }), region)
+                n += int(np.isfinite(sm[0, 0]).sum())
+                progress(1)
+            counts[crop] = n
+    return counts
+
+
+def _size_bytes(paths: list[Path]) -> int:
+    """Bytes on disk of the published stores (symlinks resolved, older versions excluded)."""
+    total = 0
+    for path in paths:
+        real = path.resolve()
+        files = real.rglob("*") if real.is_dir() else [real]
+        total += sum(f.stat().st_size for f in files if f.is_file())
+    return total
+
+
+def build(profile: str | Profile = "tiny", out: str | Path = "data/demo",
+          catalog: str | Path | None = None, seed: int = 42,
+          progress_factory: Callable[[str, int], Callable[[int], None]] | None = None,
+          ) -> BuildResult:
+    """Build the demo world and publish its stores and catalog.
+
+    Parameters
+    ----------
+    profile : str or Profile
+        ``"tiny"`` (tests, seconds) or ``"demo"`` (all of mainland China).
+    out : path
+        Folder for the stores (created; must be writable).
+    catalog : path, optional
+        Catalog file to write; defaults to ``<out>/cropsm.yaml``.
+    seed : int
+        World seed; a profile and seed always give the same world.
+    progress_factory : callable, optional
+        ``factory(description, total) -> update(n)``, e.g. a tqdm bar.
+
+    Returns
+    -------
+    BuildResult
+        The build's check figures (see :mod:`cropsm.demo.check`).
+    """
+    prof = get_profile(profile) if isinstance(profile, str) else profile
+    out = check_writable(out)
+    catalog = Path(catalog) if catalog is not None else out / "cropsm.yaml"
+    check_writable(catalog.parent)
+
+    def bar(desc: str, total: int) -> Callable[[int], None]:
+        return progress_factory(desc, total) if progress_factory else (lambda n: None)
+
+    started = time.perf_counter()
+    timings = {}
+    step = bar("static covariates", 1)
+    statics = world.static_covariates(prof, read_inputs(), seed)
+    write_zarr(statics.ds, out / "covariates.zarr", _encoding(statics.ds))
+    step(1)
+    timings["covariates_s"] = time.perf_counter() - started
+
+    t0 = time.perf_counter()
+    step = bar("weather", 1)
+    weather_ds = world.weather_dataset(prof, statics, seed)
+    encoding = {v: {"chunks": (366,) + weather_ds[v].shape[1:], "dtype": "int16",
+                    "scale_factor": 0.1, "_FillValue": -1} for v in ("pre", "pre10")}
+    write_zarr(weather_ds, out / "weather.zarr", encoding)
+    # Use the stored (0.1 mm) values from here on, exactly what readers will see.
+    weather_ds = open_zarr(out / "weather.zarr").load()
+    step(1)
+    timings["weather_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    years = prof.last_year - prof.first_year + 1
+    meta, obs = world.stations(prof, statics, weather_ds, seed,
+                               bar("stations (crop-years)", years * len(crops.CROPS)))
+    write_parquet(meta, out / "station_meta.parquet")
+    write_parquet(obs, out / "stations.parquet")
+    timings["stations_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    frac = statics.ds["crop_fraction"].values
+    n_tiles = sum(
+        int((frac[ci, r:r + TILE, c:c + TILE] > 0).any())
+        for ci in range(frac.shape[0]) for r in range(0, frac.shape[1], TILE)
+        for c in range(0, frac.shape[2], TILE))
+    pixels = _write_truth(out / "truth.zarr", statics, weather_ds, prof.map_year, seed,
+                          bar("truth tiles", n_tiles))
+    timings["truth_s"] = time.perf_counter() - t0
+
+    write_catalog(catalog, out, prof.name)
+    timings["total_s"] = time.perf_counter() - started
+    result = BuildResult(
+        profile=prof.name, seed=seed, grid_shape=list(statics.grid.shape),
+        cropland_pixels=pixels, timings=timings,
+        size_bytes=_size_bytes([out / n for n in ("covariates.zarr", "weather.zarr",
+                                                  "truth.zarr", "stations.parquet",
+                                                  "station_meta.parquet")]),
+        checks=check.run_checks(statics, weather_ds, meta, obs, out / "truth.zarr", prof),
+    )
+    write_json(result, out / "build_report.json", default=_jsonable)
+    return result
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(type(value))

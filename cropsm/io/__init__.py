@@ -1,0 +1,1 @@
+"""Data access: the only part of CropSM that opens files."""

@@ -1,0 +1,109 @@
+"""Readers for the real data bundled in ``assets/`` (see ``assets/ATTRIBUTION.md``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+import xarray as xr
+from shapely.geometry import shape
+
+__all__ = [
+    "assets_dir",
+    "read_boundary",
+    "read_crop_calendar",
+    "read_dem",
+    "read_ghcn_daily",
+    "read_provinces",
+    "read_rivers",
+]
+
+# Worldcereal file prefixes: winter wheat and the main maize season.
+_CALENDAR_PREFIX = {"wheat": "WW", "maize": "M1"}
+
+
+def assets_dir() -> Path:
+    """Folder of the bundled real data (``$CROPSM_ASSETS`` overrides the repository's)."""
+    path = Path(os.environ.get("CROPSM_ASSETS", Path(__file__).resolve().parents[2] / "assets"))
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"Asset folder {path} not found; run from a CropSM checkout or set CROPSM_ASSETS."
+        )
+    return path
+
+
+def _features(path: Path) -> list[dict]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)["features"]
+    except (OSError, ValueError, KeyError) as err:
+        raise OSError(f"Cannot read GeoJSON {path}: {err}") from err
+
+
+def read_boundary() -> shapely.MultiPolygon:
+    """China's national boundary (lon/lat, WGS84), including islands."""
+    feats = _features(assets_dir() / "maps" / "cn_national_simplified_0p01.geojson")
+    return shapely.union_all([shape(f["geometry"]) for f in feats])
+
+
+def read_provinces() -> pd.DataFrame:
+    """Provinces as a table with ``adcode``, ``name_en``, ``name_zh`` and ``geometry`` (lon/lat)."""
+    feats = _features(assets_dir() / "maps" / "cn_provinces_simplified_0p01.geojson")
+    rows = [{**f["properties"], "geometry": shape(f["geometry"])} for f in feats]
+    out = pd.DataFrame(rows)
+    out["adcode"] = out["adcode"].astype(int)
+    return out
+
+
+def read_rivers(levels: tuple[int, ...] | None = None) -> list:
+    """Major river lines (NGCC 1:4M) as shapely geometries in lon/lat."""
+    feats = _features(assets_dir() / "maps" / "cn_rivers_ngcc_1to4m.geojson")
+    return [shape(f["geometry"]) for f in feats
+            if levels is None or f["properties"].get("LEVEL_RIVE") in levels]
+
+
+def read_dem() -> xr.DataArray:
+    """0.2° elevation (m) over 15-60 N, 70-140 E, with ascending ``lat`` and ``lon``."""
+    path = assets_dir() / "covariates" / "cnmaps_china-dem_0.2deg.nc"
+    with xr.open_dataset(path) as ds:
+        dem = ds["dem"].load()
+    return dem.sortby("lat").sortby("lon")
+
+
+def read_crop_calendar(crop: str) -> tuple[xr.DataArray, xr.DataArray]:
+    """WorldCereal start and end of season (day of year) for ``crop``, 0.5° lon/lat grids."""
+    out = []
+    for edge in ("SOS", "EOS"):
+        path = assets_dir() / "covariates" / f"{_CALENDAR_PREFIX[crop]}_{edge}_WGS84.tif"
+        with rasterio.open(path) as src:
+            data = src.read(1).astype("f4")
+            if src.nodata is not None:
+                data[data == src.nodata] = np.nan
+            t = src.transform
+            lon = t.c + (np.arange(src.width) + 0.5) * t.a
+            lat = t.f + (np.arange(src.height) + 0.5) * t.e
+        data[(data <= 0) | (data > 366)] = np.nan
+        da = xr.DataArray(data, coords={"lat": lat, "lon": lon}, dims=("lat", "lon"))
+        out.append(da.sortby("lat"))
+    return out[0], out[1]
+
+
+def read_ghcn_daily(path: str | Path | None = None) -> pd.DataFrame:
+    """A GHCN-Daily CSV (NCEI access format): daily ``prcp`` (mm), ``tmax``, ``tmin`` (°C).
+
+    Defaults to the bundled Beijing record (CHM00054511).
+    """
+    path = Path(path) if path else assets_dir() / "meteo" / "GHCND_CHM00054511_Beijing_daily.csv"
+    raw = pd.read_csv(path, usecols=["DATE", "PRCP", "TMAX", "TMIN"], parse_dates=["DATE"])
+    out = pd.DataFrame({
+        "prcp": raw["PRCP"] / 10.0,
+        "tmax": raw["TMAX"] / 10.0,
+        "tmin": raw["TMIN"] / 10.0,
+    })
+    out.index = pd.DatetimeIndex(raw["DATE"], name="date")
+    return out

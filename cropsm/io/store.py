@@ -1,0 +1,157 @@
+"""Zarr and Parquet stores that are published atomically.
+
+A store is built in a hidden temporary folder next to its target and only then moved
+into ``<parent>/.versions/`` and exposed through a symlink that is switched with one
+``os.replace``. A reader therefore sees either the previous complete store or the new
+complete store, never a half-written one; an interrupted build leaves only a
+temporary folder that the next build removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+__all__ = [
+    "RegionWriter",
+    "StoreError",
+    "check_writable",
+    "open_zarr",
+    "publish",
+    "region_store",
+    "write_json",
+    "write_parquet",
+    "write_zarr",
+]
+
+
+class StoreError(OSError):
+    """A store is missing, unreadable or cannot be written."""
+
+
+def check_writable(folder: str | Path) -> Path:
+    """Create ``folder`` if needed and make sure files can be written there."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-probe-{uuid.uuid4().hex}"
+        probe.touch()
+        probe.unlink()
+    except OSError as err:
+        raise StoreError(
+            f"Cannot write to {folder} ({err.strerror or err}); choose a writable --out folder."
+        ) from err
+    return folder
+
+
+@contextlib.contextmanager
+def publish(target: str | Path, keep: int = 2) -> Iterator[Path]:
+    """Build a store in a temporary folder, then publish it atomically at ``target``.
+
+    Parameters
+    ----------
+    target : path
+        Where readers open the store (a symlink to the current version).
+    keep : int
+        Number of published versions kept in ``.versions/``; older ones are removed.
+
+    Yields
+    ------
+    pathlib.Path
+        Temporary path to write the store to.
+    """
+    target = Path(target)
+    versions = target.parent / ".versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    for stale in versions.glob(f"{target.name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink()
+    tmp = versions / f"{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        yield tmp
+    except BaseException:
+        _remove(tmp)
+        raise
+    final = versions / f"{target.name}.v{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    os.replace(tmp, final)
+    link = target.parent / f".{target.name}.link-{uuid.uuid4().hex[:6]}"
+    os.symlink(os.path.relpath(final, target.parent), link)
+    if target.exists() and not target.is_symlink():
+        _remove(target)
+    os.replace(link, target)
+    old = sorted(versions.glob(f"{target.name}.v*"), key=lambda p: p.stat().st_mtime)
+    for stale in old[:-keep]:
+        if stale.resolve() != final.resolve():
+            _remove(stale)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def write_parquet(df: pd.DataFrame, target: str | Path) -> None:
+    """Write a table to Parquet atomically."""
+    with publish(target) as tmp:
+        df.to_parquet(tmp, index=False)
+
+
+def open_zarr(path: str | Path, **kwargs) -> xr.Dataset:
+    """Open a published Zarr store lazily, with a clear error when it is absent."""
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(
+            f"Zarr store {path} does not exist; build it first (e.g. `cropsm demo build`)."
+        )
+    try:
+        return xr.open_zarr(path, **kwargs)
+    except Exception as err:  # zarr raises many types for damaged stores
+        raise StoreError(f"Cannot open Zarr store {path}: {err}") from err
+
+
+def write_zarr(ds: xr.Dataset, target: str | Path, encoding: dict | None = None) -> Path:
+    """Write a dataset to a Zarr store and publish it atomically at ``target``."""
+    target = Path(target)
+    with publish(target) as tmp:
+        ds.to_zarr(tmp, encoding=encoding or {}, consolidated=True)
+    return target
+
+
+class RegionWriter:
+    """Fills a Zarr store, created from a lazy template, one region at a time."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def write(self, block: xr.Dataset, region: dict[str, slice]) -> None:
+        """Write ``block`` (no coordinates) into ``region`` of the store."""
+        block.to_zarr(self.path, region=region)
+
+
+@contextlib.contextmanager
+def region_store(target: str | Path, template: xr.Dataset,
+                 encoding: dict | None = None) -> Iterator[RegionWriter]:
+    """Create a store from a lazy ``template``, fill it by regions, then publish it atomically."""
+    with publish(target) as tmp:
+        template.to_zarr(tmp, compute=False, encoding=encoding or {}, mode="w",
+                         consolidated=True)
+        yield RegionWriter(tmp)
+
+
+def write_json(obj: dict, target: str | Path, default=None) -> Path:
+    """Write a JSON document atomically."""
+    target = Path(target)
+    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:6]}")
+    tmp.write_text(json.dumps(obj, indent=2, default=default), encoding="utf-8")
+    os.replace(tmp, target)
+    return target
