@@ -23,6 +23,8 @@ __all__ = [
     "ALBERS_CHINA",
     "Grid",
     "bilinear_sample",
+    "bilinear_weights",
+    "intermittent_sample",
     "china_grid",
     "nearest_sample",
     "lonlat_to_xy",
@@ -267,20 +269,54 @@ def bilinear_sample(field: np.ndarray, lat_axis: np.ndarray, lon_axis: np.ndarra
     numpy.ndarray
         Shape ``field.shape[:-2] + lat.shape``.
     """
-    lat = np.asarray(lat, "f8")
-    lon = np.asarray(lon, "f8")
-    fi = np.clip((lat - lat_axis[0]) / (lat_axis[1] - lat_axis[0]), 0, lat_axis.size - 1)
-    fj = np.clip((lon - lon_axis[0]) / (lon_axis[1] - lon_axis[0]), 0, lon_axis.size - 1)
-    i0 = np.minimum(np.floor(fi).astype("i8"), lat_axis.size - 2)
-    j0 = np.minimum(np.floor(fj).astype("i8"), lon_axis.size - 2)
-    wi = (fi - i0).astype(field.dtype if field.dtype.kind == "f" else "f8")
-    wj = (fj - j0).astype(wi.dtype)
+    i0, j0, wi, wj = bilinear_weights(lat_axis, lon_axis, lat, lon)
+    dtype = field.dtype if field.dtype.kind == "f" else np.dtype("f8")
+    wi, wj = wi.astype(dtype), wj.astype(dtype)
     f00 = field[..., i0, j0]
     f01 = field[..., i0, j0 + 1]
     f10 = field[..., i0 + 1, j0]
     f11 = field[..., i0 + 1, j0 + 1]
     return (f00 * (1 - wi) * (1 - wj) + f01 * (1 - wi) * wj
             + f10 * wi * (1 - wj) + f11 * wi * wj)
+
+
+def intermittent_sample(field: np.ndarray, lat_axis: np.ndarray, lon_axis: np.ndarray,
+                        lat, lon) -> np.ndarray:
+    """Interpolate an intermittent field such as daily rain, keeping its wet-day statistics.
+
+    Plain bilinear interpolation smears rain into the dry cells next to wet ones and
+    makes every point wet more often than any cell. Here a point is wet when the
+    bilinear interpolation of the wet indicator (value > 0) is at least 0.5, and its
+    amount is the bilinear-weighted mean of the wet neighbours, so the wet area keeps
+    its size and wet-day amounts keep their distribution.
+
+    Parameters and shapes are those of :func:`bilinear_sample`.
+    """
+    i0, j0, wi, wj = bilinear_weights(lat_axis, lon_axis, lat, lon)
+    weights = ((1 - wi) * (1 - wj), (1 - wi) * wj, wi * (1 - wj), wi * wj)
+    corners = (field[..., i0, j0], field[..., i0, j0 + 1], field[..., i0 + 1, j0],
+               field[..., i0 + 1, j0 + 1])
+    wet_weight = sum(w * (v > 0) for w, v in zip(weights, corners, strict=True))
+    amount = sum(w * v for w, v in zip(weights, corners, strict=True))
+    wet = wet_weight >= 0.5
+    out = np.where(wet, amount / np.where(wet, wet_weight, 1.0), 0.0)
+    return out.astype(field.dtype if field.dtype.kind == "f" else "f8")
+
+
+def bilinear_weights(lat_axis: np.ndarray, lon_axis: np.ndarray, lat, lon
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Lower-left cell indices and fractional offsets for bilinear interpolation.
+
+    The value at a point is ``f[i0, j0] (1-wi)(1-wj) + f[i0, j0+1] (1-wi) wj
+    + f[i0+1, j0] wi (1-wj) + f[i0+1, j0+1] wi wj``; see :func:`bilinear_sample`.
+    """
+    lat = np.asarray(lat, "f8")
+    lon = np.asarray(lon, "f8")
+    fi = np.clip((lat - lat_axis[0]) / (lat_axis[1] - lat_axis[0]), 0, lat_axis.size - 1)
+    fj = np.clip((lon - lon_axis[0]) / (lon_axis[1] - lon_axis[0]), 0, lon_axis.size - 1)
+    i0 = np.minimum(np.floor(fi).astype("i8"), lat_axis.size - 2)
+    j0 = np.minimum(np.floor(fj).astype("i8"), lon_axis.size - 2)
+    return i0, j0, fi - i0, fj - j0
 
 
 def nearest_sample(field: np.ndarray, lat_axis: np.ndarray, lon_axis: np.ndarray,

@@ -36,12 +36,13 @@ def test_every_entry_opens_lazily_with_cf_units(tiny_world):
     assert "crs_wkt" in cov["spatial_ref"].attrs
     daily = read_entry("covariates_daily", cat)
     assert daily["pre"].attrs["units"] == "mm day-1"
-    assert daily["pre10"].attrs["units"] == "mm"
+    assert daily["pre"].attrs["interpolation"] == "cropsm.grid.intermittent_sample"
     truth = read_entry("truth", cat)
     assert truth["sm"].dims == ("crop", "depth", "time", "y", "x")
     assert truth["sm"].attrs["units"] == "m3 m-3"
     stations = read_entry("stations", cat)
     assert isinstance(stations, pd.DataFrame)
+    assert stations.attrs["units"]["sm"] == "m3 m-3"
     assert list(stations.columns) == ["station_id", "lon", "lat", "crop", "depth", "date",
                                       "sm", "phenology", "zone"]
     meta = read_entry("station_meta", cat)

@@ -63,3 +63,35 @@ def test_if_missing_skips_a_built_world(runner, tiny_world):
                                str(result["seed"]), "--out", str(data), "--if-missing"])
     assert res.exit_code == 0
     assert "already built" in res.output
+
+
+def test_interrupted_build_leaves_no_half_written_store(tmp_path):
+    """Kill a real build half-way: nothing opens as complete, and a re-run succeeds."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from cropsm.io.catalog import CatalogError, open_catalog
+    from cropsm.io.store import open_zarr
+
+    out = tmp_path / "data"
+    cmd = [sys.executable, "-m", "cropsm.cli", "demo", "build", "--profile", "tiny",
+           "--quiet", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    # wait until the weather store is being written, then kill the whole process group
+    while time.time() < deadline and not list((out / ".versions").glob("weather.zarr.tmp-*")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with pytest.raises(CatalogError):
+        open_catalog(out / "cropsm.yaml")
+    assert not (out / "weather.zarr").exists()
+    assert open_zarr(out / "covariates.zarr")["fc"].size > 0  # published before the kill
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "covariates" in open_catalog(out / "cropsm.yaml").entries
+    assert not list((out / ".versions").glob("*.tmp-*"))

@@ -5,7 +5,14 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 from shapely.geometry import Polygon, box
 
-from cropsm.grid import ALBERS_CHINA, Grid, bilinear_sample, china_grid, lonlat_to_xy
+from cropsm.grid import (
+    ALBERS_CHINA,
+    Grid,
+    bilinear_sample,
+    china_grid,
+    intermittent_sample,
+    lonlat_to_xy,
+)
 
 GRID = china_grid()
 
@@ -110,3 +117,21 @@ def test_bilinear_sample_matches_scipy():
     ref = RegularGridInterpolator((lat, lon), field)(np.column_stack([pts_lat, pts_lon]))
     np.testing.assert_allclose(bilinear_sample(field, lat, lon, pts_lat, pts_lon), ref,
                                rtol=1e-12)
+
+
+def test_intermittent_sample_keeps_wet_area_and_amounts():
+    rng = np.random.default_rng(4)
+    lat = np.arange(0, 20, 1.0)
+    lon = np.arange(0, 20, 1.0)
+    wet = rng.random((lat.size, lon.size)) < 0.3
+    field = np.where(wet, 1.0 + rng.gamma(0.7, 8.0, wet.shape), 0.0)
+    plat = rng.uniform(0, 19, 20_000)
+    plon = rng.uniform(0, 19, 20_000)
+    out = intermittent_sample(field, lat, lon, plat, plon)
+    smeared = bilinear_sample(field, lat, lon, plat, plon)
+    assert abs((out > 0).mean() - wet.mean()) < 0.05
+    assert (smeared >= 1.0).mean() > (out > 0).mean() + 0.05
+    assert out[out > 0].min() >= 1.0
+    # at cell centres both interpolations return the cell's own value
+    np.testing.assert_allclose(intermittent_sample(field, lat, lon, lat[3], lon[5]),
+                               field[3, 5])

@@ -51,3 +51,23 @@ def test_unwritable_folder_message(tmp_path):
     blocker.write_text("x")
     with pytest.raises(StoreError, match="choose a writable --out folder"):
         check_writable(blocker / "sub")
+
+
+def test_region_store_chunks_never_written_read_as_missing(tmp_path):
+    import dask.array as da
+
+    from cropsm.demo.build import TRUTH_ENCODING
+    from cropsm.io.store import region_store
+
+    template = xr.Dataset({
+        "sm": (("y", "x"), da.full((4, 4), np.nan, dtype="f4", chunks=2)),
+        "irrigation_events": (("y", "x"), da.full((4, 4), -1, dtype="i2", chunks=2)),
+    })
+    with region_store(tmp_path / "t.zarr", template, TRUTH_ENCODING) as writer:
+        writer.write(xr.Dataset({"sm": (("y", "x"), np.full((2, 2), 0.25, "f4")),
+                                 "irrigation_events": (("y", "x"), np.ones((2, 2), "i2"))}),
+                     {"y": slice(0, 2), "x": slice(0, 2)})
+    out = open_zarr(tmp_path / "t.zarr").load()
+    assert np.isnan(out["sm"].values[2:, 2:]).all()
+    np.testing.assert_allclose(out["sm"].values[:2, :2], 0.25)
+    assert np.isnan(out["irrigation_events"].values[2:, 2:]).all()

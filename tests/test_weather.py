@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from cropsm.demo import weather
+from cropsm.grid import china_grid, intermittent_sample
 from cropsm.io.assets import read_ghcn_daily
 
 BEIJING = (116.28, 39.93)
@@ -16,7 +17,7 @@ def climate_and_record():
 
 @pytest.fixture(scope="module")
 def beijing_series(climate_and_record):
-    """26 years of generated rain at the Beijing cell (a small domain around it)."""
+    """26 years of generated rain at the Beijing 1 km pixel (a small domain around it)."""
     clim, _ = climate_and_record
     lon = np.arange(114.0, 119.0, 0.25) + 0.125
     lat = np.arange(37.5, 42.5, 0.25) + 0.125
@@ -24,9 +25,10 @@ def beijing_series(climate_and_record):
     annual = weather.annual_precip_climate(lon2, lat2, clim)
     dates = pd.date_range("1993-01-01", "2018-12-31")
     rain = weather.generate_rain(clim, lon, lat, annual, dates, seed=3)
-    i = np.argmin(abs(lat - BEIJING[1]))
-    j = np.argmin(abs(lon - BEIJING[0]))
-    return pd.Series(rain[:, i, j], index=dates), rain
+    grid = china_grid()
+    plon, plat = grid.rowcol_to_lonlat(*grid.lonlat_to_rowcol(*BEIJING))
+    at_pixel = intermittent_sample(rain, lat, lon, plat, plon)
+    return pd.Series(at_pixel, index=dates), rain
 
 
 def test_calibration_uses_complete_years_only(climate_and_record):

@@ -34,6 +34,13 @@ __all__ = ["BuildResult", "build", "read_inputs"]
 
 TILE = 512
 SM_SCALE = 1e-4  # truth is stored as int16 hundredths of a percent of volume
+# fill_value as well as _FillValue: chunks never written (tiles without cropland) must
+# read as missing, and zarr v3 returns the array's own fill_value for them.
+TRUTH_ENCODING = {
+    "sm": {"dtype": "int16", "scale_factor": SM_SCALE, "_FillValue": -32768,
+           "fill_value": -32768},
+    "irrigation_events": {"_FillValue": -1, "fill_value": -1},
+}
 
 
 class BuildResult(dict):
@@ -64,7 +71,7 @@ def _encoding(ds: xr.Dataset, spatial_chunk: int = TILE) -> dict:
 
 
 def _write_truth(target: Path, statics: world.Statics, weather_ds: xr.Dataset, year: int,
-                 seed: int, progress: Callable[[int], None]) -> dict[str, int]:
+                 seed: int, progress: Callable[[int], None]) -> tuple[dict[str, int], dict]:
     grid = statics.grid
     times = pd.date_range(f"{year}-01-01", f"{year}-12-31")
     shape = (len(crops.CROPS), len(crops.DEPTHS), len(times)) + grid.shape
@@ -90,24 +97,25 @@ def _write_truth(target: Path, statics: world.Statics, weather_ds: xr.Dataset, y
     template["spatial_ref"] = statics.ds["spatial_ref"]
     template.attrs.update(title="CropSM demo world: true soil moisture", Conventions="CF-1.10",
                           year=year, seed=seed)
-    encoding = {"sm": {"dtype": "int16", "scale_factor": SM_SCALE, "_FillValue": -32768},
-                "irrigation_events": {"_FillValue": -1}}
     counts = {}
-    with region_store(target, template, encoding) as writer:
+    bounds = {"values": 0, "below_residual": 0, "above_saturation": 0}
+    with region_store(target, template, TRUTH_ENCODING) as writer:
         for ci, crop in enumerate(crops.CROPS):
             n = 0
-            for rows, cols, sm, irr in world.truth_tiles(statics, weather_ds, crop, year, seed,
-                                                         TILE):
+            for rows, cols, sm, irr, tile_bounds in world.truth_tiles(
+                    statics, weather_ds, crop, year, seed, TILE):
                 region = {"crop": slice(ci, ci + 1), "depth": slice(None),
                           "time": slice(None), "y": rows, "x": cols}
                 writer.write(xr.Dataset({
-                    "sm": (("crop", "depth", "time", "y", "x"), sm.transpose(1, 0, 2, 3)[None]),
+                    "sm": (("crop", "depth", "time", "y", "x"), sm[None]),
                     "irrigation_events": (("crop", "y", "x"), irr[None]),
                 }), region)
-                n += int(np.isfinite(sm[0, 0]).sum())
+                n += int((irr >= 0).sum())
+                for key, value in tile_bounds.items():
+                    bounds[key] += value
                 progress(1)
             counts[crop] = n
-    return counts
+    return counts, bounds
 
 
 def _size_bytes(paths: list[Path]) -> int:
@@ -164,7 +172,7 @@ def build(profile: str | Profile = "tiny", out: str | Path = "data/demo",
     step = bar("weather", 1)
     weather_ds = world.weather_dataset(prof, statics, seed)
     encoding = {v: {"chunks": (366,) + weather_ds[v].shape[1:], "dtype": "int16",
-                    "scale_factor": 0.1, "_FillValue": -1} for v in ("pre", "pre10")}
+                    "scale_factor": 0.1, "_FillValue": -1} for v in ("pre",)}
     write_zarr(weather_ds, out / "weather.zarr", encoding)
     # Use the stored (0.1 mm) values from here on, exactly what readers will see.
     weather_ds = open_zarr(out / "weather.zarr").load()
@@ -185,8 +193,8 @@ def build(profile: str | Profile = "tiny", out: str | Path = "data/demo",
         int((frac[ci, r:r + TILE, c:c + TILE] > 0).any())
         for ci in range(frac.shape[0]) for r in range(0, frac.shape[1], TILE)
         for c in range(0, frac.shape[2], TILE))
-    pixels = _write_truth(out / "truth.zarr", statics, weather_ds, prof.map_year, seed,
-                          bar("truth tiles", n_tiles))
+    pixels, bounds = _write_truth(out / "truth.zarr", statics, weather_ds, prof.map_year, seed,
+                                  bar("truth tiles", n_tiles))
     timings["truth_s"] = time.perf_counter() - t0
 
     write_catalog(catalog, out, prof.name)
@@ -197,7 +205,8 @@ def build(profile: str | Profile = "tiny", out: str | Path = "data/demo",
         size_bytes=_size_bytes([out / n for n in ("covariates.zarr", "weather.zarr",
                                                   "truth.zarr", "stations.parquet",
                                                   "station_meta.parquet")]),
-        checks=check.run_checks(statics, weather_ds, meta, obs, out / "truth.zarr", prof),
+        checks=check.run_checks(statics, weather_ds, meta, obs, out / "truth.zarr", prof,
+                                bounds),
     )
     write_json(result, out / "build_report.json", default=_jsonable)
     return result

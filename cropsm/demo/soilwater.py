@@ -75,12 +75,50 @@ def _uniform(seed, pixel, day):
     return float(z >> np.uint64(11)) / 9007199254740992.0
 
 
+@numba.njit(cache=True)
+def _stage(doy, sow, eos, starts):
+    """Stage index of day ``doy``; -1 outside the season (as :func:`cropsm.crops.stage_index`)."""
+    if not (np.isfinite(sow) and np.isfinite(eos)):
+        return -1
+    length = eos - sow if eos >= sow else eos + 365.0 - sow
+    if length <= 0:
+        return -1
+    frac = ((doy - sow) % 365.0) / length
+    if frac > 1.0:
+        return -1
+    stage = 0
+    for k in range(starts.size):
+        if starts[k] <= frac:
+            stage = k
+    return stage
+
+
+@numba.njit(cache=True)
+def _intermittent(weights, v00, v01, v10, v11):
+    """Rain at a point from its four cells, as :func:`cropsm.grid.intermittent_sample`."""
+    values = (v00, v01, v10, v11)
+    wet_weight = 0.0
+    amount = 0.0
+    for k in range(4):
+        if values[k] > 0.0:
+            wet_weight += weights[k]
+        amount += weights[k] * values[k]
+    if wet_weight >= 0.5:
+        return amount / wet_weight
+    return 0.0
+
+
 @numba.njit(parallel=True, cache=True)
-def _kernel(pre, pet_day, stage, day_number, kc, cover, roots, smi, fc, wp, sat, resid,
-            kdrain, p_irr, pixel_id, seed, out_start, out, irrigations):
-    n_t, n_px = pre.shape
+def _kernel(rain, i0, j0, wi, wj, pet_month, month, days_in_month, doy, day_number,
+            sow, eos, starts, kc, cover, roots, smi, fc, wp, sat, resid, kdrain, p_irr,
+            pixel_id, seed, out_start, out, irrigations):
+    n_t = rain.shape[0]
+    n_px = i0.size
     n_layers = LAYER_MM.size
     for i in numba.prange(n_px):
+        a, b = i0[i], j0[i]
+        weights = ((1.0 - wi[i]) * (1.0 - wj[i]), (1.0 - wi[i]) * wj[i],
+                   wi[i] * (1.0 - wj[i]), wi[i] * wj[i])
         theta = np.empty(n_layers)
         for layer in range(n_layers):
             theta[layer] = wp[i] + 0.5 * (fc[i] - wp[i])
@@ -89,7 +127,9 @@ def _kernel(pre, pet_day, stage, day_number, kc, cover, roots, smi, fc, wp, sat,
         for t in range(n_t):
             if pending > 0.0 and t >= out_start:
                 irrigations[i] += 1
-            water = pre[t, i] + pending
+            pre = _intermittent(weights, rain[t, a, b], rain[t, a, b + 1],
+                                rain[t, a + 1, b], rain[t, a + 1, b + 1])
+            water = pre + pending
             pending = 0.0
             for layer in range(n_layers):
                 room = (sat[i] - theta[layer]) * LAYER_MM[layer]
@@ -104,8 +144,8 @@ def _kernel(pre, pet_day, stage, day_number, kc, cover, roots, smi, fc, wp, sat,
                         below = layer + 1
                         take = min(q, (sat[i] - theta[below]) * LAYER_MM[below])
                         theta[below] += take / LAYER_MM[below]
-            s = stage[t, i]
-            pet = pet_day[t, i]
+            s = _stage(doy[t], sow[i], eos[i], starts)
+            pet = pet_month[month[t], i] / days_in_month[t]
             shade = cover[s] if s >= 0 else 0.0
             wet = min(max((theta[0] - resid[i]) / (fc[i] - resid[i]), 0.0), 1.0)
             evap = pet * (1.0 - shade) * wet
@@ -122,8 +162,8 @@ def _kernel(pre, pet_day, stage, day_number, kc, cover, roots, smi, fc, wp, sat,
             for layer in range(n_layers):
                 theta[layer] = min(max(theta[layer], resid[i]), sat[i])
             if t >= out_start:
-                for layer in range(out.shape[1]):
-                    out[t - out_start, layer, i] = theta[layer]
+                for layer in range(out.shape[0]):
+                    out[layer, t - out_start, i] = theta[layer]
             since += 1
             if s >= 0 and since >= MIN_DAYS_BETWEEN_IRRIGATIONS:
                 relative = 0.0
@@ -140,9 +180,9 @@ def _kernel(pre, pet_day, stage, day_number, kc, cover, roots, smi, fc, wp, sat,
                     since = 0
 
 
-def simulate_year(crop: str, year: int, pre: np.ndarray, dates: pd.DatetimeIndex,
-                  pet_month: np.ndarray, sos, eos, fc, wp, sat, resid, sand,
-                  p_irr, pixel_id, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def simulate_year(crop: str, year: int, rain: np.ndarray, rain_weights: tuple,
+                  dates: pd.DatetimeIndex, pet_month: np.ndarray, sos, eos, fc, wp, sat,
+                  resid, sand, p_irr, pixel_id, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Daily SM of calendar ``year`` at a set of pixels.
 
     Parameters
@@ -151,9 +191,13 @@ def simulate_year(crop: str, year: int, pre: np.ndarray, dates: pd.DatetimeIndex
         ``"wheat"`` or ``"maize"``.
     year : int
         Calendar year to return.
-    pre : numpy.ndarray
-        Daily rain (mm), shape ``(dates.size, n)``; ``dates`` must run from 1 October
-        of ``year - 1`` to 31 December of ``year``.
+    rain : numpy.ndarray
+        Daily rain (mm) on the coarse lon/lat grid, ``(dates.size, n_lat, n_lon)``;
+        ``dates`` must run from 1 October of ``year - 1`` to 31 December of ``year``.
+    rain_weights : tuple
+        ``(i0, j0, wi, wj)`` from :func:`cropsm.grid.bilinear_weights` for the pixels.
+        Rain is interpolated inside the kernel as :func:`cropsm.grid.intermittent_sample`
+        does, so no (days x pixels) array is built.
     pet_month : numpy.ndarray
         Monthly PET (mm month⁻¹), shape ``(12, n)``.
     sos, eos : numpy.ndarray
@@ -170,7 +214,7 @@ def simulate_year(crop: str, year: int, pre: np.ndarray, dates: pd.DatetimeIndex
     Returns
     -------
     sm : numpy.ndarray
-        float32, ``(days of year, 2, n)``: 0-10 and 10-20 cm.
+        float32, ``(2, days of year, n)``: 0-10 and 10-20 cm.
     irrigations : numpy.ndarray
         Number of irrigation events per pixel during ``year``.
     """
@@ -178,19 +222,23 @@ def simulate_year(crop: str, year: int, pre: np.ndarray, dates: pd.DatetimeIndex
     if len(dates) != len(expected) or dates[0] != expected[0]:
         raise ValueError(f"simulate_year({year}) needs daily dates {expected[0]:%Y-%m-%d}.."
                          f"{expected[-1]:%Y-%m-%d}")
-    doy = np.minimum(dates.day_of_year.to_numpy(), 365)
-    sow = sowing_day(crop, sos)
-    stage = crops.stage_index(crop, doy[:, None], sow[None, :], np.asarray(eos)[None, :])
-    dim = dates.days_in_month.to_numpy().astype("f4")
-    pet_day = pet_month[dates.month.to_numpy() - 1] / dim[:, None]
-    n = pre.shape[1]
+    if rain.shape[0] != len(dates):
+        raise ValueError(f"rain has {rain.shape[0]} days, dates {len(dates)}")
+    i0, j0, wi, wj = rain_weights
+    n = i0.size
     out_start = int(np.argmax(dates.year == year))
-    out = np.zeros((len(dates) - out_start, N_OUTPUT_LAYERS, n), dtype="f4")
+    out = np.zeros((N_OUTPUT_LAYERS, len(dates) - out_start, n), dtype="f4")
     irrigations = np.zeros(n, dtype="i4")
     f8 = [np.ascontiguousarray(a, dtype="f8") for a in (fc, wp, sat, resid)]
     kdrain = np.clip(0.3 + 0.5 * np.asarray(sand, "f8"), 0.3, 0.8)
-    _kernel(np.ascontiguousarray(pre, "f4"), np.ascontiguousarray(pet_day, "f4"),
-            np.ascontiguousarray(stage), (dates - pd.Timestamp("1970-01-01")).days.to_numpy(),
+    _kernel(np.ascontiguousarray(rain, "f4"), np.asarray(i0, "i8"), np.asarray(j0, "i8"),
+            np.asarray(wi, "f8"), np.asarray(wj, "f8"),
+            np.ascontiguousarray(pet_month, "f4"), dates.month.to_numpy() - 1,
+            dates.days_in_month.to_numpy().astype("f8"),
+            np.minimum(dates.day_of_year.to_numpy(), 365).astype("f8"),
+            (dates - pd.Timestamp("1970-01-01")).days.to_numpy(),
+            np.asarray(sowing_day(crop, sos), "f8"), np.asarray(eos, "f8"),
+            np.asarray(crops.STAGE_START[crop], "f8"),
             np.asarray(crops.KC[crop], "f8"), np.asarray(crops.CANOPY_COVER[crop], "f8"),
             np.asarray(crops.ROOT_UPTAKE[crop], "f8"), crops.smi_lower(crop).astype("f8"),
             *f8, kdrain, np.asarray(p_irr, "f8"), np.asarray(pixel_id, "i8"), int(seed),

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage, special, stats
+from scipy import ndimage, special
 from scipy.interpolate import RBFInterpolator
 
 __all__ = [

@@ -17,7 +17,14 @@ from cropsm import crops
 from cropsm.demo import climate, geography, soilwater, weather
 from cropsm.demo.profiles import Profile
 from cropsm.demo.soil import saxton_rawls
-from cropsm.grid import Grid, bilinear_sample, china_grid, lonlat_to_xy, nearest_sample
+from cropsm.grid import (
+    Grid,
+    bilinear_sample,
+    bilinear_weights,
+    china_grid,
+    lonlat_to_xy,
+    nearest_sample,
+)
 
 __all__ = ["Inputs", "Statics", "profile_grid", "stations", "static_covariates",
            "truth_tiles", "weather_dataset"]
@@ -87,7 +94,8 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
                                 lat, lon)
     ghcn = inputs.ghcn
     rain = weather.calibrate_rain(ghcn["prcp"], *BEIJING)
-    annual_p = weather.annual_precip_climate(lon, lat, rain).astype("f4")
+    annual_p = bilinear_sample(coarse_annual_precip(rain), COARSE_LAT, COARSE_LON, lat, lon)
+    annual_p = annual_p.astype("f4")
     t_ref = climate.temperature_climate(ghcn["tmax"], ghcn["tmin"])
     temp = climate.monthly_temperature(t_ref, BEIJING[1], 55.0, lat, elevation)
     pet = climate.thornthwaite_pet(temp, lat)
@@ -165,16 +173,21 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
     return Statics(grid, ds, rain, t_ref)
 
 
+def coarse_annual_precip(rain: weather.RainClimate) -> np.ndarray:
+    """Climatological annual precipitation (mm) on the coarse weather grid."""
+    lon2, lat2 = np.meshgrid(COARSE_LON, COARSE_LAT)
+    return weather.annual_precip_climate(lon2, lat2, rain)
+
+
 def weather_dataset(profile: Profile, statics: Statics, seed: int) -> xr.Dataset:
-    """Daily rain and 10-day antecedent rain on the coarse lon/lat grid.
+    """Daily rain on the coarse lon/lat grid (1 km values: :func:`intermittent_sample`).
 
     Rain is generated on the whole national 0.25° grid (so a window sees the national
     weather) and cut to the profile's box plus a margin for interpolation.
     """
     start = pd.Timestamp(f"{profile.first_year - 1}-10-01") - pd.Timedelta(days=10)
     dates = pd.date_range(start, f"{profile.last_year}-12-31")
-    lon2, lat2 = np.meshgrid(COARSE_LON, COARSE_LAT)
-    annual = weather.annual_precip_climate(lon2, lat2, statics.rain_climate)
+    annual = coarse_annual_precip(statics.rain_climate)
     rain = weather.generate_rain(statics.rain_climate, COARSE_LON, COARSE_LAT, annual, dates,
                                  seed)
     lat_sel = slice(None)
@@ -186,9 +199,6 @@ def weather_dataset(profile: Profile, statics: Statics, seed: int) -> xr.Dataset
         lon_sel = slice(max(np.searchsorted(COARSE_LON, lon0) - 2, 0),
                         np.searchsorted(COARSE_LON, lon1) + 2)
     rain = rain[:, lat_sel, lon_sel]
-    csum = np.concatenate([np.zeros((1,) + rain.shape[1:], "f8"), np.cumsum(rain, 0, "f8")])
-    pre10 = np.full(rain.shape, np.nan, dtype="f4")
-    pre10[10:] = (csum[10:-1] - csum[:-11]).astype("f4")
     coords = {
         "time": ("time", dates),
         "lat": ("lat", COARSE_LAT[lat_sel], {"standard_name": "latitude",
@@ -200,18 +210,12 @@ def weather_dataset(profile: Profile, statics: Statics, seed: int) -> xr.Dataset
     ds = xr.Dataset({
         "pre": xr.DataArray(rain, dims=dims, attrs={
             "units": "mm day-1", "long_name": "Daily precipitation",
-            "standard_name": "lwe_thickness_of_precipitation_amount"}),
-        "pre10": xr.DataArray(pre10, dims=dims, attrs={
-            "units": "mm", "long_name": "Precipitation accumulated over the 10 previous days"}),
+            "standard_name": "lwe_thickness_of_precipitation_amount",
+            "interpolation": "cropsm.grid.intermittent_sample"}),
     }, coords=coords)
-    ds.attrs.update(title="CropSM demo world: daily weather (0.25 deg, interpolate bilinearly)",
+    ds.attrs.update(title="CropSM demo world: daily weather (0.25 deg)",
                     profile=profile.name, seed=seed, Conventions="CF-1.10")
     return ds
-
-
-def _pixel_rain(weather_ds: xr.Dataset, dates: pd.DatetimeIndex, lon, lat) -> np.ndarray:
-    pre = weather_ds["pre"].sel(time=dates).values
-    return bilinear_sample(pre, weather_ds["lat"].values, weather_ds["lon"].values, lat, lon)
 
 
 def _pixel_inputs(ds: xr.Dataset, crop: str, rows, cols) -> dict[str, np.ndarray]:
@@ -229,27 +233,36 @@ def _pixel_inputs(ds: xr.Dataset, crop: str, rows, cols) -> dict[str, np.ndarray
 def simulate_pixels(statics: Statics, weather_ds: xr.Dataset, crop: str, year: int,
                     rows: np.ndarray, cols: np.ndarray, seed: int
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Truth SM of ``year`` at grid cells (window row/col): ``(days, 2, n)`` and irrigations."""
+    """Truth SM of ``year`` at grid cells (window row/col): ``(2, days, n)`` and irrigations."""
     grid = statics.grid
     p = _pixel_inputs(statics.ds, crop, rows, cols)
     dates = pd.date_range(f"{year - 1}-10-01", f"{year}-12-31")
     lon, lat = grid.rowcol_to_lonlat(rows, cols)
-    pre = _pixel_rain(weather_ds, dates, lon, lat)
-    r0, c0 = grid.offset_in(china_grid())
-    pixel_id = (rows + r0).astype("i8") * china_grid().shape[1] + (cols + c0)
-    return soilwater.simulate_year(crop, year, pre, dates, p["pet"], p["sos"], p["eos"],
+    rain = weather_ds["pre"].sel(time=dates).values
+    weights = bilinear_weights(weather_ds["lat"].values, weather_ds["lon"].values, lat, lon)
+    national = china_grid()
+    r0, c0 = grid.offset_in(national)
+    pixel_id = (rows + r0).astype("i8") * national.shape[1] + (cols + c0)
+    return soilwater.simulate_year(crop, year, rain, weights, dates, p["pet"], p["sos"], p["eos"],
                                    p["fc"], p["wilting_point"], p["saturation"],
                                    p["residual"], p["sand"], p["p_irr"], pixel_id, seed)
 
 
 def truth_tiles(statics: Statics, weather_ds: xr.Dataset, crop: str, year: int, seed: int,
-                tile: int = 512) -> Iterator[tuple[slice, slice, np.ndarray, np.ndarray]]:
-    """Daily truth of ``year`` tile by tile: ``(rows, cols, sm[time, depth, y, x], irr[y, x])``.
+                tile: int = 512) -> Iterator[tuple[slice, slice, np.ndarray, np.ndarray, dict]]:
+    """Daily truth of ``year`` tile by tile.
 
-    Only tiles with cropland are yielded; cells without the crop are NaN.
+    Yields ``(rows, cols, sm[depth, time, y, x], irrigations[y, x], bounds)`` for tiles
+    with cropland; cells without the crop are NaN (irrigations -1). ``sm`` is a buffer
+    reused by the next tile: write it before advancing. ``bounds`` counts simulated
+    values below the residual or above the saturated water content.
     """
     frac = statics.ds["crop_fraction"].sel(crop=crop).values
+    resid = statics.ds["residual"].values
+    sat = statics.ds["saturation"].values
     days = pd.date_range(f"{year}-01-01", f"{year}-12-31").size
+    buffer = np.empty((soilwater.N_OUTPUT_LAYERS, days) + (min(tile, frac.shape[0]),
+                                                          min(tile, frac.shape[1])), "f4")
     for r in range(0, frac.shape[0], tile):
         for c in range(0, frac.shape[1], tile):
             block = frac[r:r + tile, c:c + tile]
@@ -257,11 +270,18 @@ def truth_tiles(statics: Statics, weather_ds: xr.Dataset, crop: str, year: int, 
             if rr.size == 0:
                 continue
             sm, irr = simulate_pixels(statics, weather_ds, crop, year, rr + r, cc + c, seed)
-            dense = np.full((days, sm.shape[1]) + block.shape, np.nan, dtype="f4")
+            bounds = {
+                "values": int(sm.size),
+                "below_residual": int((sm < resid[rr + r, cc + c].astype("f4")).sum()),
+                "above_saturation": int((sm > sat[rr + r, cc + c].astype("f4")).sum()),
+            }
+            dense = buffer[:, :, :block.shape[0], :block.shape[1]]
+            dense.fill(np.nan)
             dense[:, :, rr, cc] = sm
             irr_dense = np.full(block.shape, -1, dtype="i2")
             irr_dense[rr, cc] = irr
-            yield slice(r, r + block.shape[0]), slice(c, c + block.shape[1]), dense, irr_dense
+            yield (slice(r, r + block.shape[0]), slice(c, c + block.shape[1]), dense, irr_dense,
+                   bounds)
 
 
 def stations(profile: Profile, statics: Statics, weather_ds: xr.Dataset, seed: int,
@@ -310,7 +330,7 @@ def stations(profile: Profile, statics: Statics, weather_ds: xr.Dataset, seed: i
                                       eos[idx][None, :])
             t_i, s_i = np.nonzero(stage >= 0)
             for d, depth in enumerate(crops.DEPTHS):
-                truth = sm[day_sel[t_i], d, s_i]
+                truth = sm[d, day_sel[t_i], s_i]
                 noisy = truth + rng.normal(0.0, SAMPLING_NOISE_SD, truth.size)
                 noisy = np.clip(noisy, resid[idx][s_i], sat[idx][s_i])
                 keep = rng.random(truth.size) > 0.08  # missed visits

@@ -17,8 +17,6 @@ import pandas as pd
 import xarray as xr
 import yaml
 
-from cropsm.io.store import StoreError
-
 __all__ = [
     "DEFAULT_CATALOG",
     "ENTRIES",
@@ -37,8 +35,8 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
                    "Static covariates on the 1 km grid (y, x), monthly PET (month, y, x), "
                    "crop fractions and season dates (crop, y, x)."),
     "covariates_daily": ("weather.zarr", "zarr",
-                         "Daily precipitation `pre` and 10-day antecedent precipitation "
-                         "`pre10` (time, lat, lon) at 0.25 deg; interpolate bilinearly."),
+                         "Daily precipitation `pre` (time, lat, lon) at 0.25 deg; sample it "
+                         "at 1 km with cropsm.grid.intermittent_sample."),
     "stations": ("stations.parquet", "parquet",
                  "Station SM observations, one row per observation: station_id, lon, lat, "
                  "crop, depth, date, sm (m3 m-3), phenology, zone."),
@@ -64,6 +62,27 @@ _STATION_UNITS = {"sm": "m3 m-3", "lon": "degrees_east", "lat": "degrees_north",
                   "date": "day", "zone": "1"}
 
 
+_BUILD = "build it with `cropsm demo build`."
+_MISSING_HINT = {
+    "soil_moisture": "the SM product is written by gridded prediction, which has not run yet.",
+}
+
+
+def _entry_url(cat, name: str) -> str | None:
+    """Local path of an entry's store, with ``{CATALOG_DIR}`` filled in, if it has one."""
+    try:
+        reader = cat.entries[name]
+        ref = reader.kwargs["args"][0]
+        key = ref[len("{data("):-len(")}")]
+        url = cat.data[key].kwargs["url"]
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+    catalog_dir = cat.metadata.get("catalog_dir") if hasattr(cat, "metadata") else None
+    if "{CATALOG_DIR}" in url and catalog_dir:
+        url = url.replace("{CATALOG_DIR}", catalog_dir)
+    return None if "{" in url or "://" in url else url
+
+
 class CatalogError(ValueError):
     """The catalog file is missing or malformed, or an entry cannot be opened."""
 
@@ -77,9 +96,11 @@ def render_catalog(data_dir: str, profile: str) -> str:
         data_kwargs = {"url": url, "storage_options": None}
         if kind == "zarr":
             data_kwargs["root"] = ""
-        data[name] = {"datatype": datatype, "kwargs": data_kwargs, "metadata": {},
-                      "user_parameters": {}}
-        kwargs: dict = {"args": ["{data(" + name + ")}"]}
+        # data keys must differ from entry names, or intake resolves the reference to the
+        # entry itself and recurses
+        data[f"{name}_file"] = {"datatype": datatype, "kwargs": data_kwargs, "metadata": {},
+                                "user_parameters": {}}
+        kwargs: dict = {"args": ["{data(" + name + "_file)}"]}
         if kind == "zarr":
             kwargs.update(engine="zarr", chunks={})
         metadata = {"description": description}
@@ -123,6 +144,9 @@ def open_catalog(path: str | Path | None = None) -> intake.entry.Catalog:
             f"Catalog {path} is not a valid intake catalog ({first}); restore it with "
             "`git checkout catalogs/cropsm.yaml` or rebuild with `cropsm demo build`."
         ) from err
+    if not isinstance(getattr(cat, "entries", None), dict):
+        raise CatalogError(f"Catalog {path} has no entries; it is not a CropSM catalog.")
+    cat.metadata["catalog_dir"] = str(path.resolve().parent)
     return cat
 
 
@@ -141,17 +165,16 @@ def read_entry(name: str, catalog=None) -> xr.Dataset | pd.DataFrame:
         raise CatalogError(
             f"Catalog has no entry {name!r}; available: {', '.join(sorted(cat.entries))}."
         )
+    url = _entry_url(cat, name)
+    if url is not None and not os.path.exists(url):
+        hint = _MISSING_HINT.get(name, _BUILD)
+        raise CatalogError(f"Entry {name!r}: {os.path.normpath(url)} does not exist; {hint}")
     try:
-        return cat[name].read()
-    except (FileNotFoundError, StoreError) as err:
-        raise CatalogError(
-            f"Entry {name!r} points at a store that does not exist ({err}); "
-            "build it first (`cropsm demo build`)."
-        ) from err
-    except Exception as err:
-        if "No such file" in str(err) or "not found" in str(err).lower():
-            raise CatalogError(
-                f"Entry {name!r} points at a store that does not exist; "
-                "build it first (`cropsm demo build`)."
-            ) from err
-        raise CatalogError(f"Cannot open catalog entry {name!r}: {err}") from err
+        obj = cat[name].read()
+    except Exception as err:  # zarr, pyarrow and intake raise many types for bad stores
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CatalogError(f"Cannot open catalog entry {name!r} ({url}): {first}") from err
+    units = cat.entries[name].metadata.get("units")
+    if units and isinstance(obj, pd.DataFrame):
+        obj.attrs["units"] = dict(units)
+    return obj
