@@ -51,6 +51,7 @@ class Overview(pn.viewable.Viewer):
             self._map.object = hv.Text(0, 0, str(err))
             return
         layer = cov["crop_fraction"].sel(crop=self.state.crop)
+        layer = layer.where(layer > 0)  # no crop: transparent, not the lowest colour
         image = hv.Image(layer, kdims=["x", "y"], vdims=["crop_fraction"])
         self._map.object = rasterize(image).opts(
             cmap="YlGn", colorbar=True, clabel="harvested fraction", responsive=True,
