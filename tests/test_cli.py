@@ -65,8 +65,12 @@ def test_if_missing_skips_a_built_world(runner, tiny_world):
     assert "already built" in res.output
 
 
-def test_interrupted_build_leaves_no_half_written_store(tmp_path):
-    """Kill a real build half-way: nothing opens as complete, and a re-run succeeds."""
+def test_interrupted_build_leaves_no_half_written_store(tmp_path, tiny_world):
+    """Kill a real build half-way: nothing opens as complete, and a re-run succeeds.
+
+    The re-run, in another process, must also reproduce the session's tiny world
+    (same profile and seed) exactly.
+    """
     import os
     import signal
     import subprocess
@@ -78,7 +82,7 @@ def test_interrupted_build_leaves_no_half_written_store(tmp_path):
 
     out = tmp_path / "data"
     cmd = [sys.executable, "-m", "cropsm.cli", "demo", "build", "--profile", "tiny",
-           "--quiet", "--out", str(out)]
+           "--seed", str(tiny_world[2]["seed"]), "--quiet", "--out", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.time() + 120
@@ -95,3 +99,12 @@ def test_interrupted_build_leaves_no_half_written_store(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert "covariates" in open_catalog(out / "cropsm.yaml").entries
     assert not list((out / ".versions").glob("*.tmp-*"))
+    import pandas as pd
+    import xarray as xr
+
+    reference = tiny_world[0]
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "stations.parquet"),
+                                  pd.read_parquet(reference / "stations.parquet"))
+    for store in ("covariates.zarr", "weather.zarr", "truth.zarr"):
+        xr.testing.assert_identical(open_zarr(out / store).load(),
+                                    open_zarr(reference / store).load())

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import dask.array as da
+import numba
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -99,23 +100,41 @@ def _write_truth(target: Path, statics: world.Statics, weather_ds: xr.Dataset, y
                           year=year, seed=seed)
     counts = {}
     bounds = {"values": 0, "below_residual": 0, "above_saturation": 0}
+    sm_fill = TRUTH_ENCODING["sm"]["fill_value"]
+    irr_fill = TRUTH_ENCODING["irrigation_events"]["fill_value"]
     with region_store(target, template, TRUTH_ENCODING) as writer:
         for ci, crop in enumerate(crops.CROPS):
-            n = 0
-            for rows, cols, sm, irr, tile_bounds in world.truth_tiles(
+            counts[crop] = 0
+            for rows, cols, flat, sm, irr, tile_bounds in world.truth_tiles(
                     statics, weather_ds, crop, year, seed, TILE):
-                region = {"crop": slice(ci, ci + 1), "depth": slice(None),
-                          "time": slice(None), "y": rows, "x": cols}
-                writer.write(xr.Dataset({
-                    "sm": (("crop", "depth", "time", "y", "x"), sm[None]),
-                    "irrigation_events": (("crop", "y", "x"), irr[None]),
-                }), region)
-                n += int((irr >= 0).sum())
+                shape = (rows.stop - rows.start, cols.stop - cols.start)
+                # encode to the store's int16 ourselves: xarray's CF encoding of a whole
+                # dense float tile costs more than simulating it
+                packed = _pack(sm, flat, shape[0] * shape[1], SM_SCALE, sm_fill)
+                events = np.full(shape[0] * shape[1], irr_fill, "i2")
+                events[flat] = irr
+                writer.write_encoded("sm", packed.reshape((1,) + sm.shape[:2] + shape),
+                                     (slice(ci, ci + 1), slice(None), slice(None), rows, cols))
+                writer.write_encoded("irrigation_events", events.reshape((1,) + shape),
+                                     (slice(ci, ci + 1), rows, cols))
+                counts[crop] += flat.size
                 for key, value in tile_bounds.items():
                     bounds[key] += value
                 progress(1)
-            counts[crop] = n
     return counts, bounds
+
+
+@numba.njit(parallel=True, cache=True)
+def _pack(values, flat, n_cells, scale, fill):
+    """Scatter ``values[..., k]`` to cell ``flat[k]`` of a dense int16 array, rounded."""
+    n_a, n_b, n = values.shape
+    out = np.empty((n_a, n_b, n_cells), dtype=np.int16)
+    for ab in numba.prange(n_a * n_b):
+        a, b = ab // n_b, ab % n_b
+        out[a, b, :] = fill
+        for k in range(n):
+            out[a, b, flat[k]] = np.int16(np.rint(values[a, b, k] / scale))
+    return out
 
 
 def _size_bytes(paths: list[Path]) -> int:

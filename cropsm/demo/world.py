@@ -249,20 +249,18 @@ def simulate_pixels(statics: Statics, weather_ds: xr.Dataset, crop: str, year: i
 
 
 def truth_tiles(statics: Statics, weather_ds: xr.Dataset, crop: str, year: int, seed: int,
-                tile: int = 512) -> Iterator[tuple[slice, slice, np.ndarray, np.ndarray, dict]]:
-    """Daily truth of ``year`` tile by tile.
+                tile: int = 512) -> Iterator[tuple[slice, slice, np.ndarray, np.ndarray,
+                                                   np.ndarray, dict]]:
+    """Daily truth of ``year``, tile by tile, at the tile's cropland cells.
 
-    Yields ``(rows, cols, sm[depth, time, y, x], irrigations[y, x], bounds)`` for tiles
-    with cropland; cells without the crop are NaN (irrigations -1). ``sm`` is a buffer
-    reused by the next tile: write it before advancing. ``bounds`` counts simulated
-    values below the residual or above the saturated water content.
+    Yields ``(rows, cols, flat, sm, irrigations, bounds)`` for tiles with cropland:
+    ``flat`` indexes the cropland cells in the flattened tile, ``sm`` is
+    ``(depth, time, cell)`` and ``bounds`` counts simulated values below the residual or
+    above the saturated water content.
     """
     frac = statics.ds["crop_fraction"].sel(crop=crop).values
     resid = statics.ds["residual"].values
     sat = statics.ds["saturation"].values
-    days = pd.date_range(f"{year}-01-01", f"{year}-12-31").size
-    buffer = np.empty((soilwater.N_OUTPUT_LAYERS, days) + (min(tile, frac.shape[0]),
-                                                          min(tile, frac.shape[1])), "f4")
     for r in range(0, frac.shape[0], tile):
         for c in range(0, frac.shape[1], tile):
             block = frac[r:r + tile, c:c + tile]
@@ -275,13 +273,8 @@ def truth_tiles(statics: Statics, weather_ds: xr.Dataset, crop: str, year: int, 
                 "below_residual": int((sm < resid[rr + r, cc + c].astype("f4")).sum()),
                 "above_saturation": int((sm > sat[rr + r, cc + c].astype("f4")).sum()),
             }
-            dense = buffer[:, :, :block.shape[0], :block.shape[1]]
-            dense.fill(np.nan)
-            dense[:, :, rr, cc] = sm
-            irr_dense = np.full(block.shape, -1, dtype="i2")
-            irr_dense[rr, cc] = irr
-            yield (slice(r, r + block.shape[0]), slice(c, c + block.shape[1]), dense, irr_dense,
-                   bounds)
+            yield (slice(r, r + block.shape[0]), slice(c, c + block.shape[1]),
+                   rr * block.shape[1] + cc, sm, irr, bounds)
 
 
 def stations(profile: Profile, statics: Statics, weather_ds: xr.Dataset, seed: int,

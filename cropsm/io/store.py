@@ -18,8 +18,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
+import zarr
 
 __all__ = [
     "RegionWriter",
@@ -136,6 +138,13 @@ class RegionWriter:
     def write(self, block: xr.Dataset, region: dict[str, slice]) -> None:
         """Write ``block`` (no coordinates) into ``region`` of the store."""
         block.to_zarr(self.path, region=region)
+
+    def write_encoded(self, name: str, values: np.ndarray, index: tuple[slice, ...]) -> None:
+        """Write values already in the variable's stored dtype (CF-encoded) at ``index``."""
+        array = zarr.open_array(self.path / name, mode="r+")
+        if values.dtype != array.dtype:
+            raise TypeError(f"{name} stores {array.dtype}, got {values.dtype}")
+        array[index] = values
 
 
 @contextlib.contextmanager
