@@ -1,0 +1,106 @@
+"""Model files: ``skops.io`` archives with a JSON model card beside each.
+
+Never pickle or joblib. A card records the features and their order, the training
+period, hyper-parameters, CV scores, library versions, the file size and the file's
+SHA-256; loading checks the hash and the feature list before trusting the archive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import uuid
+from pathlib import Path
+
+import skops.io as sio
+
+from cropsm.features import FEATURES
+
+__all__ = ["ModelFileError", "load_model", "model_path", "save_model"]
+
+_LIBRARIES = ("cropsm", "scikit-learn", "numpy", "skops", "xarray", "pandas")
+# Types a CropSM model archive may contain beyond skops' defaults.
+_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "cropsm.model.SoilMoistureModel", "builtins.")
+
+
+class ModelFileError(OSError):
+    """A model file is missing, changed since it was written, or does not match the code."""
+
+
+def model_path(folder: str | Path, crop: str, depth: str) -> Path:
+    """Where the model of ``crop`` and ``depth`` lives in ``folder``."""
+    return Path(folder) / f"cropsm_{crop}_{depth}.skops"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_model(model, folder: str | Path, cv_scores: dict | None = None) -> Path:
+    """Write a :class:`cropsm.model.SoilMoistureModel` and its card (atomically)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = model_path(folder, model.crop, model.depth)
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:6]}")
+    sio.dump(model, tmp)
+    versions = {}
+    for lib in _LIBRARIES:
+        try:
+            versions[lib] = importlib.metadata.version(lib)
+        except importlib.metadata.PackageNotFoundError:
+            versions[lib] = None
+    card = {
+        "crop": model.crop, "depth": model.depth, "features": list(model.features),
+        "training_period": model.info.get("training_period"),
+        "n_samples": model.info.get("n_samples"),
+        "hyper_parameters": model.info.get("params"), "cv_scores": cv_scores or {},
+        "library_versions": versions, "file": path.name,
+        "file_size_bytes": tmp.stat().st_size, "sha256": _sha256(tmp),
+    }
+    card_path = path.with_suffix(".card.json")
+    card_tmp = card_path.with_name(f".{card_path.name}.tmp")
+    card_tmp.write_text(json.dumps(card, indent=2))
+    os.replace(tmp, path)
+    os.replace(card_tmp, card_path)
+    return path
+
+
+def load_model(path: str | Path):
+    """Load a model after checking its card: SHA-256, file size and feature order."""
+    path = Path(path)
+    card_path = path.with_suffix(".card.json")
+    if not path.is_file():
+        raise ModelFileError(f"Model file {path} not found; train it with `cropsm train`.")
+    if not card_path.is_file():
+        raise ModelFileError(f"Model card {card_path} not found; retrain with `cropsm train`.")
+    try:
+        card = json.loads(card_path.read_text())
+    except ValueError as err:
+        raise ModelFileError(f"Model card {card_path} is not valid JSON ({err}); "
+                             "retrain with `cropsm train`.") from err
+    digest = _sha256(path)
+    if digest != card.get("sha256"):
+        raise ModelFileError(
+            f"Model file {path} does not match its card (SHA-256 {digest[:12]}… vs "
+            f"{str(card.get('sha256'))[:12]}…): it changed since it was written; "
+            "retrain with `cropsm train`."
+        )
+    if tuple(card.get("features", ())) != FEATURES:
+        raise ModelFileError(
+            f"Model file {path} was trained on features {card.get('features')}, but this "
+            f"code uses {list(FEATURES)}; retrain with `cropsm train`."
+        )
+    untrusted = [t for t in sio.get_untrusted_types(file=path)
+                 if not t.startswith(_TRUSTED_PREFIXES)]
+    if untrusted:
+        raise ModelFileError(f"Model file {path} contains unexpected types {untrusted}.")
+    try:
+        return sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    except Exception as err:  # skops raises many types for damaged archives
+        raise ModelFileError(f"Cannot load model file {path}: {err}") from err

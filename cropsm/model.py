@@ -1,0 +1,129 @@
+"""The ChinaCropSM1km model: CIR classifier + random-forest regressor per crop × depth.
+
+Cheng et al. (2022), section 2.3: a random-forest classifier predicts the irrigation
+state CIR from the other features; the regressor predicts SM from the 11 features
+including that predicted CIR. Defaults are the paper's tuned optimum
+(:data:`PAPER_PARAMS`). Training data are split 90/10 within each agricultural zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.model_selection import train_test_split
+
+from cropsm import crops
+from cropsm.features import BASE_FEATURES, FEATURES, features_at
+from cropsm.irrigation import cir_labels, make_classifier
+
+__all__ = [
+    "PAPER_PARAMS",
+    "TUNING_GRID",
+    "SoilMoistureModel",
+    "fit_model",
+    "make_regressor",
+    "split_within_zones",
+    "training_table",
+]
+
+#: The paper's optimum (section 2.3.2); ``max_samples=None`` is scikit-learn's 1.0.
+PAPER_PARAMS: dict[str, object] = {"n_estimators": 50, "max_features": 4,
+                                   "min_samples_leaf": 1, "max_samples": None}
+
+#: The 10-fold CV grid of ``cropsm train --tune``: small enough for a 2-core machine
+#: (16 settings x 10 folds per model).
+TUNING_GRID: dict[str, list] = {"n_estimators": [50, 100], "max_features": [3, 4],
+                                "min_samples_leaf": [1, 5], "max_samples": [None, 0.5]}
+
+
+def make_regressor(random_state: int = 0, n_jobs: int = -1, **params) -> RandomForestRegressor:
+    """A random-forest regressor with the paper's hyper-parameters unless overridden."""
+    return RandomForestRegressor(**{**PAPER_PARAMS, **params}, random_state=random_state,
+                                 n_jobs=n_jobs)
+
+
+def training_table(covariates: xr.Dataset, daily: xr.Dataset, stations: pd.DataFrame,
+                   station_meta: pd.DataFrame, crop: str, depth: str) -> pd.DataFrame:
+    """Features, observed CIR and target SM of every observation of one crop and depth.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`cropsm.features.FEATURES` (CIR from the observation, Eq. 1),
+        then ``sm``, ``station_id``, ``zone``, ``date``, ``phenology``.
+    """
+    obs = stations[(stations["crop"] == crop) & (stations["depth"] == depth)]
+    if obs.empty:
+        have = sorted({f"{c}/{d}" for c, d in zip(stations["crop"], stations["depth"],
+                                                  strict=True)})
+        raise ValueError(f"No station observations for {crop} at {depth}; the catalog "
+                         f"has {', '.join(have) or 'none'}.")
+    obs = obs.merge(station_meta[["station_id", "row", "col"]], on="station_id",
+                    how="left", validate="many_to_one")
+    if obs["row"].isna().any():
+        missing = sorted(obs.loc[obs["row"].isna(), "station_id"].unique())[:5]
+        raise ValueError(f"Stations without metadata (row/col): {missing}")
+    table = features_at(covariates, daily, obs["row"], obs["col"], obs["date"])
+    cir = cir_labels(obs["sm"], table["fc"], crop, obs["phenology"].astype(str), depth)
+    table.insert(FEATURES.index("CIR"), "CIR", cir.astype("f4"))
+    table["sm"] = obs["sm"].to_numpy("f4")
+    for col in ("station_id", "zone", "date", "phenology"):
+        table[col] = obs[col].to_numpy()
+    return table
+
+
+def split_within_zones(table: pd.DataFrame, test_size: float = 0.1, seed: int = 0
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Random 90/10 split of the samples within each agricultural zone (positions)."""
+    idx = np.arange(len(table))
+    zone = table["zone"].to_numpy()
+    counts = pd.Series(zone).value_counts()
+    # zones with one sample cannot be stratified; they go to training
+    lone = np.isin(zone, counts.index[counts < 2])
+    train, test = train_test_split(idx[~lone], test_size=test_size, random_state=seed,
+                                   stratify=zone[~lone])
+    return np.sort(np.concatenate([train, idx[lone]])), np.sort(test)
+
+
+@dataclass
+class SoilMoistureModel:
+    """A fitted classifier + regressor pair for one crop and depth."""
+
+    crop: str
+    depth: str
+    classifier: object
+    regressor: RandomForestRegressor
+    features: tuple[str, ...] = FEATURES
+    info: dict = field(default_factory=dict)
+
+    def predict_cir(self, base: pd.DataFrame) -> np.ndarray:
+        """CIR predicted from the base features (never from an observation)."""
+        return self.classifier.predict(base[list(BASE_FEATURES)].to_numpy("f4"))
+
+    def predict(self, base: pd.DataFrame, cir=None) -> np.ndarray:
+        """SM (m³ m⁻³) from base features; CIR from the classifier unless given."""
+        cir = self.predict_cir(base) if cir is None else np.asarray(cir)
+        x = base[list(BASE_FEATURES)].copy()
+        x.insert(FEATURES.index("CIR"), "CIR", np.asarray(cir, "f4"))
+        return self.regressor.predict(x[list(self.features)].to_numpy("f4"))
+
+
+def fit_model(table: pd.DataFrame, crop: str, depth: str, params: dict | None = None,
+              seed: int = 0, n_jobs: int = -1) -> SoilMoistureModel:
+    """Fit the classifier (base features -> observed CIR) and the regressor (11 -> SM)."""
+    if crop not in crops.CROPS or depth not in crops.DEPTHS:
+        raise ValueError(f"Unknown crop/depth {crop}/{depth}.")
+    params = {**PAPER_PARAMS, **(params or {})}
+    classifier = make_classifier(**params, random_state=seed, n_jobs=n_jobs)
+    classifier.fit(table[list(BASE_FEATURES)].to_numpy("f4"), table["CIR"].to_numpy("i1"))
+    regressor = make_regressor(random_state=seed, n_jobs=n_jobs, **params)
+    regressor.fit(table[list(FEATURES)].to_numpy("f4"), table["sm"].to_numpy("f4"))
+    dates = pd.DatetimeIndex(table["date"])
+    return SoilMoistureModel(crop, depth, classifier, regressor, FEATURES, info={
+        "params": {k: v for k, v in params.items()}, "n_samples": len(table),
+        "training_period": [f"{dates.min():%Y-%m-%d}", f"{dates.max():%Y-%m-%d}"],
+    })
