@@ -116,5 +116,113 @@ def catalog_show(path: str) -> None:
             click.echo(f"{name:18s} --   {err}")
 
 
+def _load_training_inputs(catalog_path: str):
+    from cropsm.io.catalog import open_catalog, read_entry
+
+    cat = open_catalog(catalog_path)
+    return {name: read_entry(name, cat) for name in
+            ("covariates", "covariates_daily", "stations", "station_meta")}, cat
+
+
+def _selection(crop: str | None, depth: str | None):
+    from cropsm import crops
+
+    return [(c, d) for c in crops.CROPS for d in crops.DEPTHS
+            if (crop in (None, c)) and (depth in (None, d))]
+
+
+@main.command()
+@click.option("--crop", type=click.Choice(["wheat", "maize"]), default=None)
+@click.option("--depth", type=click.Choice(["0-10cm", "10-20cm"]), default=None)
+@click.option("--tune", is_flag=True, help="10-fold CV grid search (cropsm.model.TUNING_GRID).")
+@click.option("--catalog", "catalog_path", default=str(DEFAULT_CATALOG), show_default=True)
+@click.option("--models", "models_dir", default="models", show_default=True,
+              type=click.Path(), help="Folder for the skops files and model cards.")
+@click.option("--cir-training", type=click.Choice(["observed", "cross_fitted"]),
+              default="observed", show_default=True,
+              help="CIR the regressor learns from: observed (the paper) or out-of-fold "
+                   "classifier predictions.")
+@click.option("--seed", default=0, show_default=True, type=int)
+def train(crop, depth, tune, catalog_path, models_dir, cir_training, seed):
+    """Train the CIR classifier and SM regressor per crop x depth (90/10 within zones)."""
+    import time
+
+    from tqdm import tqdm
+
+    from cropsm import metrics
+    from cropsm import model as sm_model
+    from cropsm.features import BASE_FEATURES
+    from cropsm.io.catalog import CatalogError
+    from cropsm.io.models import save_model
+
+    try:
+        inputs, _ = _load_training_inputs(catalog_path)
+        for c, d in tqdm(_selection(crop, depth), desc="models", file=sys.stderr):
+            t0 = time.perf_counter()
+            table = sm_model.training_table(inputs["covariates"], inputs["covariates_daily"],
+                                            inputs["stations"], inputs["station_meta"], c, d)
+            train_idx, test_idx = sm_model.split_within_zones(table, seed=seed)
+            tuning = sm_model.tune(table.iloc[train_idx], seed) if tune else None
+            params = tuning["best_params"] if tuning else None
+            fitted = sm_model.fit_model(table.iloc[train_idx], c, d, params, seed,
+                                        cir_training=cir_training)
+            held = table.iloc[test_idx]
+            base = held[list(BASE_FEATURES)]
+            scores = {
+                "held_out_cir_predicted": metrics.skill_table(fitted.predict(base), held["sm"]),
+                "held_out_cir_observed": metrics.skill_table(
+                    fitted.predict(base, cir=held["CIR"]), held["sm"]),
+                "tuning": tuning,
+            }
+            path = save_model(fitted, models_dir, cv_scores=scores)
+            s = scores["held_out_cir_predicted"]
+            click.echo(f"{c}/{d}: {len(train_idx)} train, {len(test_idx)} held out; "
+                       f"r {s['r']:.3f}, ubRMSE {s['ubrmse']:.4f} (CIR predicted); "
+                       f"{path.stat().st_size / 1e6:.1f} MB; {time.perf_counter() - t0:.0f} s "
+                       f"-> {path}")
+    except (CatalogError, ValueError, OSError) as err:
+        _fail(err)
+
+
+@main.command()
+@click.option("--crop", type=click.Choice(["wheat", "maize"]), default=None)
+@click.option("--depth", type=click.Choice(["0-10cm", "10-20cm"]), default=None)
+@click.option("--catalog", "catalog_path", default=str(DEFAULT_CATALOG), show_default=True)
+@click.option("--out", default="docs/validation", show_default=True, type=click.Path(),
+              help="Folder for validation_<crop>_<depth>.json and summary.md.")
+@click.option("--seed", default=0, show_default=True, type=int)
+def validate(crop, depth, catalog_path, out, seed):
+    """Write the validation report (JSON + Markdown) per crop x depth."""
+    from tqdm import tqdm
+
+    from cropsm import model as sm_model
+    from cropsm import validation
+    from cropsm.io.catalog import CatalogError, read_entry
+    from cropsm.io.store import write_json
+
+    try:
+        inputs, cat = _load_training_inputs(catalog_path)
+        truth = read_entry("truth", cat) if "truth" in cat.entries else None
+        reports = []
+        for c, d in _selection(crop, depth):
+            table = sm_model.training_table(inputs["covariates"], inputs["covariates_daily"],
+                                            inputs["stations"], inputs["station_meta"], c, d)
+            bar = tqdm(total=6, desc=f"validate {c}/{d}", file=sys.stderr)
+            report = validation.validate(table, c, d, seed=seed, progress=bar.update)
+            if truth is not None:
+                report["truth_window"] = validation.truth_window_report(
+                    table, inputs["covariates"], inputs["covariates_daily"],
+                    inputs["station_meta"], truth, c, d, seed)
+            bar.update(1)
+            bar.close()
+            Path(out).mkdir(parents=True, exist_ok=True)
+            write_json(report, Path(out) / f"validation_{c}_{d}.json", default=float)
+            reports.append(report)
+        (Path(out) / "summary.md").write_text(validation.markdown_summary(reports))
+        click.echo(validation.markdown_summary(reports))
+    except (CatalogError, ValueError, OSError) as err:
+        _fail(err)
+
+
 if __name__ == "__main__":
     main()

@@ -21,6 +21,8 @@ Notes on the paper's equations:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import xarray as xr
 from scipy import stats
@@ -49,9 +51,10 @@ def _prepare(pred, obs, axis, skipna):
 
 
 def _mean(a, axis, skipna):
-    if skipna:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.nanmean(a, axis=axis) if np.isnan(a).any() else np.mean(a, axis=axis)
+    if skipna and np.isnan(a).any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices give NaN
+            return np.nanmean(a, axis=axis)
     return np.mean(a, axis=axis)
 
 

@@ -28,16 +28,37 @@ __all__ = [
     "make_regressor",
     "split_within_zones",
     "training_table",
+    "tune",
 ]
 
 #: The paper's optimum (section 2.3.2); ``max_samples=None`` is scikit-learn's 1.0.
 PAPER_PARAMS: dict[str, object] = {"n_estimators": 50, "max_features": 4,
                                    "min_samples_leaf": 1, "max_samples": None}
 
-#: The 10-fold CV grid of ``cropsm train --tune``: small enough for a 2-core machine
-#: (16 settings x 10 folds per model).
-TUNING_GRID: dict[str, list] = {"n_estimators": [50, 100], "max_features": [3, 4],
+#: The 10-fold CV grid of ``cropsm train --tune``, small enough for a 2-core machine:
+#: 16 settings x 10 folds per model.
+TUNING_GRID: dict[str, list] = {"n_estimators": [25, 50], "max_features": [3, 4],
                                 "min_samples_leaf": [1, 5], "max_samples": [None, 0.5]}
+
+
+def tune(table: pd.DataFrame, seed: int = 0, n_jobs: int = -1, folds: int = 10) -> dict:
+    """10-fold CV grid search of the regressor over :data:`TUNING_GRID` (observed CIR).
+
+    Returns the best parameters, their CV RMSE and the whole grid's scores.
+    """
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    search = GridSearchCV(make_regressor(random_state=seed, n_jobs=1), TUNING_GRID,
+                          scoring="neg_root_mean_squared_error", n_jobs=n_jobs,
+                          cv=KFold(folds, shuffle=True, random_state=seed))
+    search.fit(table[list(FEATURES)].to_numpy("f4"), table["sm"].to_numpy("f4"))
+    results = pd.DataFrame(search.cv_results_)
+    return {
+        "best_params": search.best_params_, "best_cv_rmse": float(-search.best_score_),
+        "grid": TUNING_GRID, "folds": folds,
+        "scores": [{"params": p, "cv_rmse": float(-s)} for p, s in
+                   zip(results["params"], results["mean_test_score"], strict=True)],
+    }
 
 
 def make_regressor(random_state: int = 0, n_jobs: int = -1, **params) -> RandomForestRegressor:
@@ -113,17 +134,41 @@ class SoilMoistureModel:
 
 
 def fit_model(table: pd.DataFrame, crop: str, depth: str, params: dict | None = None,
-              seed: int = 0, n_jobs: int = -1) -> SoilMoistureModel:
-    """Fit the classifier (base features -> observed CIR) and the regressor (11 -> SM)."""
+              seed: int = 0, n_jobs: int = -1, cir_training: str = "observed"
+              ) -> SoilMoistureModel:
+    """Fit the classifier (base features -> observed CIR) and the regressor (11 -> SM).
+
+    Parameters
+    ----------
+    cir_training : {"observed", "cross_fitted"}
+        CIR the regressor is trained on. ``"observed"`` is the paper's method: the
+        regressor learns from CIR labelled from the very SM it predicts, then receives
+        the classifier's CIR at prediction time. ``"cross_fitted"`` trains it on
+        out-of-fold classifier predictions (5-fold), so it learns how far predicted
+        CIR can be trusted, the same CIR it will see when predicting.
+    """
     if crop not in crops.CROPS or depth not in crops.DEPTHS:
         raise ValueError(f"Unknown crop/depth {crop}/{depth}.")
+    if cir_training not in ("observed", "cross_fitted"):
+        raise ValueError(f"cir_training must be 'observed' or 'cross_fitted', not "
+                         f"{cir_training!r}")
     params = {**PAPER_PARAMS, **(params or {})}
+    base = table[list(BASE_FEATURES)].to_numpy("f4")
+    labels = table["CIR"].to_numpy("i1")
     classifier = make_classifier(**params, random_state=seed, n_jobs=n_jobs)
-    classifier.fit(table[list(BASE_FEATURES)].to_numpy("f4"), table["CIR"].to_numpy("i1"))
+    classifier.fit(base, labels)
+    x = table[list(FEATURES)].copy()
+    if cir_training == "cross_fitted":
+        from sklearn.model_selection import KFold, cross_val_predict
+
+        x["CIR"] = cross_val_predict(make_classifier(**params, random_state=seed,
+                                                     n_jobs=n_jobs), base, labels,
+                                     cv=KFold(5, shuffle=True, random_state=seed))
     regressor = make_regressor(random_state=seed, n_jobs=n_jobs, **params)
-    regressor.fit(table[list(FEATURES)].to_numpy("f4"), table["sm"].to_numpy("f4"))
+    regressor.fit(x.to_numpy("f4"), table["sm"].to_numpy("f4"))
     dates = pd.DatetimeIndex(table["date"])
     return SoilMoistureModel(crop, depth, classifier, regressor, FEATURES, info={
         "params": {k: v for k, v in params.items()}, "n_samples": len(table),
+        "cir_training": cir_training,
         "training_period": [f"{dates.min():%Y-%m-%d}", f"{dates.max():%Y-%m-%d}"],
     })

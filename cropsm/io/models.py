@@ -60,6 +60,7 @@ def save_model(model, folder: str | Path, cv_scores: dict | None = None) -> Path
         "training_period": model.info.get("training_period"),
         "n_samples": model.info.get("n_samples"),
         "hyper_parameters": model.info.get("params"), "cv_scores": cv_scores or {},
+        "cir_training": model.info.get("cir_training"),
         "library_versions": versions, "file": path.name,
         "file_size_bytes": tmp.stat().st_size, "sha256": _sha256(tmp),
     }

@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cropsm.cli import main
+from cropsm.io.catalog import open_catalog, read_entry
+from cropsm.model import training_table
+from cropsm.validation import markdown_summary, truth_window_report, validate
+
+
+@pytest.fixture(scope="module")
+def inputs(tiny_world):
+    _, catalog, _ = tiny_world
+    cat = open_catalog(catalog)
+    return {n: read_entry(n, cat) for n in
+            ("covariates", "covariates_daily", "stations", "station_meta", "truth")}
+
+
+@pytest.fixture(scope="module")
+def report(inputs):
+    table = training_table(inputs["covariates"], inputs["covariates_daily"],
+                           inputs["stations"], inputs["station_meta"], "wheat", "10-20cm")
+    return validate(table, "wheat", "10-20cm", seed=0, n_jobs=1), table
+
+
+def test_report_has_every_row(report):
+    rep, table = report
+    assert set(rep["rows"]) == {"paper", "honest", "no_irrigation", "honest_cross_fitted",
+                                "station_blocked", "zone_blocked"}
+    assert rep["n_test"] == pytest.approx(0.1 * len(table), abs=2)
+    for row in ("paper", "honest", "no_irrigation", "honest_cross_fitted"):
+        assert rep["rows"][row]["n"] == rep["n_test"]
+    assert rep["rows"]["station_blocked"]["n"] == len(table)
+    assert set(rep["permutation_importance_r2"]) >= {"CIR", "pre10", "fc"}
+    assert 0 <= rep["classifier"]["overall_accuracy"] <= 1
+
+
+def test_honest_rows_are_not_better_than_the_papers_leaky_row(report):
+    rep, _ = report
+    rows = rep["rows"]
+    # CIR from the observation leaks the target: the paper's setting is optimistic
+    assert rows["paper"]["rmse"] <= rows["honest"]["rmse"]
+
+
+def test_truth_window_excludes_its_stations(inputs, report):
+    _, table = report
+    out = truth_window_report(table, inputs["covariates"], inputs["covariates_daily"],
+                              inputs["station_meta"], inputs["truth"], "wheat", "10-20cm")
+    assert out["stations_left_out"] >= 1
+    assert out["cells"] > 0 and out["n"] > 0
+    assert np.isfinite(out["rmse"])
+
+
+def test_markdown_summary_lists_rows(report):
+    rep, _ = report
+    text = markdown_summary([rep])
+    assert "| wheat/10-20cm | honest |" in text and "ROC AUC" in text
+
+
+def test_cli_train_and_validate(tiny_world, tmp_path):
+    _, catalog, _ = tiny_world
+    runner = CliRunner()
+    res = runner.invoke(main, ["train", "--crop", "maize", "--depth", "0-10cm",
+                               "--catalog", str(catalog), "--models", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "cropsm_maize_0-10cm.skops").exists()
+    assert (tmp_path / "cropsm_maize_0-10cm.card.json").exists()
+    res = runner.invoke(main, ["validate", "--crop", "maize", "--depth", "0-10cm",
+                               "--catalog", str(catalog), "--out", str(tmp_path / "val")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "val" / "validation_maize_0-10cm.json").exists()
+    assert "station_blocked" in (tmp_path / "val" / "summary.md").read_text()
+
+
+def test_train_on_catalog_without_the_crop_says_so(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("entries: [")
+    res = CliRunner().invoke(main, ["train", "--catalog", str(bad), "--models", str(tmp_path)])
+    assert res.exit_code == 2 and "not a valid intake catalog" in res.output
