@@ -64,9 +64,11 @@ def test_region_store_chunks_never_written_read_as_missing(tmp_path):
         "irrigation_events": (("y", "x"), da.full((4, 4), -1, dtype="i2", chunks=2)),
     })
     with region_store(tmp_path / "t.zarr", template, TRUTH_ENCODING) as writer:
-        writer.write(xr.Dataset({"sm": (("y", "x"), np.full((2, 2), 0.25, "f4")),
-                                 "irrigation_events": (("y", "x"), np.ones((2, 2), "i2"))}),
-                     {"y": slice(0, 2), "x": slice(0, 2)})
+        writer.write_encoded("sm", np.full((2, 2), 2500, "i2"), (slice(0, 2), slice(0, 2)))
+        writer.write_encoded("irrigation_events", np.ones((2, 2), "i2"),
+                             (slice(0, 2), slice(0, 2)))
+        with pytest.raises(TypeError, match="stores int16"):
+            writer.write_encoded("sm", np.ones((2, 2)), (slice(0, 2), slice(0, 2)))
     out = open_zarr(tmp_path / "t.zarr").load()
     assert np.isnan(out["sm"].values[2:, 2:]).all()
     np.testing.assert_allclose(out["sm"].values[:2, :2], 0.25)

@@ -135,10 +135,6 @@ class RegionWriter:
     def __init__(self, path: Path):
         self.path = path
 
-    def write(self, block: xr.Dataset, region: dict[str, slice]) -> None:
-        """Write ``block`` (no coordinates) into ``region`` of the store."""
-        block.to_zarr(self.path, region=region)
-
     def write_encoded(self, name: str, values: np.ndarray, index: tuple[slice, ...]) -> None:
         """Write values already in the variable's stored dtype (CF-encoded) at ``index``."""
         array = zarr.open_array(self.path / name, mode="r+")
