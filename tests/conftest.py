@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cropsm.demo.build import build
+from cropsm.io.catalog import open_catalog, read_entry
 
 
 @pytest.fixture(scope="session")
@@ -14,3 +15,12 @@ def tiny_world(tmp_path_factory):
     catalog = out / "catalog" / "cropsm.yaml"
     result = build("tiny", out / "data", catalog=catalog, seed=7)
     return out / "data", catalog, result
+
+
+@pytest.fixture(scope="session")
+def tiny_entries(tiny_world):
+    """The tiny world's catalog entries, opened once: name -> Dataset or DataFrame."""
+    _, catalog, _ = tiny_world
+    cat = open_catalog(catalog)
+    return {name: read_entry(name, cat) for name in
+            ("covariates", "covariates_daily", "truth", "stations", "station_meta")}

@@ -8,15 +8,11 @@ from cropsm import crops
 from cropsm.demo import world
 from cropsm.demo.build import read_inputs
 from cropsm.demo.profiles import get_profile
-from cropsm.io.catalog import open_catalog, read_entry
 
 
 @pytest.fixture(scope="module")
-def entries(tiny_world):
-    _, catalog, _ = tiny_world
-    cat = open_catalog(catalog)
-    return {name: read_entry(name, cat) for name in
-            ("covariates", "covariates_daily", "truth", "stations", "station_meta")}
+def entries(tiny_entries):
+    return tiny_entries
 
 
 def test_build_report_figures(tiny_world):

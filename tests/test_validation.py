@@ -3,17 +3,13 @@ import pytest
 from click.testing import CliRunner
 
 from cropsm.cli import main
-from cropsm.io.catalog import open_catalog, read_entry
 from cropsm.model import training_table
 from cropsm.validation import markdown_summary, truth_window_report, validate
 
 
 @pytest.fixture(scope="module")
-def inputs(tiny_world):
-    _, catalog, _ = tiny_world
-    cat = open_catalog(catalog)
-    return {n: read_entry(n, cat) for n in
-            ("covariates", "covariates_daily", "stations", "station_meta", "truth")}
+def inputs(tiny_entries):
+    return tiny_entries
 
 
 @pytest.fixture(scope="module")
