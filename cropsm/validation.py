@@ -36,20 +36,15 @@ __all__ = ["blocked_predictions", "markdown_summary", "truth_window_report",
            "truth_window_skill", "validate"]
 
 
-def _honest_predictions(table, train, test, params, seed, n_jobs):
-    model = fit_model(table.iloc[train], table.attrs["crop"], table.attrs["depth"], params,
-                      seed, n_jobs)
-    base = table.iloc[test][list(BASE_FEATURES)]
-    return model, model.predict(base)
-
-
 def blocked_predictions(table: pd.DataFrame, groups: np.ndarray, splitter,
                         params: dict | None = None, seed: int = 0, n_jobs: int = -1
                         ) -> np.ndarray:
     """Out-of-group predictions (CIR from the classifier) for every sample."""
     pred = np.full(len(table), np.nan)
     for train, test in splitter.split(table, groups=groups):
-        _, pred[test] = _honest_predictions(table, train, test, params, seed, n_jobs)
+        model = fit_model(table.iloc[train], table.attrs["crop"], table.attrs["depth"],
+                          params, seed, n_jobs)
+        pred[test] = model.predict(table.iloc[test][list(BASE_FEATURES)])
     return pred
 
 
@@ -118,10 +113,10 @@ def validate(table: pd.DataFrame, crop: str, depth: str, params: dict | None = N
     step(1)
     cir_test = table["CIR"].to_numpy()[test]
     cir_score = model.classifier.predict_proba(base_test.to_numpy("f4"))[:, -1]
-    classifier = metrics.classification_scores(cir_test, model.predict_cir(base_test),
-                                               cir_score)
+    cir_predicted = model.predict_cir(base_test)
+    classifier = metrics.classification_scores(cir_test, cir_predicted, cir_score)
     x_test = table.iloc[test][list(FEATURES)].copy()
-    x_test["CIR"] = model.predict_cir(base_test)
+    x_test["CIR"] = cir_predicted
     imp = permutation_importance(model.regressor, x_test.to_numpy("f4"), obs_test,
                                  scoring="r2", n_repeats=3, random_state=seed, n_jobs=1)
     importance = {f: {"mean": float(m), "std": float(s)} for f, m, s in

@@ -31,7 +31,7 @@ from cropsm.io.store import (
     write_zarr,
 )
 
-__all__ = ["BuildResult", "build", "read_inputs"]
+__all__ = ["build", "read_inputs"]
 
 TILE = 512
 SM_SCALE = 1e-4  # truth is stored as int16 hundredths of a percent of volume
@@ -42,10 +42,6 @@ TRUTH_ENCODING = {
            "fill_value": -32768},
     "irrigation_events": {"_FillValue": -1, "fill_value": -1},
 }
-
-
-class BuildResult(dict):
-    """Figures of a build (also saved as ``build_report.json`` next to the stores)."""
 
 
 def read_inputs() -> world.Inputs:
@@ -150,7 +146,7 @@ def _size_bytes(paths: list[Path]) -> int:
 def build(profile: str | Profile = "tiny", out: str | Path = "data/demo",
           catalog: str | Path | None = None, seed: int = 42,
           progress_factory: Callable[[str, int], Callable[[int], None]] | None = None,
-          ) -> BuildResult:
+          ) -> dict:
     """Build the demo world and publish its stores and catalog.
 
     Parameters
@@ -168,8 +164,8 @@ def build(profile: str | Profile = "tiny", out: str | Path = "data/demo",
 
     Returns
     -------
-    BuildResult
-        The build's check figures (see :mod:`cropsm.demo.check`).
+    dict
+        The build's figures, also saved as ``build_report.json`` (see :mod:`cropsm.demo.check`).
     """
     prof = get_profile(profile) if isinstance(profile, str) else profile
     out = check_writable(out)
@@ -182,7 +178,8 @@ def build(profile: str | Profile = "tiny", out: str | Path = "data/demo",
     started = time.perf_counter()
     timings = {}
     step = bar("static covariates", 1)
-    statics = world.static_covariates(prof, read_inputs(), seed)
+    inputs = read_inputs()
+    statics = world.static_covariates(prof, inputs, seed)
     write_zarr(statics.ds, out / "covariates.zarr", _encoding(statics.ds))
     step(1)
     timings["covariates_s"] = time.perf_counter() - started
@@ -218,14 +215,14 @@ def build(profile: str | Profile = "tiny", out: str | Path = "data/demo",
 
     write_catalog(catalog, out, prof.name)
     timings["total_s"] = time.perf_counter() - started
-    result = BuildResult(
+    result = dict(
         profile=prof.name, seed=seed, grid_shape=list(statics.grid.shape),
         cropland_pixels=pixels, timings=timings,
         size_bytes=_size_bytes([out / n for n in ("covariates.zarr", "weather.zarr",
                                                   "truth.zarr", "stations.parquet",
                                                   "station_meta.parquet")]),
         checks=check.run_checks(statics, weather_ds, meta, obs, out / "truth.zarr", prof,
-                                bounds),
+                                bounds, inputs.ghcn["prcp"]),
     )
     write_json(result, out / "build_report.json", default=_jsonable)
     return result

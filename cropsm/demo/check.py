@@ -112,15 +112,14 @@ def stored_truth_bounds(truth: xr.Dataset, covariates: xr.Dataset, every: int = 
 
 
 def run_checks(statics, weather_ds: xr.Dataset, meta: pd.DataFrame, obs: pd.DataFrame,
-               truth_path: Path, profile: Profile, simulated_bounds: dict) -> dict:
+               truth_path: Path, profile: Profile, simulated_bounds: dict,
+               ghcn: pd.Series) -> dict:
     """All check figures of a build, as a JSON-friendly dict.
 
     ``simulated_bounds`` counts every simulated value outside [residual, saturation]
-    (before storage); the stored truth is re-checked on a sample of days.
+    (before storage); the stored truth is re-checked on a sample of days. ``ghcn`` is
+    the daily rain record (mm) the weather was calibrated on.
     """
-    from cropsm.io.assets import read_ghcn_daily
-
-    ghcn = read_ghcn_daily()["prcp"]
     figures: dict = {}
     lat_ax, lon_ax = weather_ds["lat"].values, weather_ds["lon"].values
     lon, lat = NAMED_PLACES["Beijing"]

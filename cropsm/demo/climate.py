@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cropsm.demo.weather import DAYS_IN_MONTH
+
 __all__ = [
     "monthly_temperature",
     "moisture_index",
@@ -19,8 +21,7 @@ __all__ = [
     "thornthwaite_pet",
 ]
 
-_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype="f8")
-_MID_MONTH_DOY = np.cumsum(_DAYS_IN_MONTH) - _DAYS_IN_MONTH / 2
+_MID_MONTH_DOY = np.cumsum(DAYS_IN_MONTH) - DAYS_IN_MONTH / 2
 LAPSE_RATE = 0.0065  # K m-1
 
 
@@ -74,7 +75,7 @@ def thornthwaite_pet(temperature: np.ndarray, lat) -> np.ndarray:
         tm = t[m]
         unadjusted = np.where(tm < 26.5, 16.0 * (10.0 * tm / heat_index) ** a,
                               -415.85 + 32.24 * tm - 0.43 * tm**2)
-        correction = (_day_length_hours(lat, _MID_MONTH_DOY[m]) / 12.0) * (_DAYS_IN_MONTH[m] / 30.0)
+        correction = (_day_length_hours(lat, _MID_MONTH_DOY[m]) / 12.0) * (DAYS_IN_MONTH[m] / 30.0)
         out[m] = np.where(tm > 0, unadjusted * correction, 0.0)
     return out
 

@@ -90,10 +90,11 @@ class RainClimate:
     @property
     def monthly_total(self) -> np.ndarray:
         """Mean monthly totals, mm (non-leap year)."""
-        return _DAYS_IN_MONTH * self.wet_prob * self.wet_mean
+        return DAYS_IN_MONTH * self.wet_prob * self.wet_mean
 
 
-_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype="f8")
+#: Days in each month of a non-leap year.
+DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype="f8")
 
 
 def complete_years(prcp: pd.Series, min_days: int = 330) -> pd.Series:
@@ -117,7 +118,7 @@ def rain_statistics(prcp: pd.Series) -> pd.DataFrame:
     prcp = prcp.dropna()
     month = prcp.index.month
     freq = (prcp >= WET_DAY_MM).groupby(month).mean()
-    total = prcp.groupby(month).mean() * _DAYS_IN_MONTH[freq.index - 1]
+    total = prcp.groupby(month).mean() * DAYS_IN_MONTH[freq.index - 1]
     return pd.DataFrame({"wet_freq": freq, "total_mm": total}).rename_axis("month")
 
 
@@ -139,7 +140,7 @@ def calibrate_rain(prcp: pd.Series, lon: float, lat: float,
     m1 = excess.groupby(excess.index.month).mean().reindex(range(1, 13)).to_numpy()
     var = excess.groupby(excess.index.month).var().reindex(range(1, 13)).to_numpy()
     shape = np.clip(np.nan_to_num(m1**2 / var, nan=0.7), 0.3, 3.0)
-    annual = float(np.sum(_DAYS_IN_MONTH * prob * mean))
+    annual = float(np.sum(DAYS_IN_MONTH * prob * mean))
     return RainClimate(lon, lat, prob, mean, shape, annual)
 
 
@@ -181,7 +182,7 @@ def local_rain_parameters(climate: RainClimate, lon, lat, annual_total
     ratio = monthly / climate.monthly_total.reshape(share_bj.shape + (1,) * lon.ndim)
     prob = np.clip(climate.wet_prob.reshape(ratio.shape[:1] + (1,) * lon.ndim)
                    * np.sqrt(ratio), 0.002, 0.85)
-    dim = _DAYS_IN_MONTH.reshape(prob.shape[:1] + (1,) * lon.ndim)
+    dim = DAYS_IN_MONTH.reshape(prob.shape[:1] + (1,) * lon.ndim)
     mean = np.maximum(monthly / (dim * prob), WET_DAY_MM + 0.2)
     return prob, mean
 

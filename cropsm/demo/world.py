@@ -56,7 +56,6 @@ class Statics:
     grid: Grid
     ds: xr.Dataset
     rain_climate: weather.RainClimate
-    t_ref: np.ndarray
 
 
 def profile_grid(profile: Profile) -> Grid:
@@ -170,7 +169,7 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
     ds["spatial_ref"] = xr.DataArray(np.int32(0), attrs=grid.cf_grid_mapping())
     ds.attrs.update(title="CropSM demo world: static covariates", profile=profile.name,
                     seed=seed, Conventions="CF-1.10")
-    return Statics(grid, ds, rain, t_ref)
+    return Statics(grid, ds, rain)
 
 
 def coarse_annual_precip(rain: weather.RainClimate) -> np.ndarray:
@@ -220,7 +219,9 @@ def weather_dataset(profile: Profile, statics: Statics, seed: int) -> xr.Dataset
 
 def _pixel_inputs(ds: xr.Dataset, crop: str, rows, cols) -> dict[str, np.ndarray]:
     sel = {"y": xr.DataArray(rows), "x": xr.DataArray(cols)}
-    pick = ds.isel(sel)
+    needed = ["fc", "wilting_point", "saturation", "residual", "sand", "pet", "sos", "eos",
+              "zone", "river_distance"]
+    pick = ds[needed].isel(sel)
     soil = {k: pick[k].values for k in ("fc", "wilting_point", "saturation", "residual", "sand")}
     return {
         "pet": pick["pet"].values, "sos": pick["sos"].sel(crop=crop).values,
