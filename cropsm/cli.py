@@ -143,7 +143,8 @@ def _selection(crop: str | None, depth: str | None):
               help="CIR the regressor learns from: observed (the paper) or out-of-fold "
                    "classifier predictions.")
 @click.option("--seed", default=0, show_default=True, type=int)
-def train(crop, depth, tune, catalog_path, models_dir, cir_training, seed):
+@click.option("--if-missing", is_flag=True, help="Skip models whose file and card exist.")
+def train(crop, depth, tune, catalog_path, models_dir, cir_training, seed, if_missing):
     """Train the CIR classifier and SM regressor per crop x depth (90/10 within zones)."""
     import time
 
@@ -153,11 +154,16 @@ def train(crop, depth, tune, catalog_path, models_dir, cir_training, seed):
     from cropsm import model as sm_model
     from cropsm.features import BASE_FEATURES
     from cropsm.io.catalog import CatalogError
-    from cropsm.io.models import save_model
+    from cropsm.io.models import model_path, save_model
 
+    todo = [(c, d) for c, d in _selection(crop, depth)
+            if not (if_missing and model_path(models_dir, c, d).with_suffix(".card.json").exists())]
+    if not todo:
+        click.echo(f"models already trained in {models_dir}")
+        return
     try:
         inputs, _ = _load_training_inputs(catalog_path)
-        for c, d in tqdm(_selection(crop, depth), desc="models", file=sys.stderr):
+        for c, d in tqdm(todo, desc="models", file=sys.stderr):
             t0 = time.perf_counter()
             table = sm_model.training_table(inputs["covariates"], inputs["covariates_daily"],
                                             inputs["stations"], inputs["station_meta"], c, d)
@@ -222,6 +228,87 @@ def validate(crop, depth, catalog_path, out, seed):
         click.echo(validation.markdown_summary(reports))
     except (CatalogError, ValueError, OSError) as err:
         _fail(err)
+
+
+@main.command()
+@click.option("--start", default=None, help="First day, e.g. 2018-05-01 [default: the demo "
+              "profile's prediction period].")
+@click.option("--end", default=None, help="Last day (inclusive).")
+@click.option("--crop", type=click.Choice(["wheat", "maize"]), default=None)
+@click.option("--depth", type=click.Choice(["0-10cm", "10-20cm"]), default=None)
+@click.option("--bbox", default=None, help="lon_min,lat_min,lon_max,lat_max in degrees.")
+@click.option("--region", default=None,
+              help="A province name or adcode, or a GeoJSON file of polygons (lon/lat).")
+@click.option("--scheduler", default=None,
+              help="Address of a running dask.distributed scheduler, e.g. tcp://host:8786.")
+@click.option("--workers", default=2, show_default=True, type=int,
+              help="Worker processes of the local cluster (0: run in this process).")
+@click.option("--catalog", "catalog_path", default=str(DEFAULT_CATALOG), show_default=True)
+@click.option("--models", "models_dir", default="models", show_default=True, type=click.Path())
+@click.option("--out", default=None, type=click.Path(),
+              help="Product store [default: the catalog's soil_moisture entry].")
+@click.option("--overwrite", is_flag=True,
+              help="Start a new store even if the existing one has other model versions or "
+                   "another period (the previous version is kept in .versions/).")
+@click.option("--if-missing", is_flag=True,
+              help="Do nothing if the store already holds these products and dates.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def predict(start, end, crop, depth, bbox, region, scheduler, workers, catalog_path,
+            models_dir, out, overwrite, if_missing, quiet):
+    """Predict daily 1 km SM into the product store (Zarr), resumably, on dask."""
+    import time
+
+    from cropsm import engine
+    from cropsm.demo.profiles import get_profile
+    from cropsm.io import assets
+    from cropsm.io.catalog import CatalogError, entry_path, open_catalog, read_entry
+    from cropsm.io.models import ModelFileError, load_model, model_path, read_card
+    from cropsm.io.product import product_versions
+    from cropsm.predict import PredictError, ServingModel
+    from cropsm.regions import RegionError, parse_bbox, province_region
+
+    if bbox and region:
+        _fail(ValueError("Give --bbox or --region, not both."))
+    try:
+        cat = open_catalog(catalog_path)
+        if start is None or end is None:
+            period = get_profile(cat.metadata.get("profile", "demo")).prediction_period
+            start, end = start or period[0], end or period[1]
+        target = Path(out) if out else Path(entry_path(cat, "soil_moisture"))
+        selection = _selection(crop, depth)
+        if if_missing and (target / "zarr.json").exists():
+            have = product_versions(target)
+            shas = {f"{c}/{d}": read_card(model_path(models_dir, c, d)).get("sha256")
+                    for c, d in selection}
+            if all(have.get(k) == v for k, v in shas.items()):
+                click.echo(f"{target} already holds {', '.join(shas)}")
+                return
+        covariates = read_entry("covariates", cat)
+        daily = read_entry("covariates_daily", cat)
+        mask = None
+        if bbox or region:
+            if bbox:
+                geometry = parse_bbox(bbox)
+            elif Path(region).exists():
+                geometry = assets.read_geojson(region)
+            else:
+                geometry = province_region(region, assets.read_provinces())
+            mask = engine.region_of(geometry, covariates, assets.read_boundary())
+        models = {}
+        for c, d in selection:
+            path = model_path(models_dir, c, d)
+            sha = read_card(path).get("sha256", "")
+            models[(c, d)] = ServingModel.from_model(load_model(path, c, d), sha)
+        plan = engine.plan_run(covariates, daily, entry_path(cat, "covariates"),
+                               entry_path(cat, "covariates_daily"), target, start, end,
+                               models, mask, overwrite)
+        t0 = time.perf_counter()
+        bar = None if quiet else _tqdm_factory("blocks", plan.n_tasks)
+        published = engine.run(plan, scheduler=scheduler, workers=workers, progress=bar)
+    except (CatalogError, ModelFileError, PredictError, RegionError, OSError) as err:
+        _fail(err)
+    click.echo(f"{len(plan.dates)} days x {len(plan.models)} products in "
+               f"{time.perf_counter() - t0:.0f} s -> {target} ({published.name})")
 
 
 if __name__ == "__main__":

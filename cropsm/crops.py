@@ -16,13 +16,17 @@ Crop coefficients follow FAO-56 (Allen et al., 1998, Table 12).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
+    "CROPLAND_MIN_FRACTION",
     "CROPS",
     "DEPTHS",
     "STAGES",
     "SMI_RANGE",
     "smi_lower",
+    "in_season",
+    "sowing_day",
     "stage_index",
     "stage_names",
 ]
@@ -52,6 +56,13 @@ SMI_RANGE: dict[str, dict[str, tuple[float, float]]] = {
 }
 
 #: Start of each stage as a fraction of the season (sowing = 0, harvest = 1).
+#: Pixels with a smaller harvested fraction of the crop are not cropland of that crop.
+CROPLAND_MIN_FRACTION = 0.10
+
+# Winter wheat: WorldCereal's winter-cereal SOS marks spring green-up in North China;
+# sowing is placed this many days earlier (early October for a green-up in early February).
+WHEAT_SOWING_BEFORE_SOS = 115
+
 STAGE_START: dict[str, tuple[float, ...]] = {
     # Winter wheat spends the winter in tillering (dormancy), hence the long stage.
     "wheat": (0.00, 0.04, 0.12, 0.50, 0.62, 0.74, 0.82, 0.95),
@@ -113,6 +124,32 @@ def stage_index(crop: str, doy, sos, eos) -> np.ndarray:
     starts = np.asarray(STAGE_START[_check_crop(crop)])
     idx = np.searchsorted(starts, frac, side="right") - 1
     return np.where(valid & (frac <= 1.0), idx, -1).astype("i1")
+
+
+def sowing_day(crop: str, sos) -> np.ndarray:
+    """Sowing day of year from the WorldCereal start of season (float32)."""
+    sos = np.asarray(sos, "f4")
+    if _check_crop(crop) == "wheat":
+        return np.mod(sos - WHEAT_SOWING_BEFORE_SOS - 1, 365) + 1
+    return sos
+
+
+def in_season(crop: str, dates, sos, eos) -> np.ndarray:
+    """Whether each date falls in the crop's season, sowing to end of season.
+
+    Parameters
+    ----------
+    dates : array_like of datetime64, shape (n_dates,)
+    sos, eos : numpy.ndarray
+        Start and end of season (day of year) per cell, any shape.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n_dates, *sos.shape)
+    """
+    doy = np.minimum(pd.DatetimeIndex(dates).day_of_year.to_numpy(), 365)
+    doy = doy.reshape((-1,) + (1,) * np.ndim(sos))
+    return stage_index(crop, doy, sowing_day(crop, sos)[None], np.asarray(eos)[None]) >= 0
 
 
 def _check_crop(crop: str) -> str:

@@ -171,6 +171,12 @@ class Grid:
         return Grid(self.crs, Affine(t.a, 0.0, t.c + cols * t.a, 0.0, t.e, t.f + rows * t.e),
                     shape)
 
+    def coarsen(self, factor: int) -> Grid:
+        """The grid of ``factor`` × ``factor`` blocks (the last row/column may be partial)."""
+        t = self.transform
+        return Grid(self.crs, Affine(t.a * factor, t.b, t.c, t.d, t.e * factor, t.f),
+                    (-(-self.shape[0] // factor), -(-self.shape[1] // factor)))
+
     def padded(self, cells: int) -> Grid:
         """The grid grown by ``cells`` on every side."""
         rows, cols = self.shape

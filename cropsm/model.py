@@ -17,6 +17,7 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.model_selection import train_test_split
 
 from cropsm import crops
+from cropsm.applicability import fit_applicability
 from cropsm.features import BASE_FEATURES, FEATURES, features_at
 from cropsm.irrigation import cir_labels, make_classifier
 
@@ -167,7 +168,9 @@ def fit_model(table: pd.DataFrame, crop: str, depth: str, params: dict | None = 
     regressor = make_regressor(random_state=seed, n_jobs=n_jobs, **params)
     regressor.fit(x.to_numpy("f4"), table["sm"].to_numpy("f4"))
     dates = pd.DatetimeIndex(table["date"])
+    applicability = fit_applicability(table, regressor.feature_importances_)
     return SoilMoistureModel(crop, depth, classifier, regressor, FEATURES, info={
+        "applicability": applicability.to_dict(),
         "params": {k: v for k, v in params.items()}, "n_samples": len(table),
         "cir_training": cir_training,
         "training_period": [f"{dates.min():%Y-%m-%d}", f"{dates.max():%Y-%m-%d}"],

@@ -24,6 +24,7 @@ import numpy as np
 from rasterio.features import rasterize
 from scipy import ndimage
 
+from cropsm.crops import CROPLAND_MIN_FRACTION
 from cropsm.grid import Grid, bilinear_sample
 
 __all__ = [
@@ -75,9 +76,6 @@ CROP_INTENSITY: dict[str, dict[int, float]] = {
         450000: 0.03, 420000: 0.03, 430000: 0.005,
     },
 }
-
-#: Pixels with a smaller harvested fraction are not modelled as cropland.
-CROPLAND_MIN_FRACTION = 0.10
 
 _LATTICE_LON = np.arange(70.0, 140.01, 0.25)
 _LATTICE_LAT = np.arange(15.0, 56.01, 0.25)

@@ -23,6 +23,8 @@ class Profile:
         Year of daily gridded truth written for the map.
     n_stations : dict
         Number of stations per crop.
+    prediction_period : tuple of str
+        First and last day the run command precomputes with ``cropsm predict``.
     """
 
     name: str
@@ -32,13 +34,15 @@ class Profile:
     map_year: int
     n_stations: dict[str, int]
     record_years: tuple[int, int]  # min and max length of a station's record, years
+    prediction_period: tuple[str, str]
 
 
 PROFILES: dict[str, Profile] = {
     # Beijing and the Hebei plain: both crops, irrigated and rainfed land, rivers.
     "tiny": Profile("tiny", (115.4, 38.6, 117.2, 40.2), 2016, 2018, 2018,
-                    {"wheat": 8, "maize": 10}, (2, 3)),
-    "demo": Profile("demo", None, 1993, 2018, 2018, {"wheat": 240, "maize": 290}, (4, 15)),
+                    {"wheat": 8, "maize": 10}, (2, 3), ("2018-05-01", "2018-05-10")),
+    "demo": Profile("demo", None, 1993, 2018, 2018, {"wheat": 240, "maize": 290}, (4, 15),
+                    ("2018-05-01", "2018-05-14")),
 }
 
 

@@ -42,10 +42,6 @@ MIN_DAYS_BETWEEN_IRRIGATIONS = 10
 #: Daily chance that a farmer irrigates a pixel in deficit, by zone code, next to a river.
 IRRIGATION_ZONE_RATE = {1: 0.25, 2: 0.08, 3: 0.30, 4: 0.05, 5: 0.10, 6: 0.04, 7: 0.03}
 
-# Winter wheat: WorldCereal's winter-cereal SOS marks spring green-up in North China;
-# sowing is placed this many days earlier (early October for a green-up in early February).
-WHEAT_SOWING_BEFORE_SOS = 115
-
 
 def irrigation_probability(zone: np.ndarray, river_km: np.ndarray) -> np.ndarray:
     """Daily probability of irrigating a pixel in deficit."""
@@ -54,14 +50,6 @@ def irrigation_probability(zone: np.ndarray, river_km: np.ndarray) -> np.ndarray
         rate[code] = value
     near_water = 0.25 + 0.75 * np.exp(-np.asarray(river_km, "f4") / 25.0)
     return (rate[np.clip(zone, 0, 7)] * near_water).astype("f4")
-
-
-def sowing_day(crop: str, sos) -> np.ndarray:
-    """Sowing day of year from the WorldCereal start of season."""
-    sos = np.asarray(sos, "f4")
-    if crop == "wheat":
-        return np.mod(sos - WHEAT_SOWING_BEFORE_SOS - 1, 365) + 1
-    return sos
 
 
 @numba.njit(cache=True)
@@ -237,7 +225,7 @@ def simulate_year(crop: str, year: int, rain: np.ndarray, rain_weights: tuple,
             dates.days_in_month.to_numpy().astype("f8"),
             np.minimum(dates.day_of_year.to_numpy(), 365).astype("f8"),
             (dates - pd.Timestamp("1970-01-01")).days.to_numpy(),
-            np.asarray(sowing_day(crop, sos), "f8"), np.asarray(eos, "f8"),
+            np.asarray(crops.sowing_day(crop, sos), "f8"), np.asarray(eos, "f8"),
             np.asarray(crops.STAGE_START[crop], "f8"),
             np.asarray(crops.KC[crop], "f8"), np.asarray(crops.CANOPY_COVER[crop], "f8"),
             np.asarray(crops.ROOT_UPTAKE[crop], "f8"), crops.smi_lower(crop).astype("f8"),

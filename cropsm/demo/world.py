@@ -320,7 +320,7 @@ def stations(profile: Profile, statics: Statics, weather_ds: xr.Dataset, seed: i
             day_sel = np.nonzero(np.isin(dates.day, OBSERVATION_DAYS))[0]
             doy = np.minimum(dates.day_of_year.to_numpy()[day_sel], 365)
             stage = crops.stage_index(crop, doy[:, None],
-                                      soilwater.sowing_day(crop, sos[idx])[None, :],
+                                      crops.sowing_day(crop, sos[idx])[None, :],
                                       eos[idx][None, :])
             t_i, s_i = np.nonzero(stage >= 0)
             for d, depth in enumerate(crops.DEPTHS):

@@ -18,6 +18,7 @@ __all__ = [
     "read_boundary",
     "read_crop_calendar",
     "read_dem",
+    "read_geojson",
     "read_ghcn_daily",
     "read_provinces",
     "read_rivers",
@@ -43,6 +44,25 @@ def _features(path: Path) -> list[dict]:
             return json.load(fh)["features"]
     except (OSError, ValueError, KeyError) as err:
         raise OSError(f"Cannot read GeoJSON {path}: {err}") from err
+
+
+def read_geojson(path: str | Path):
+    """Union of the polygons of a GeoJSON file (FeatureCollection, Feature or geometry)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except (OSError, ValueError) as err:
+        raise OSError(f"Cannot read region file {path}: {err}") from err
+    if doc.get("type") == "FeatureCollection":
+        geoms = [f.get("geometry") for f in doc.get("features", [])]
+    elif doc.get("type") == "Feature":
+        geoms = [doc.get("geometry")]
+    else:
+        geoms = [doc]
+    try:
+        return shapely.union_all([shape(g) for g in geoms if g])
+    except (ValueError, TypeError, AttributeError, shapely.errors.GEOSException) as err:
+        raise OSError(f"Region file {path} holds no valid GeoJSON geometry ({err}).") from err
 
 
 def read_boundary() -> shapely.MultiPolygon:

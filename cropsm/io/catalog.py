@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_CATALOG",
     "ENTRIES",
     "CatalogError",
+    "entry_path",
     "open_catalog",
     "read_entry",
     "render_catalog",
@@ -68,7 +69,7 @@ _MISSING_HINT = {
 }
 
 
-def _entry_url(cat, name: str) -> str | None:
+def entry_path(cat, name: str) -> str | None:
     """Local path of an entry's store, with ``{CATALOG_DIR}`` filled in, if it has one."""
     try:
         reader = cat.entries[name]
@@ -165,7 +166,7 @@ def read_entry(name: str, catalog=None) -> xr.Dataset | pd.DataFrame:
         raise CatalogError(
             f"Catalog has no entry {name!r}; available: {', '.join(sorted(cat.entries))}."
         )
-    url = _entry_url(cat, name)
+    url = entry_path(cat, name)
     if url is not None and not os.path.exists(url):
         hint = _MISSING_HINT.get(name, _BUILD)
         raise CatalogError(f"Entry {name!r}: {os.path.normpath(url)} does not exist; {hint}")

@@ -18,7 +18,7 @@ import skops.io as sio
 
 from cropsm.features import FEATURES
 
-__all__ = ["ModelFileError", "load_model", "model_path", "save_model"]
+__all__ = ["ModelFileError", "load_model", "model_path", "read_card", "save_model"]
 
 _LIBRARIES = ("cropsm", "scikit-learn", "numpy", "skops", "xarray", "pandas")
 # Types a CropSM model archive may contain beyond skops' defaults.
@@ -72,8 +72,8 @@ def save_model(model, folder: str | Path, cv_scores: dict | None = None) -> Path
     return path
 
 
-def load_model(path: str | Path):
-    """Load a model after checking its card: SHA-256, file size and feature order."""
+def read_card(path: str | Path) -> dict:
+    """The model card beside a model file."""
     path = Path(path)
     card_path = path.with_suffix(".card.json")
     if not path.is_file():
@@ -81,10 +81,20 @@ def load_model(path: str | Path):
     if not card_path.is_file():
         raise ModelFileError(f"Model card {card_path} not found; retrain with `cropsm train`.")
     try:
-        card = json.loads(card_path.read_text())
+        return json.loads(card_path.read_text())
     except ValueError as err:
         raise ModelFileError(f"Model card {card_path} is not valid JSON ({err}); "
                              "retrain with `cropsm train`.") from err
+
+
+def load_model(path: str | Path, crop: str | None = None, depth: str | None = None):
+    """Load a model after checking its card: SHA-256, feature order, crop and depth."""
+    path = Path(path)
+    card = read_card(path)
+    if (crop, depth) != (None, None) and (card.get("crop"), card.get("depth")) != (crop, depth):
+        raise ModelFileError(
+            f"Model file {path} is for {card.get('crop')}/{card.get('depth')}, not "
+            f"{crop}/{depth}; retrain with `cropsm train --crop {crop} --depth {depth}`.")
     digest = _sha256(path)
     if digest != card.get("sha256"):
         raise ModelFileError(

@@ -29,6 +29,7 @@ __all__ = [
     "check_writable",
     "open_zarr",
     "publish",
+    "publish_dir",
     "region_store",
     "write_json",
     "write_parquet",
@@ -82,8 +83,18 @@ def publish(target: str | Path, keep: int = 2) -> Iterator[Path]:
     except BaseException:
         _remove(tmp)
         raise
+    publish_dir(tmp, target, keep)
+
+
+def publish_dir(folder: str | Path, target: str | Path, keep: int = 2) -> Path:
+    """Publish a finished store folder at ``target``: a versioned name, then one symlink switch.
+
+    ``folder`` must be on the same file system as ``target`` (e.g. in its ``.versions``).
+    """
+    target = Path(target)
+    versions = target.parent / ".versions"
     final = versions / f"{target.name}.v{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    os.replace(tmp, final)
+    os.replace(folder, final)
     link = target.parent / f".{target.name}.link-{uuid.uuid4().hex[:6]}"
     os.symlink(os.path.relpath(final, target.parent), link)
     if target.exists() and not target.is_symlink():
@@ -93,6 +104,7 @@ def publish(target: str | Path, keep: int = 2) -> Iterator[Path]:
     for stale in old[:-keep]:
         if stale.resolve() != final.resolve():
             _remove(stale)
+    return final
 
 
 def _remove(path: Path) -> None:

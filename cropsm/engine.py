@@ -1,0 +1,331 @@
+"""The gridded prediction run: a dask graph of chunk-aligned blocks written to Zarr.
+
+:func:`plan_run` checks a request completely (dates, region, models, the existing store)
+before any work starts, then fixes the blocks: one crop × depth, one 512 × 512 tile, up to
+:data:`DAYS_PER_BLOCK` days. :func:`run` executes them on a ``dask.distributed`` cluster
+(an existing one, a fresh ``LocalCluster`` of worker processes) or in this process:
+
+1. map tasks predict their block (:func:`cropsm.predict.predict_window`), write the 1 km
+   variables and the overview levels of their tile;
+2. series tasks copy each tile's finished days into the time-series group.
+
+Tasks are idempotent and leave a marker when done, so a run killed at any point resumes
+where it stopped, and a worker lost mid-task only costs that task's rerun.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from cropsm import crops
+from cropsm.features import ANTECEDENT_DAYS
+from cropsm.grid import Grid
+from cropsm.io.product import (
+    MAP_TILE,
+    OVERVIEW_FACTORS,
+    SERIES_CHUNK,
+    SM_VARIABLES,
+    ProductStore,
+    decode_sm,
+    encode_sm,
+    product_versions,
+    run_key,
+)
+from cropsm.predict import PredictError, ServingModel, coarsen_mean, predict_window, valid_dates
+
+__all__ = ["DAYS_PER_BLOCK", "Plan", "plan_run", "run"]
+
+DAYS_PER_BLOCK = 8
+_COVARIATES = ("bulk_density", "river_distance", "moisture_index", "fc", "pet",
+               "crop_fraction", "sos", "eos")
+
+
+@dataclass
+class Plan:
+    """Everything a run needs, checked; tasks receive only paths and small arrays."""
+
+    covariates_path: Path
+    daily_path: Path
+    target: Path
+    axis: pd.DatetimeIndex
+    dates: pd.DatetimeIndex
+    models: dict[tuple[str, str], ServingModel]
+    region: np.ndarray | None
+    tiles: dict[tuple[str, str], list[tuple[int, int, int, int]]]
+    base: Path | None
+    partial: Path
+    attrs: dict
+
+    @property
+    def n_tasks(self) -> int:
+        """Series tasks: the progress unit (a tile of a product, all its days)."""
+        length = min(SERIES_CHUNK[0], len(self.axis))
+        first = self.axis.get_loc(self.dates[0])
+        chunks = (first + len(self.dates) - 1) // length - first // length + 1
+        return sum(len(t) for t in self.tiles.values()) * chunks
+
+
+def _tiles(shape: tuple[int, int]):
+    for y0 in range(0, shape[0], MAP_TILE):
+        for x0 in range(0, shape[1], MAP_TILE):
+            yield y0, min(y0 + MAP_TILE, shape[0]), x0, min(x0 + MAP_TILE, shape[1])
+
+
+def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_path,
+             target, start, end, models: dict[tuple[str, str], ServingModel],
+             region: np.ndarray | None = None, overwrite: bool = False) -> Plan:
+    """Check a prediction request and fix its blocks; raises :class:`PredictError`.
+
+    Parameters
+    ----------
+    covariates, daily : xarray.Dataset
+        The catalog's ``covariates`` and ``covariates_daily`` (opened lazily).
+    covariates_path, daily_path : path
+        Their stores, which the tasks open themselves.
+    target : path
+        The published product store (the catalog's ``soil_moisture``).
+    start, end : date-like
+        First and last day to predict.
+    models : dict
+        ``(crop, depth)`` to :class:`cropsm.predict.ServingModel`.
+    region : numpy.ndarray of bool, optional
+        Cells of the covariates' grid to predict (default: all).
+    overwrite : bool
+        Start a new store even if the existing one holds other model versions or another
+        period.
+    """
+    try:
+        start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    except (ValueError, TypeError) as err:
+        raise PredictError(f"Dates must look like 2018-05-01 ({err}).") from err
+    if end < start:
+        raise PredictError(f"The end date {end:%Y-%m-%d} is before the start {start:%Y-%m-%d}.")
+    first, last = valid_dates(daily)
+    if start < first or end > last:
+        raise PredictError(
+            f"The covariates serve {first:%Y-%m-%d} to {last:%Y-%m-%d} (rain of the "
+            f"{ANTECEDENT_DAYS} days before each day is a feature); {start:%Y-%m-%d} to "
+            f"{end:%Y-%m-%d} is outside. Choose dates in that range.")
+    if not models:
+        raise PredictError("No crop × depth selected.")
+    dates = pd.date_range(start, end)
+    shape = (covariates.sizes["y"], covariates.sizes["x"])
+    if region is not None and region.shape != shape:
+        raise PredictError(f"The region mask has shape {region.shape}, the grid {shape}.")
+
+    tiles: dict[tuple[str, str], list] = {}
+    fraction = covariates["crop_fraction"]
+    for crop, depth in models:
+        cropland = np.nan_to_num(fraction.sel(crop=crop).values) >= crops.CROPLAND_MIN_FRACTION
+        if region is not None:
+            cropland &= region
+        tiles[(crop, depth)] = [t for t in _tiles(shape) if cropland[t[0]:t[1], t[2]:t[3]].any()]
+        if not tiles[(crop, depth)]:
+            raise PredictError(f"The region has no {crop} cropland (harvested fraction >= "
+                               f"{crops.CROPLAND_MIN_FRACTION:.0%}); choose another region "
+                               "or crop.")
+
+    target = Path(target)
+    base, axis = _existing(target, dates, models, covariates, overwrite)
+    shas = {f"{c}/{d}": m.sha256 for (c, d), m in models.items()}
+    if base is not None:
+        shas = {**product_versions(base), **shas}
+    attrs = {"title": "CropSM daily 1 km soil moisture of dryland wheat and maize",
+             "source": "cropsm (ChinaCropSM1km random forest with irrigation module)",
+             "cropsm_version": importlib.metadata.version("cropsm"),
+             "model_sha256": shas}
+    key = run_key({"axis": [str(axis[0]), len(axis)], "dates": [str(start), str(end)],
+                   "models": shas, "base": str(base.resolve()) if base else None,
+                   "region": None if region is None else
+                   __import__("hashlib").sha256(np.packbits(region)).hexdigest(),
+                   "grid": [float(covariates["x"][0]), float(covariates["y"][0]), *shape]})
+    partial = target.parent / ".versions" / f"{target.name}.partial-{key}"
+    return Plan(Path(covariates_path), Path(daily_path), target, axis, dates, dict(models),
+                region, tiles, base, partial, attrs)
+
+
+def _existing(target: Path, dates: pd.DatetimeIndex, models, covariates, overwrite: bool):
+    """The published store to build on (or None) and the time axis of the new store."""
+    if overwrite or not (target / "zarr.json").exists():
+        return None, dates
+    versions = product_versions(target)
+    clash = [f"{c}/{d}" for (c, d), m in models.items()
+             if versions.get(f"{c}/{d}") not in (None, m.sha256)]
+    if clash:
+        raise PredictError(
+            f"{target} holds {', '.join(clash)} from other model versions; mixing versions in "
+            "one store is refused. Pass --overwrite to start a new store, or predict with the "
+            "models that made it.")
+    with xr.open_zarr(target, consolidated=True) as ds:
+        axis = pd.DatetimeIndex(ds["time"].values)
+        same_grid = (ds.sizes["y"] == covariates.sizes["y"]
+                     and ds.sizes["x"] == covariates.sizes["x"]
+                     and np.allclose(ds["x"].values[[0, -1]], covariates["x"].values[[0, -1]]))
+    if not same_grid:
+        raise PredictError(f"{target} was made on another grid; pass --overwrite to replace it.")
+    if dates[0] < axis[0] or dates[-1] > axis[-1]:
+        raise PredictError(
+            f"{target} covers {axis[0]:%Y-%m-%d} to {axis[-1]:%Y-%m-%d}; "
+            f"{dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d} is not inside it. Pass --overwrite "
+            "to start a new store for these dates.")
+    return target, axis
+
+
+# -- tasks (run on workers; arguments are paths, models and small arrays) -------------
+@functools.lru_cache(maxsize=4)
+def _open(path: str) -> xr.Dataset:
+    return xr.open_zarr(path, consolidated=True)
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads:
+        import numba
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+
+
+def _map_task(plan: Plan, model: ServingModel, tile, t0: int, t1: int,
+              threads: int | None = None) -> str:
+    """Predict one block and write its 1 km chunks and overview chunks."""
+    crop, depth = model.crop, model.depth
+    task = f"map-{crop}-{depth}-{tile[0]}-{tile[2]}-{t0}"
+    store = ProductStore(plan.partial)
+    if store.done(task):
+        return task
+    _set_threads(threads)
+    y0, y1, x0, x1 = tile
+    window = _open(str(plan.covariates_path))[list(_COVARIATES)].isel(
+        y=slice(y0, y1), x=slice(x0, x1)).load()
+    daily = _open(str(plan.daily_path))
+    dates = plan.axis[t0:t1]
+    region = None if plan.region is None else plan.region[y0:y1, x0:x1]
+    out = predict_window(model, window, daily, dates, region)
+    c, d = crops.CROPS.index(crop), crops.DEPTHS.index(depth)
+    index = (slice(c, c + 1), slice(d, d + 1), slice(t0, t1), slice(y0, y1), slice(x0, x1))
+    keep_old = plan.base is not None and region is not None
+    encoded = {name: (encode_sm(out[name]) if name in SM_VARIABLES else out[name])[None, None]
+               for name in (*SM_VARIABLES, "cir", "aoa")}
+    for name, values in encoded.items():
+        if keep_old:
+            values = np.where(region, values, store.read(".", name, index))
+        store.write(".", name, index, values)
+    sm = decode_sm(encoded["sm"][0, 0])
+    for factor in OVERVIEW_FACTORS:
+        coarse = encode_sm(coarsen_mean(sm, factor))[None, None]
+        cy0, cx0 = y0 // factor, x0 // factor
+        store.write(f"overview_{factor}", "sm",
+                    index[:3] + (slice(cy0, cy0 + coarse.shape[3]),
+                                 slice(cx0, cx0 + coarse.shape[4])), coarse)
+    store.mark(task)
+    return task
+
+
+def _series_task(plan: Plan, crop: str, depth: str, tile, chunk_index: int,
+                 *map_tasks: str) -> str:
+    """Copy one tile's days of one series time chunk from the map layout."""
+    task = f"series-{crop}-{depth}-{tile[0]}-{tile[2]}-{chunk_index}"
+    store = ProductStore(plan.partial)
+    if store.done(task):
+        return task
+    length = min(SERIES_CHUNK[0], len(plan.axis))
+    t0, t1 = chunk_index * length, min((chunk_index + 1) * length, len(plan.axis))
+    c, d = crops.CROPS.index(crop), crops.DEPTHS.index(depth)
+    y0, y1, x0, x1 = tile
+    index = (slice(c, c + 1), slice(d, d + 1), slice(t0, t1), slice(y0, y1), slice(x0, x1))
+    for name in SM_VARIABLES:
+        store.write("series", name, index, store.read(".", name, index))
+    store.mark(task)
+    return task
+
+
+def _graph(plan: Plan, threads: int | None):
+    import dask
+
+    finals = []
+    length = min(SERIES_CHUNK[0], len(plan.axis))
+    first = plan.axis.get_loc(plan.dates[0])
+    last = first + len(plan.dates)
+    for (crop, depth), model in plan.models.items():
+        model_node = dask.delayed(model, pure=True, traverse=False)
+        for tile in plan.tiles[(crop, depth)]:
+            maps = [dask.delayed(_map_task, pure=False)(plan, model_node, tile, t0,
+                                                        min(t0 + DAYS_PER_BLOCK, last), threads,
+                                                        dask_key_name=f"map-{crop}-{depth}-"
+                                                        f"{tile[0]}-{tile[2]}-{t0}")
+                    for t0 in range(first, last, DAYS_PER_BLOCK)]
+            for chunk in range(first // length, (last - 1) // length + 1):
+                finals.append(dask.delayed(_series_task, pure=False)(
+                    plan, crop, depth, tile, chunk, *maps,
+                    dask_key_name=f"series-{crop}-{depth}-{tile[0]}-{tile[2]}-{chunk}"))
+    return finals
+
+
+def run(plan: Plan, scheduler: str | None = None, workers: int = 2,
+        progress: Callable[[int], None] | None = None) -> Path:
+    """Execute a plan and publish the store; returns the published path.
+
+    Parameters
+    ----------
+    plan : Plan
+    scheduler : str, optional
+        Address of a running ``dask.distributed`` scheduler. If None, a ``LocalCluster``
+        of ``workers`` single-threaded worker processes is started (``workers=0``: run
+        in this process, numba using every core).
+    progress : callable, optional
+        Called with the number of tasks finished since the last call.
+    """
+    store = ProductStore.create(plan.partial, _open(str(plan.covariates_path)), plan.axis,
+                                plan.attrs, base=plan.base)
+    if workers == 0 and scheduler is None:
+        import dask
+
+        finals = _graph(plan, threads=None)
+        for final in finals:
+            dask.compute(final, scheduler="sync")
+            if progress:
+                progress(1)
+    else:
+        _run_distributed(plan, scheduler, workers, progress)
+    return store.publish(plan.target)
+
+
+def _run_distributed(plan: Plan, scheduler: str | None, workers: int,
+                     progress: Callable[[int], None] | None) -> None:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None,
+                               memory_limit=f"{max(2, _memory_gb() // max(workers, 1))}GB")
+    try:
+        with Client(cluster if cluster is not None else scheduler) as client:
+            futures = client.compute(_graph(plan, threads=1))
+            for future in as_completed(futures):
+                future.result()
+                if progress:
+                    progress(1)
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _memory_gb() -> int:
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9)
+
+
+def region_of(geometry, covariates: xr.Dataset, china) -> np.ndarray:
+    """Cells of the covariates' grid inside a lon/lat region (see :mod:`cropsm.regions`)."""
+    from cropsm.regions import region_mask
+
+    return region_mask(geometry, Grid.from_coords(covariates["x"].values,
+                                                  covariates["y"].values), china)

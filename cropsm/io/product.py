@@ -1,0 +1,274 @@
+"""The soil-moisture product store: layout, encoding, resumable region writes, publishing.
+
+One Zarr store, CF-1.10, three kinds of groups:
+
+* the root: ``sm``, ``sm_q10``, ``sm_q90`` (uint16, scale 1e-4 m³ m⁻³), ``cir`` and
+  ``aoa`` (uint8 flags) over (crop, depth, time, y, x), chunked one day × 512 × 512
+  for map reads;
+* ``overview_2`` … ``overview_16``: ``sm`` averaged over 2 … 16 cells, for zoomed-out
+  maps (listed in the root's ``multiscales`` attribute);
+* ``series``: ``sm``, ``sm_q10``, ``sm_q90`` again, chunked a whole year × 32 × 32
+  for pixel time series (see BENCHMARKS.md for the measured trade-off).
+
+A run fills a *partial* store in ``.versions/`` whose name is a hash of the request, so
+an interrupted run finds it again. Each finished task leaves a marker; a resumed run skips
+marked tasks and rewrites the others whole, so the result is byte-identical to an
+uninterrupted run. Chunk files are unlinked before they are rewritten, because a run into
+an existing store starts from hard links to that store's files, which must not change.
+The finished store is published with :func:`cropsm.io.store.publish_dir`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+import zarr
+
+from cropsm import crops
+from cropsm.grid import Grid
+from cropsm.io.store import StoreError, publish_dir
+
+__all__ = [
+    "FLAG_FILL",
+    "MAP_TILE",
+    "OVERVIEW_FACTORS",
+    "SERIES_CHUNK",
+    "SM_FILL",
+    "SM_SCALE",
+    "ProductStore",
+    "decode_sm",
+    "encode_sm",
+    "open_product",
+    "product_versions",
+]
+
+SM_SCALE = 1e-4
+SM_FILL = 65535
+FLAG_FILL = 255
+MAP_TILE = 512
+SERIES_CHUNK = (366, 32, 32)
+OVERVIEW_FACTORS = (2, 4, 8, 16)
+SM_VARIABLES = ("sm", "sm_q10", "sm_q90")
+FLAG_VARIABLES = ("cir", "aoa")
+_PROGRESS = ".cropsm-progress"
+
+_ATTRS = {
+    "sm": {"long_name": "volumetric soil moisture", "units": "m3 m-3",
+           "standard_name": "volume_fraction_of_condensed_water_in_soil",
+           "ancillary_variables": "sm_q10 sm_q90 aoa cir"},
+    "sm_q10": {"long_name": "10th percentile of the forest's per-tree soil moisture",
+               "units": "m3 m-3"},
+    "sm_q90": {"long_name": "90th percentile of the forest's per-tree soil moisture",
+               "units": "m3 m-3"},
+    "cir": {"long_name": "classified irrigation state (CIR, Cheng et al. 2022 Eq. 1)",
+            "flag_values": [0, 1],
+            "flag_meanings": "below_smi_threshold at_or_above_smi_threshold"},
+    "aoa": {"long_name": "area of applicability (Meyer and Pebesma 2021, simplified)",
+            "flag_values": [0, 1], "flag_meanings": "outside inside"},
+}
+
+
+def encode_sm(values: np.ndarray) -> np.ndarray:
+    """Soil moisture (float, NaN missing) to the stored uint16."""
+    scaled = np.round(np.asarray(values, "f8") / SM_SCALE)
+    return np.where(np.isfinite(scaled), np.clip(scaled, 0, SM_FILL - 1), SM_FILL
+                    ).astype("u2")
+
+
+def decode_sm(stored: np.ndarray) -> np.ndarray:
+    """Stored uint16 to soil moisture (float32, NaN missing)."""
+    stored = np.asarray(stored)
+    return np.where(stored == SM_FILL, np.nan, stored * np.float32(SM_SCALE)).astype("f4")
+
+
+def _encoding(names, chunks) -> dict:
+    out = {}
+    for name in names:
+        if name in SM_VARIABLES:
+            out[name] = {"dtype": "uint16", "scale_factor": SM_SCALE, "_FillValue": SM_FILL,
+                         "chunks": chunks}
+        else:
+            out[name] = {"dtype": "uint8", "_FillValue": FLAG_FILL, "chunks": chunks}
+    out["time"] = {"units": "days since 1970-01-01", "dtype": "int32"}
+    return out
+
+
+def _group(names, y, x, dates, grid_mapping: xr.DataArray, chunks) -> xr.Dataset:
+    import dask.array as da
+
+    shape = (len(crops.CROPS), len(crops.DEPTHS), len(dates), len(y), len(x))
+    text = np.dtypes.StringDType()  # stored as Zarr's variable-length strings
+    coords = {"crop": np.array(crops.CROPS, dtype=text),
+              "depth": np.array(crops.DEPTHS, dtype=text),
+              "time": pd.DatetimeIndex(dates), "y": y, "x": x}
+    data = {}
+    for name in names:
+        dtype = "f4" if name in SM_VARIABLES else "u1"
+        data[name] = xr.DataArray(da.zeros(shape, dtype=dtype, chunks=chunks),
+                                  dims=("crop", "depth", "time", "y", "x"),
+                                  attrs={**_ATTRS[name], "grid_mapping": "spatial_ref"})
+    ds = xr.Dataset(data, coords=coords)
+    ds["spatial_ref"] = xr.DataArray(np.int32(0), attrs=dict(grid_mapping.attrs))
+    ds["y"].attrs.update(standard_name="projection_y_coordinate", units="m")
+    ds["x"].attrs.update(standard_name="projection_x_coordinate", units="m")
+    return ds
+
+
+class ProductStore:
+    """A partial product store being filled by a run (any process may write its tasks)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    @classmethod
+    def create(cls, path: str | Path, covariates: xr.Dataset, dates, attrs: dict,
+               base: str | Path | None = None) -> ProductStore:
+        """Create (or find, to resume) a partial store.
+
+        Parameters
+        ----------
+        path : path
+            The partial store; if it exists with a ``created`` marker, it is resumed.
+        covariates : xarray.Dataset
+            Its ``y``, ``x`` and ``spatial_ref`` define the grid.
+        dates : array_like of datetime64
+            The store's time axis.
+        attrs : dict
+            Root attributes (JSON-serialisable; no timestamps, to keep runs reproducible).
+        base : path, optional
+            A published store to start from (its files are hard-linked, never changed).
+        """
+        store = cls(path)
+        if store.done("created"):
+            return store
+        if store.path.exists():
+            shutil.rmtree(store.path)
+        if base is not None:
+            shutil.copytree(Path(base).resolve(), store.path, copy_function=os.link)
+            shutil.rmtree(store.path / _PROGRESS, ignore_errors=True)
+            store._replace_attrs(attrs)
+        else:
+            store._write_templates(covariates, dates, attrs)
+        store.mark("created")
+        return store
+
+    def _write_templates(self, covariates: xr.Dataset, dates, attrs: dict) -> None:
+        y, x = covariates["y"].values, covariates["x"].values
+        ref = covariates["spatial_ref"]
+        root = _group(SM_VARIABLES + FLAG_VARIABLES, y, x, dates, ref,
+                      (1, 1, 1, MAP_TILE, MAP_TILE))
+        root.attrs = {**attrs, "Conventions": "CF-1.10", "multiscales": [
+            {"datasets": [{"path": "."}] + [{"path": f"overview_{f}", "factor": f}
+                                            for f in OVERVIEW_FACTORS],
+             "type": "mean of predicted cells"}]}
+        root.to_zarr(self.path, compute=False, mode="w", consolidated=False,
+                     encoding=_encoding(root.data_vars, (1, 1, 1, MAP_TILE, MAP_TILE)))
+        grid = Grid.from_coords(x, y)
+        for factor in OVERVIEW_FACTORS:
+            coarse = grid.coarsen(factor)
+            cy, cx = coarse.y, coarse.x
+            tile = MAP_TILE // factor
+            level = _group(("sm",), cy, cx, dates, ref, (1, 1, 1, tile, tile))
+            level.attrs = {"overview_factor": factor}
+            level.to_zarr(self.path, group=f"overview_{factor}", compute=False, mode="w",
+                          consolidated=False,
+                          encoding=_encoding(("sm",), (1, 1, 1, tile, tile)))
+        chunk = (1, 1, min(SERIES_CHUNK[0], len(dates)), *SERIES_CHUNK[1:])
+        series = _group(SM_VARIABLES, y, x, dates, ref, chunk)
+        series.to_zarr(self.path, group="series", compute=False, mode="w", consolidated=False,
+                       encoding=_encoding(SM_VARIABLES, chunk))
+
+    def _replace_attrs(self, attrs: dict) -> None:
+        meta = self.path / "zarr.json"
+        doc = json.loads(meta.read_text())
+        doc["attributes"].update(attrs)
+        meta.unlink()  # a hard link to the base store's metadata
+        meta.write_text(json.dumps(doc, indent=2))
+
+    # -- progress markers -------------------------------------------------------------
+    def done(self, task: str) -> bool:
+        """Whether ``task`` finished in this partial store."""
+        return (self.path / _PROGRESS / task).exists()
+
+    def mark(self, task: str) -> None:
+        """Record that ``task`` finished (after its chunks are on disk)."""
+        folder = self.path / _PROGRESS
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / task).touch()
+
+    # -- region I/O -------------------------------------------------------------------
+    def _array(self, group: str, name: str) -> zarr.Array:
+        path = self.path if group == "." else self.path / group
+        return zarr.open_array(path / name, mode="r+")
+
+    def read(self, group: str, name: str, index: tuple[slice, ...]) -> np.ndarray:
+        """Stored (encoded) values of a region."""
+        return self._array(group, name)[index]
+
+    def write(self, group: str, name: str, index: tuple[slice, ...], values: np.ndarray
+              ) -> None:
+        """Write encoded values over whole chunks, replacing (never modifying) their files."""
+        array = self._array(group, name)
+        if values.dtype != array.dtype:
+            raise TypeError(f"{group}/{name} stores {array.dtype}, got {values.dtype}")
+        ranges = []
+        for sl, size, chunk in zip(index, array.shape, array.chunks, strict=True):
+            start, stop = sl.start or 0, size if sl.stop is None else sl.stop
+            if start % chunk or (stop % chunk and stop != size):
+                raise ValueError(f"Region {index} of {group}/{name} is not chunk-aligned.")
+            ranges.append(range(start // chunk, -(-stop // chunk)))
+        folder = array.store_path.store.root / array.path
+        for coords in np.ndindex(*(len(r) for r in ranges)):
+            key = array.metadata.encode_chunk_key(tuple(r[i] for r, i in zip(ranges, coords,
+                                                                              strict=True)))
+            (folder / key).unlink(missing_ok=True)
+        array[index] = values
+
+    def publish(self, target: str | Path) -> Path:
+        """Consolidate metadata, drop the markers and publish atomically at ``target``."""
+        shutil.rmtree(self.path / _PROGRESS, ignore_errors=True)
+        with warnings.catch_warnings():
+            # consolidated metadata is a zarr-python extension to v3, which xarray reads
+            warnings.filterwarnings("ignore", "Consolidated metadata", UserWarning)
+            zarr.consolidate_metadata(str(self.path))
+        return publish_dir(self.path, target)
+
+
+def run_key(request: dict) -> str:
+    """Name of a run's partial store: a hash of everything that determines its output."""
+    text = json.dumps(request, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def product_versions(path: str | Path) -> dict[str, str]:
+    """Model SHA-256 of each ``crop/depth`` product in a published store ({} if none)."""
+    path = Path(path)
+    meta = path / "zarr.json"
+    if not meta.exists():
+        return {}
+    try:
+        return dict(json.loads(meta.read_text())["attributes"].get("model_sha256", {}))
+    except (ValueError, KeyError) as err:
+        raise StoreError(f"Product store {path} has unreadable metadata ({err}); remove it or "
+                         "run with --overwrite.") from err
+
+
+def open_product(path: str | Path, level: int | str = 0) -> xr.Dataset:
+    """Open the product lazily: ``level`` 0 (1 km), an overview factor, or ``"series"``."""
+    path = Path(path)
+    if not (path / "zarr.json").exists():
+        raise StoreError(f"Product store {path} does not exist; run `cropsm predict` first.")
+    group = None if level in (0, "0") else ("series" if level == "series"
+                                            else f"overview_{int(level)}")
+    try:
+        return xr.open_zarr(path, group=group, consolidated=True)
+    except Exception as err:  # zarr raises many types for damaged or partial stores
+        raise StoreError(f"Cannot open product store {path} ({group or 'root'}): {err}") from err

@@ -1,0 +1,169 @@
+"""Gridded prediction: features, the CIR classifier, the regressor and its spread, per block.
+
+The product is computed in chunk-aligned blocks (one crop and depth, one tile of the
+grid, a run of days). :func:`predict_window` is the pure computation of one block; the
+dask graph that runs blocks on a cluster and writes them to Zarr is in
+:mod:`cropsm.engine`. The dashboard's live region runs call :func:`predict_window` too.
+
+Predictions are made for cropland cells of the crop (harvested fraction at least
+:data:`cropsm.crops.CROPLAND_MIN_FRACTION`) on days of its season (sowing to end of
+season), the domain of the station data the model learned from; other cells are missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from cropsm import crops
+from cropsm.applicability import DAILY_FEATURES, SITE_FEATURES, Applicability
+from cropsm.features import ANTECEDENT_DAYS, BASE_FEATURES, FEATURES, features_at
+from cropsm.inference import ServingForest
+
+__all__ = ["QUANTILES", "PredictError", "ServingModel", "coarsen_mean", "predict_window",
+           "valid_dates"]
+
+#: Per-tree quantiles reported as the prediction's uncertainty band.
+QUANTILES = (0.1, 0.9)
+_CIR = FEATURES.index("CIR")
+
+
+class PredictError(ValueError):
+    """A prediction request cannot be served (dates, region or model); nothing was written."""
+
+
+@dataclass(frozen=True)
+class ServingModel:
+    """A crop × depth model in serving form: classifier, regressor, area of applicability."""
+
+    crop: str
+    depth: str
+    sha256: str
+    classifier: ServingForest
+    regressor: ServingForest
+    applicability: Applicability
+
+    @classmethod
+    def from_model(cls, model, sha256: str = "") -> ServingModel:
+        """Convert a :class:`cropsm.model.SoilMoistureModel` (as trained and saved)."""
+        if tuple(model.features) != FEATURES:
+            raise PredictError(f"The model uses features {list(model.features)}, this code "
+                               f"{list(FEATURES)}; retrain it with `cropsm train`.")
+        reference = model.info.get("applicability")
+        if reference is None:
+            raise PredictError(f"The {model.crop}/{model.depth} model has no area-of-"
+                               "applicability reference (trained before it existed); retrain "
+                               "it with `cropsm train`.")
+        columns = [FEATURES.index(f) for f in BASE_FEATURES]
+        return cls(model.crop, model.depth, sha256,
+                   ServingForest.from_sklearn(model.classifier, columns, len(FEATURES)),
+                   ServingForest.from_sklearn(model.regressor),
+                   Applicability(**reference))
+
+    def predict_rows(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """CIR, SM and its per-tree 10th/90th percentiles for rows of :data:`FEATURES`.
+
+        The CIR column of ``X`` is overwritten with the classifier's prediction, which is
+        what the regressor then sees: the observation never enters.
+        """
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        cir = self.classifier.predict(X)
+        X[:, _CIR] = cir
+        sm, low, high = self.regressor.predict(X, quantiles=QUANTILES)
+        return {"sm": sm, "sm_q10": low, "sm_q90": high, "cir": cir.astype("u1")}
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the two serving forests."""
+        return self.classifier.nbytes + self.regressor.nbytes
+
+
+def valid_dates(daily: xr.Dataset) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day the daily covariates can serve (antecedent rain included)."""
+    time = pd.DatetimeIndex(daily["time"].values)
+    return time[0] + pd.Timedelta(days=ANTECEDENT_DAYS), time[-1]
+
+
+def _cropland(covariates: xr.Dataset, crop: str) -> np.ndarray:
+    fraction = covariates["crop_fraction"].sel(crop=crop).values
+    return np.nan_to_num(fraction) >= crops.CROPLAND_MIN_FRACTION
+
+
+def predict_window(model: ServingModel, covariates: xr.Dataset, daily: xr.Dataset, dates,
+                   region: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Predict one crop × depth over a window of the grid and a run of days.
+
+    Parameters
+    ----------
+    model : ServingModel
+    covariates : xarray.Dataset
+        Static covariates of the window (``y``, ``x``), with ``crop_fraction``, ``sos``
+        and ``eos`` by ``crop``.
+    daily : xarray.Dataset
+        Daily ``pre`` covering ``dates`` and the 10 days before.
+    dates : array_like of datetime64
+    region : numpy.ndarray of bool, optional
+        Cells of the window to predict (default: all).
+
+    Returns
+    -------
+    dict of numpy.ndarray, each of shape (n_dates, ny, nx)
+        ``sm``, ``sm_q10``, ``sm_q90`` (float64, NaN where not predicted), ``cir`` and
+        ``aoa`` (uint8, 255 where not predicted), and ``predicted`` (bool).
+    """
+    dates = pd.DatetimeIndex(dates)
+    shape = (len(dates), covariates.sizes["y"], covariates.sizes["x"])
+    cells = _cropland(covariates, model.crop)
+    if region is not None:
+        cells &= region
+    wanted = np.zeros(shape, bool)
+    if cells.any():
+        season = crops.in_season(model.crop, dates, covariates["sos"].sel(crop=model.crop).values,
+                                 covariates["eos"].sel(crop=model.crop).values)
+        wanted = season & cells[None]
+    out = {name: np.full(shape, np.nan) for name in ("sm", "sm_q10", "sm_q90")}
+    out.update({name: np.full(shape, 255, "u1") for name in ("cir", "aoa")})
+    out["predicted"] = wanted
+    t, rows, cols = np.nonzero(wanted)
+    if t.size == 0:
+        return out
+    table = features_at(covariates, daily, rows, cols, dates[t])
+    X = np.zeros((t.size, len(FEATURES)), np.float32)  # CIR (column 3) is predicted
+    for name in BASE_FEATURES:
+        X[:, FEATURES.index(name)] = table[name].to_numpy()
+    del table
+    for name, values in model.predict_rows(X).items():
+        out[name][t, rows, cols] = values
+    out["aoa"][t, rows, cols] = _inside(model.applicability, X, rows, cols, shape[2])
+    return out
+
+
+def _inside(reference: Applicability, X: np.ndarray, rows, cols, width: int) -> np.ndarray:
+    """AOA flags, with the site part computed once per cell rather than once per day."""
+    cell, first, inverse = np.unique(rows * width + cols, return_index=True,
+                                     return_inverse=True)
+    site = X[first][:, [FEATURES.index(f) for f in SITE_FEATURES]]
+    site_ok = reference.dissimilarity(site) <= reference.threshold
+    daily = X[:, [FEATURES.index(f) for f in DAILY_FEATURES]]
+    daily_ok = ((daily >= reference.daily_low) & (daily <= reference.daily_high)).all(axis=1)
+    return (site_ok[inverse.ravel()] & daily_ok).astype("u1")
+
+
+def coarsen_mean(values: np.ndarray, factor: int) -> np.ndarray:
+    """Mean of the non-missing cells of each ``factor`` × ``factor`` block (last 2 dims).
+
+    Edges that do not fill a whole block are averaged over the cells they have; a block
+    with no value is NaN.
+    """
+    *lead, ny, nx = values.shape
+    py, px = -ny % factor, -nx % factor
+    padded = np.pad(values, [(0, 0)] * len(lead) + [(0, py), (0, px)],
+                    constant_values=np.nan)
+    blocks = padded.reshape(*lead, (ny + py) // factor, factor, (nx + px) // factor, factor)
+    count = np.isfinite(blocks).sum(axis=(-3, -1))
+    total = np.nansum(blocks, axis=(-3, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)

@@ -1,0 +1,81 @@
+"""Regions of interest: bounding boxes, provinces and polygons, checked against China.
+
+A region is a shapely geometry in lon/lat. :func:`region_mask` turns it into the cells of
+a grid window and refuses, with a message that says what to do, regions that are
+invalid, empty, outside mainland China or without any cell of the grid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from shapely.geometry import box
+
+from cropsm.grid import Grid
+
+__all__ = ["RegionError", "parse_bbox", "province_region", "region_mask"]
+
+
+class RegionError(ValueError):
+    """A region cannot be used: malformed, empty, or outside China."""
+
+
+def parse_bbox(text: str) -> shapely.Polygon:
+    """``"lon_min,lat_min,lon_max,lat_max"`` (degrees) to a polygon."""
+    try:
+        lon0, lat0, lon1, lat1 = (float(v) for v in text.split(","))
+    except ValueError as err:
+        raise RegionError(f"Bounding box {text!r} must be four numbers "
+                          "lon_min,lat_min,lon_max,lat_max, e.g. 114,36,118,40.") from err
+    if not (-180 <= lon0 < lon1 <= 180 and -90 <= lat0 < lat1 <= 90):
+        raise RegionError(f"Bounding box {text!r} is empty or not in degrees; give "
+                          "lon_min < lon_max and lat_min < lat_max, e.g. 114,36,118,40.")
+    return box(lon0, lat0, lon1, lat1)
+
+
+def province_region(name: str, provinces) -> shapely.Geometry:
+    """A province's outline by English or Chinese name, or adcode (case-insensitive)."""
+    key = name.strip().lower()
+    for _, row in provinces.iterrows():
+        if key in (str(row["name_en"]).lower(), str(row["name_zh"]).lower(), str(row["adcode"])):
+            return row["geometry"]
+    names = ", ".join(sorted(str(n) for n in provinces["name_en"]))
+    raise RegionError(f"No province called {name!r}; choose one of: {names}.")
+
+
+def region_mask(geometry, grid: Grid, china) -> np.ndarray:
+    """Cells of ``grid`` inside ``geometry`` ∩ China.
+
+    Parameters
+    ----------
+    geometry : shapely geometry
+        The region, lon/lat degrees.
+    grid : Grid
+        The analysis grid (or a window of it).
+    china : shapely geometry
+        Mainland China's outline, lon/lat degrees.
+    """
+    if geometry is None or geometry.is_empty:
+        raise RegionError("The region is empty; draw or pass a polygon with an area.")
+    if geometry.geom_type not in ("Polygon", "MultiPolygon", "GeometryCollection"):
+        raise RegionError(f"A region must be a polygon, not a {geometry.geom_type}.")
+    if not geometry.is_valid:
+        geometry = shapely.make_valid(geometry)
+    if geometry.area == 0:
+        raise RegionError("The region has no area (a line or a point); draw a polygon.")
+    minx, miny, maxx, maxy = geometry.bounds
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        raise RegionError(f"The region's bounds {geometry.bounds} are not lon/lat degrees; "
+                          "give coordinates in EPSG:4326.")
+    inside = geometry.intersection(china)
+    if inside.is_empty or inside.area == 0:
+        raise RegionError(
+            f"The region (lon {minx:.2f}..{maxx:.2f}, lat {miny:.2f}..{maxy:.2f}) is outside "
+            "mainland China; CropSM covers China's mainland only.")
+    mask = grid.mask(inside)
+    if not mask.any():
+        mask = grid.mask(inside, all_touched=True)
+    if not mask.any():
+        raise RegionError("The region covers no cell of the data's grid; draw a larger region "
+                          "or one inside the data's extent.")
+    return mask
