@@ -24,3 +24,31 @@ def tiny_entries(tiny_world):
     cat = open_catalog(catalog)
     return {name: read_entry(name, cat) for name in
             ("covariates", "covariates_daily", "truth", "stations", "station_meta")}
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tiny_world, tmp_path_factory):
+    """The four tiny-world models trained with ``cropsm train`` into a temporary folder."""
+    from click.testing import CliRunner
+
+    from cropsm.cli import main
+
+    _, catalog, _ = tiny_world
+    models = tmp_path_factory.mktemp("models")
+    result = CliRunner().invoke(main, ["train", "--catalog", str(catalog), "--models",
+                                       str(models)])
+    assert result.exit_code == 0, result.output
+    return models
+
+
+@pytest.fixture
+def product_catalog(tiny_world, tmp_path):
+    """A catalog of the tiny world's inputs whose ``soil_moisture`` lives in ``tmp_path``."""
+    from cropsm.io.catalog import ENTRIES, write_catalog
+
+    data, _, _ = tiny_world
+    (tmp_path / "data").mkdir()
+    for name, (filename, _, _) in ENTRIES.items():
+        if name != "soil_moisture":
+            (tmp_path / "data" / filename).symlink_to((data / filename).resolve())
+    return write_catalog(tmp_path / "cropsm.yaml", tmp_path / "data", "tiny")

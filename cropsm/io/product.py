@@ -94,9 +94,10 @@ def _encoding(names, chunks) -> dict:
     for name in names:
         if name in SM_VARIABLES:
             out[name] = {"dtype": "uint16", "scale_factor": SM_SCALE, "_FillValue": SM_FILL,
-                         "chunks": chunks}
+                         "fill_value": SM_FILL, "chunks": chunks}
         else:
-            out[name] = {"dtype": "uint8", "_FillValue": FLAG_FILL, "chunks": chunks}
+            out[name] = {"dtype": "uint8", "_FillValue": FLAG_FILL, "fill_value": FLAG_FILL,
+                         "chunks": chunks}
     out["time"] = {"units": "days since 1970-01-01", "dtype": "int32"}
     return out
 
