@@ -44,7 +44,7 @@ from cropsm.predict import PredictError, ServingModel, coarsen_mean, predict_win
 
 __all__ = ["DAYS_PER_BLOCK", "Plan", "plan_run", "run"]
 
-DAYS_PER_BLOCK = 8
+DAYS_PER_BLOCK = 4  # small enough to balance uneven tiles over workers
 _COVARIATES = ("bulk_density", "river_distance", "moisture_index", "fc", "pet",
                "crop_fraction", "sos", "eos")
 
@@ -181,6 +181,17 @@ def _existing(target: Path, dates: pd.DatetimeIndex, models, covariates, overwri
 
 
 # -- tasks (run on workers; arguments are paths, models and small arrays) -------------
+@dataclass(frozen=True)
+class _Context:
+    """What every task needs, small enough to send with each task."""
+
+    partial: Path
+    covariates_path: Path
+    daily_path: Path
+    axis: pd.DatetimeIndex
+    keep_outside_region: bool
+
+
 @functools.lru_cache(maxsize=4)
 def _open(path: str) -> xr.Dataset:
     return xr.open_zarr(path, consolidated=True)
@@ -193,8 +204,8 @@ def _set_threads(threads: int | None) -> None:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
 
 
-def _map_task(plan: Plan, model: ServingModel, tile, t0: int, t1: int,
-              threads: int | None = None) -> str:
+def _map_task(plan: _Context, model: ServingModel, tile, t0: int, t1: int,
+              region: np.ndarray | None, threads: int | None = None) -> str:
     """Predict one block and write its 1 km chunks and overview chunks."""
     crop, depth = model.crop, model.depth
     task = f"map-{crop}-{depth}-{tile[0]}-{tile[2]}-{t0}"
@@ -207,11 +218,10 @@ def _map_task(plan: Plan, model: ServingModel, tile, t0: int, t1: int,
         y=slice(y0, y1), x=slice(x0, x1)).load()
     daily = _open(str(plan.daily_path))
     dates = plan.axis[t0:t1]
-    region = None if plan.region is None else plan.region[y0:y1, x0:x1]
     out = predict_window(model, window, daily, dates, region)
     c, d = crops.CROPS.index(crop), crops.DEPTHS.index(depth)
     index = (slice(c, c + 1), slice(d, d + 1), slice(t0, t1), slice(y0, y1), slice(x0, x1))
-    keep_old = plan.base is not None and region is not None
+    keep_old = plan.keep_outside_region
     encoded = {name: (encode_sm(out[name]) if name in SM_VARIABLES else out[name])[None, None]
                for name in (*SM_VARIABLES, "cir", "aoa")}
     for name, values in encoded.items():
@@ -229,7 +239,7 @@ def _map_task(plan: Plan, model: ServingModel, tile, t0: int, t1: int,
     return task
 
 
-def _series_task(plan: Plan, crop: str, depth: str, tile, chunk_index: int,
+def _series_task(plan: _Context, crop: str, depth: str, tile, chunk_index: int,
                  *map_tasks: str) -> str:
     """Copy one tile's days of one series time chunk from the map layout."""
     task = f"series-{crop}-{depth}-{tile[0]}-{tile[2]}-{chunk_index}"
@@ -247,24 +257,35 @@ def _series_task(plan: Plan, crop: str, depth: str, tile, chunk_index: int,
     return task
 
 
-def _graph(plan: Plan, threads: int | None):
+def _graph(plan: Plan, threads: int | None, models: dict | None = None):
+    """Delayed series tasks (each depending on its map tasks) of a plan.
+
+    ``models`` maps ``(crop, depth)`` to what tasks receive as the model: by default one
+    delayed value per model; on a cluster, futures of models scattered to every worker
+    (so a 40 MB model is not embedded in every task).
+    """
     import dask
 
     finals = []
+    context = _Context(plan.partial, plan.covariates_path, plan.daily_path, plan.axis,
+                       plan.base is not None and plan.region is not None)
     length = min(SERIES_CHUNK[0], len(plan.axis))
     first = plan.axis.get_loc(plan.dates[0])
     last = first + len(plan.dates)
     for (crop, depth), model in plan.models.items():
-        model_node = dask.delayed(model, pure=True, traverse=False)
+        model_node = (models or {}).get((crop, depth)) or dask.delayed(model, pure=True,
+                                                                        traverse=False)
         for tile in plan.tiles[(crop, depth)]:
-            maps = [dask.delayed(_map_task, pure=False)(plan, model_node, tile, t0,
-                                                        min(t0 + DAYS_PER_BLOCK, last), threads,
-                                                        dask_key_name=f"map-{crop}-{depth}-"
-                                                        f"{tile[0]}-{tile[2]}-{t0}")
+            y0, y1, x0, x1 = tile
+            region = None if plan.region is None else plan.region[y0:y1, x0:x1]
+            maps = [dask.delayed(_map_task, pure=False)(context, model_node, tile, t0,
+                                                        min(t0 + DAYS_PER_BLOCK, last), region,
+                                                        threads, dask_key_name=f"map-{crop}-"
+                                                        f"{depth}-{y0}-{x0}-{t0}")
                     for t0 in range(first, last, DAYS_PER_BLOCK)]
             for chunk in range(first // length, (last - 1) // length + 1):
                 finals.append(dask.delayed(_series_task, pure=False)(
-                    plan, crop, depth, tile, chunk, *maps,
+                    context, crop, depth, tile, chunk, *maps,
                     dask_key_name=f"series-{crop}-{depth}-{tile[0]}-{tile[2]}-{chunk}"))
     return finals
 
@@ -309,7 +330,9 @@ def _run_distributed(plan: Plan, scheduler: str | None, workers: int,
                                memory_limit=f"{max(2, _memory_gb() // max(workers, 1))}GB")
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
-            futures = client.compute(_graph(plan, threads=1))
+            models = {key: client.scatter(model, broadcast=True, hash=False)
+                      for key, model in plan.models.items()}
+            futures = client.compute(_graph(plan, threads=1, models=models))
             for future in as_completed(futures):
                 future.result()
                 if progress:

@@ -263,17 +263,49 @@ def _chunk_rows(n_rows: int) -> int:
 
 
 @numba.njit(inline="always")
-def _linear_quantile(ordered, q):
+def _interpolate(a, b, gamma):
     # numpy.quantile's "linear" method, including its two-sided interpolation formula
-    virtual = (ordered.size - 1) * q
-    below = int(np.floor(virtual))
-    above = min(below + 1, ordered.size - 1)
-    gamma = virtual - below
-    a, b = ordered[below], ordered[above]
     diff = b - a
     if gamma >= 0.5:
         return b - diff * (1 - gamma)
     return a + diff * gamma
+
+
+@numba.njit(inline="always")
+def _insert_smallest(buffer, size, filled, value):
+    """Keep ``buffer[:size]`` the sorted smallest values seen; returns the new fill."""
+    if filled == size and value >= buffer[size - 1]:
+        return filled
+    i = filled if filled < size else size - 1
+    while i > 0 and buffer[i - 1] > value:
+        buffer[i] = buffer[i - 1]
+        i -= 1
+    buffer[i] = value
+    return min(filled + 1, size)
+
+
+@numba.njit(inline="always")
+def _quantile_pair(per_tree, r, n_trees, q_low, q_high, small, large):
+    """Two ``numpy.quantile`` values of ``per_tree[:, r]`` by partial selection, not sorting.
+
+    Only the order statistics around each quantile are needed: the few smallest values
+    for a low quantile and the few largest (kept negated) for a high one.
+    """
+    virtual_low, virtual_high = (n_trees - 1) * q_low, (n_trees - 1) * q_high
+    k_low, k_high = int(np.floor(virtual_low)), int(np.floor(virtual_high))
+    n_small = min(k_low + 2, n_trees)
+    n_large = min(n_trees - k_high, n_trees)
+    filled_small = filled_large = 0
+    for t in range(n_trees):
+        value = per_tree[t, r]
+        filled_small = _insert_smallest(small, n_small, filled_small, value)
+        filled_large = _insert_smallest(large, n_large, filled_large, -value)
+    # ordered[k] for k near the top is the (n - 1 - k)-th largest
+    low = _interpolate(small[k_low], small[min(k_low + 1, n_trees - 1)],
+                       virtual_low - k_low)
+    high_a = -large[n_trees - 1 - k_high]
+    high_b = -large[max(n_trees - 2 - k_high, 0)] if k_high + 1 < n_trees else high_a
+    return low, _interpolate(high_a, high_b, virtual_high - k_high)
 
 
 @numba.njit(parallel=True, cache=True)
@@ -285,7 +317,8 @@ def _regress(X, words, thresholds, values, tree_starts, mean, low, high, q_low, 
         r0 = task * chunk
         r1 = min(n_rows, r0 + chunk)
         total = np.zeros(r1 - r0)
-        per_tree = np.empty((r1 - r0, n_trees) if with_quantiles else (0, 0))
+        # tree-major, so each tree's values are written in one sequential sweep
+        per_tree = np.empty((n_trees, r1 - r0) if with_quantiles else (0, 0))
         for t in range(n_trees):
             for g in range(r0, r1, _LANES):
                 m = _walk_group(X, g, r1, words, thresholds, tree_starts[t], node)
@@ -293,13 +326,14 @@ def _regress(X, words, thresholds, values, tree_starts, mean, low, high, q_low, 
                     value = values[node[k] + 1, 0]
                     total[g + k - r0] += value
                     if with_quantiles:
-                        per_tree[g + k - r0, t] = value
+                        per_tree[t, g + k - r0] = value
+        small = np.empty(n_trees)
+        large = np.empty(n_trees)
         for i in range(r1 - r0):
             mean[r0 + i] = total[i] / n_trees
             if with_quantiles:
-                ordered = np.sort(per_tree[i])
-                low[r0 + i] = _linear_quantile(ordered, q_low)
-                high[r0 + i] = _linear_quantile(ordered, q_high)
+                low[r0 + i], high[r0 + i] = _quantile_pair(per_tree, i, n_trees, q_low,
+                                                           q_high, small, large)
 
 
 @numba.njit(parallel=True, cache=True)
