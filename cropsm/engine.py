@@ -16,6 +16,7 @@ where it stopped, and a worker lost mid-task only costs that task's rerun.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.metadata
 import os
 from collections.abc import Callable
@@ -146,7 +147,7 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
     key = run_key({"axis": [str(axis[0]), len(axis)], "dates": [str(start), str(end)],
                    "models": shas, "base": str(base.resolve()) if base else None,
                    "region": None if region is None else
-                   __import__("hashlib").sha256(np.packbits(region)).hexdigest(),
+                   hashlib.sha256(np.packbits(region)).hexdigest(),
                    "grid": [float(covariates["x"][0]), float(covariates["y"][0]), *shape]})
     partial = target.parent / ".versions" / f"{target.name}.partial-{key}"
     return Plan(Path(covariates_path), Path(daily_path), target, axis, dates, dict(models),
