@@ -32,7 +32,7 @@ from cropsm.inference import ServingForest, sklearn_forest_nbytes  # noqa: E402
 from cropsm.io.catalog import DEFAULT_CATALOG, entry_path, open_catalog, read_entry  # noqa: E402
 from cropsm.io.models import load_model, model_path, read_card  # noqa: E402
 from cropsm.io.product import SM_FILL, ProductStore, encode_sm  # noqa: E402
-from cropsm.predict import ServingModel, predict_window  # noqa: E402
+from cropsm.predict import ServingModel, cropland, predict_window  # noqa: E402
 
 CROP, DEPTH = "wheat", "0-10cm"
 DATES = pd.date_range("2018-05-01", periods=8)
@@ -54,9 +54,9 @@ def line(name: str, ratio: float | str, ok: bool | str, target: str) -> None:
 
 
 def busiest_tiles(cov: xr.Dataset, n: int) -> list[tuple[int, int, int, int]]:
-    cropland = cov["crop_fraction"].sel(crop=CROP).fillna(0).values >= 0.1
-    tiles = list(engine._tiles(cropland.shape))
-    counts = [cropland[t[0]:t[1], t[2]:t[3]].sum() for t in tiles]
+    cells = cropland(cov, CROP)
+    tiles = list(engine._tiles(cells.shape))
+    counts = [cells[t[0]:t[1], t[2]:t[3]].sum() for t in tiles]
     return [tiles[i] for i in np.argsort(counts)[::-1][:n]]
 
 
@@ -66,7 +66,7 @@ def grid_rows(cov, daily, tiles, n_rows: int) -> np.ndarray:
     total = 0
     for y0, y1, x0, x1 in tiles:
         window = cov.isel(y=slice(y0, y1), x=slice(x0, x1)).load()
-        mask = window["crop_fraction"].sel(crop=CROP).fillna(0).values >= 0.1
+        mask = cropland(window, CROP)
         rr, cc = np.nonzero(mask)
         for day in pd.date_range("2018-04-01", periods=30):
             table = features_at(window, daily, rr, cc, [day] * rr.size)
@@ -242,16 +242,16 @@ def main() -> None:
         line(f"scaling: national {CROP}/{DEPTH}, 16 days ({n_tiles} tiles): 1 worker "
              f"{one:.0f} s, 2 workers {two:.0f} s", one / two, one / two >= 1.8, ">= 1.8")
 
-    cropland = cov["crop_fraction"].sel(crop=CROP).fillna(0).values >= 0.1
+    cells = cropland(cov, CROP)
     days = pd.date_range("2018-01-01", "2018-12-31")
     season = 0
-    for y0, y1, x0, x1 in engine._tiles(cropland.shape):
-        cells = cropland[y0:y1, x0:x1]
-        if cells.any():
+    for y0, y1, x0, x1 in engine._tiles(cells.shape):
+        tile = cells[y0:y1, x0:x1]
+        if tile.any():
             in_season = crops.in_season(CROP, days, cov["sos"].sel(crop=CROP).values[y0:y1,
                                                                                      x0:x1],
                                         cov["eos"].sel(crop=CROP).values[y0:y1, x0:x1])
-            season += int((in_season & cells).sum())
+            season += int((in_season & tile).sum())
     seconds = season / rate
     line(f"cost: one product-year ({CROP}/{DEPTH}, {cropland.sum() / 1e6:.2f} M cells, "
          f"{season / 1e6:.0f} M in-season pixel-days): {seconds / 3600:.2f} h on 2 cores "

@@ -50,14 +50,22 @@ class Applicability:
         distance, _ = cKDTree(self.sites).query(scaled, k=1)
         return distance / self.mean_distance
 
-    def inside(self, X: np.ndarray) -> np.ndarray:
-        """Inside the AOA, per row of ``X`` (columns :data:`cropsm.features.FEATURES`)."""
+    def inside(self, X: np.ndarray, cells: np.ndarray | None = None) -> np.ndarray:
+        """Inside the AOA (uint8 0/1), per row of ``X`` (columns :data:`FEATURES`).
+
+        ``cells`` (one id per row, e.g. the grid cell) lets the site part be computed once
+        per cell rather than once per row; by default rows with equal site features share it.
+        """
         X = np.asarray(X)
         site = X[:, [FEATURES.index(f) for f in SITE_FEATURES]]
-        unique, inverse = np.unique(site, axis=0, return_inverse=True)
-        site_ok = (self.dissimilarity(unique) <= self.threshold)[inverse.ravel()]
+        if cells is None:
+            _, first, inverse = np.unique(site, axis=0, return_index=True, return_inverse=True)
+        else:
+            _, first, inverse = np.unique(cells, return_index=True, return_inverse=True)
+        site_ok = (self.dissimilarity(site[first]) <= self.threshold)[inverse.ravel()]
         daily = X[:, [FEATURES.index(f) for f in DAILY_FEATURES]]
-        return site_ok & ((daily >= self.daily_low) & (daily <= self.daily_high)).all(axis=1)
+        daily_ok = ((daily >= self.daily_low) & (daily <= self.daily_high)).all(axis=1)
+        return (site_ok & daily_ok).astype("u1")
 
     def to_dict(self) -> dict:
         """Plain arrays and floats, for saving with the model."""

@@ -38,10 +38,19 @@ from cropsm.io.product import (
     ProductStore,
     decode_sm,
     encode_sm,
+    open_product,
     product_versions,
     run_key,
 )
-from cropsm.predict import PredictError, ServingModel, coarsen_mean, predict_window, valid_dates
+from cropsm.io.store import open_zarr
+from cropsm.predict import (
+    PredictError,
+    ServingModel,
+    coarsen_mean,
+    cropland,
+    predict_window,
+    valid_dates,
+)
 
 __all__ = ["DAYS_PER_BLOCK", "Plan", "plan_run", "run"]
 
@@ -124,12 +133,11 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
         raise PredictError(f"The region mask has shape {region.shape}, the grid {shape}.")
 
     tiles: dict[tuple[str, str], list] = {}
-    fraction = covariates["crop_fraction"]
     for crop, depth in models:
-        cropland = np.nan_to_num(fraction.sel(crop=crop).values) >= crops.CROPLAND_MIN_FRACTION
+        cells = cropland(covariates, crop)
         if region is not None:
-            cropland &= region
-        tiles[(crop, depth)] = [t for t in _tiles(shape) if cropland[t[0]:t[1], t[2]:t[3]].any()]
+            cells &= region
+        tiles[(crop, depth)] = [t for t in _tiles(shape) if cells[t[0]:t[1], t[2]:t[3]].any()]
         if not tiles[(crop, depth)]:
             raise PredictError(f"The region has no {crop} cropland (harvested fraction >= "
                                f"{crops.CROPLAND_MIN_FRACTION:.0%}); choose another region "
@@ -166,7 +174,7 @@ def _existing(target: Path, dates: pd.DatetimeIndex, models, covariates, overwri
             f"{target} holds {', '.join(clash)} from other model versions; mixing versions in "
             "one store is refused. Pass --overwrite to start a new store, or predict with the "
             "models that made it.")
-    with xr.open_zarr(target, consolidated=True) as ds:
+    with open_product(target) as ds:
         axis = pd.DatetimeIndex(ds["time"].values)
         same_grid = (ds.sizes["y"] == covariates.sizes["y"]
                      and ds.sizes["x"] == covariates.sizes["x"]
@@ -195,7 +203,7 @@ class _Context:
 
 @functools.lru_cache(maxsize=4)
 def _open(path: str) -> xr.Dataset:
-    return xr.open_zarr(path, consolidated=True)
+    return open_zarr(path, consolidated=True)
 
 
 def _set_threads(threads: int | None) -> None:

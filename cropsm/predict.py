@@ -19,12 +19,12 @@ import pandas as pd
 import xarray as xr
 
 from cropsm import crops
-from cropsm.applicability import DAILY_FEATURES, SITE_FEATURES, Applicability
+from cropsm.applicability import Applicability
 from cropsm.features import ANTECEDENT_DAYS, BASE_FEATURES, FEATURES, features_at
 from cropsm.inference import ServingForest
 
-__all__ = ["QUANTILES", "PredictError", "ServingModel", "coarsen_mean", "predict_window",
-           "valid_dates"]
+__all__ = ["QUANTILES", "PredictError", "ServingModel", "coarsen_mean", "cropland",
+           "predict_window", "valid_dates"]
 
 #: Per-tree quantiles reported as the prediction's uncertainty band.
 QUANTILES = (0.1, 0.9)
@@ -87,7 +87,8 @@ def valid_dates(daily: xr.Dataset) -> tuple[pd.Timestamp, pd.Timestamp]:
     return time[0] + pd.Timedelta(days=ANTECEDENT_DAYS), time[-1]
 
 
-def _cropland(covariates: xr.Dataset, crop: str) -> np.ndarray:
+def cropland(covariates: xr.Dataset, crop: str) -> np.ndarray:
+    """Cells that are cropland of ``crop`` (harvested fraction >= the cropland minimum)."""
     fraction = covariates["crop_fraction"].sel(crop=crop).values
     return np.nan_to_num(fraction) >= crops.CROPLAND_MIN_FRACTION
 
@@ -116,7 +117,7 @@ def predict_window(model: ServingModel, covariates: xr.Dataset, daily: xr.Datase
     """
     dates = pd.DatetimeIndex(dates)
     shape = (len(dates), covariates.sizes["y"], covariates.sizes["x"])
-    cells = _cropland(covariates, model.crop)
+    cells = cropland(covariates, model.crop)
     if region is not None:
         cells &= region
     wanted = np.zeros(shape, bool)
@@ -137,19 +138,8 @@ def predict_window(model: ServingModel, covariates: xr.Dataset, daily: xr.Datase
     del table
     for name, values in model.predict_rows(X).items():
         out[name][t, rows, cols] = values
-    out["aoa"][t, rows, cols] = _inside(model.applicability, X, rows, cols, shape[2])
+    out["aoa"][t, rows, cols] = model.applicability.inside(X, cells=rows * shape[2] + cols)
     return out
-
-
-def _inside(reference: Applicability, X: np.ndarray, rows, cols, width: int) -> np.ndarray:
-    """AOA flags, with the site part computed once per cell rather than once per day."""
-    cell, first, inverse = np.unique(rows * width + cols, return_index=True,
-                                     return_inverse=True)
-    site = X[first][:, [FEATURES.index(f) for f in SITE_FEATURES]]
-    site_ok = reference.dissimilarity(site) <= reference.threshold
-    daily = X[:, [FEATURES.index(f) for f in DAILY_FEATURES]]
-    daily_ok = ((daily >= reference.daily_low) & (daily <= reference.daily_high)).all(axis=1)
-    return (site_ok[inverse.ravel()] & daily_ok).astype("u1")
 
 
 def coarsen_mean(values: np.ndarray, factor: int) -> np.ndarray:

@@ -156,7 +156,7 @@ def test_killed_worker_gives_the_same_store(tiny_entries, product_catalog, tiny_
         killer.start()
         chaos = engine.run(plan, scheduler=cluster.scheduler_address)
         killer.join()
-    assert killed["markers"] < 4  # the kill came before the run's 4 map tasks were done
+    assert killed["markers"] < 4  # the kill came in the first half of the 8 map tasks
     assert _files(chaos) == _files(clean)
 
 
