@@ -48,7 +48,7 @@ def product_catalog(tiny_world, tmp_path):
 
     data, _, _ = tiny_world
     (tmp_path / "data").mkdir()
-    for name, (filename, _, _) in ENTRIES.items():
-        if name != "soil_moisture":
+    for filename in {filename for filename, _, _ in ENTRIES.values()}:
+        if filename != ENTRIES["soil_moisture"][0]:
             (tmp_path / "data" / filename).symlink_to((data / filename).resolve())
     return write_catalog(tmp_path / "cropsm.yaml", tmp_path / "data", "tiny")

@@ -182,8 +182,12 @@ def test_interrupted_cli_run_resumes_byte_identical(product_catalog, tiny_models
     assert resumed.exit_code == 0, resumed.output
     assert _files(target) == _files(tmp_path / "clean.zarr")
     assert not list(versions.glob("*.partial-*"))
-    sm = read_entry("soil_moisture", open_catalog(product_catalog))
+    cat = open_catalog(product_catalog)
+    sm = read_entry("soil_moisture", cat)
     assert sm["sm"].sel(crop="maize", depth="10-20cm").notnull().any()
+    series = read_entry("soil_moisture_series", cat)
+    assert series["sm"].chunks[2][0] >= sm.sizes["time"]  # one chunk holds the whole period
+    xr.testing.assert_identical(series["sm"].load(), sm["sm"].load())
 
 
 def test_region_run_into_existing_store_keeps_the_rest(tiny_entries, product_catalog,

@@ -50,7 +50,13 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
     "soil_moisture": ("soil_moisture.zarr", "zarr",
                       "Predicted SM product (crop, depth, time, y, x); written by the "
                       "gridded prediction engine."),
+    "soil_moisture_series": ("soil_moisture.zarr", "zarr",
+                             "The same product laid out for time-series reads: group "
+                             "`series`, chunks of 366 days x 32 x 32 cells."),
 }
+
+#: Extra reader arguments of an entry.
+_ENTRY_KWARGS: dict[str, dict] = {"soil_moisture_series": {"group": "series"}}
 
 _READERS = {
     "zarr": ("intake.readers.datatypes:Zarr", "intake.readers.readers:XArrayDatasetReader",
@@ -66,6 +72,8 @@ _STATION_UNITS = {"sm": "m3 m-3", "lon": "degrees_east", "lat": "degrees_north",
 _BUILD = "build it with `cropsm demo build`."
 _MISSING_HINT = {
     "soil_moisture": "the SM product is written by gridded prediction, which has not run yet.",
+    "soil_moisture_series": "the SM product is written by gridded prediction, which has not "
+                            "run yet.",
 }
 
 
@@ -104,6 +112,7 @@ def render_catalog(data_dir: str, profile: str) -> str:
         kwargs: dict = {"args": ["{data(" + name + "_file)}"]}
         if kind == "zarr":
             kwargs.update(engine="zarr", chunks={})
+        kwargs.update(_ENTRY_KWARGS.get(name, {}))
         metadata = {"description": description}
         if name in ("stations", "station_meta"):
             metadata["units"] = _STATION_UNITS
