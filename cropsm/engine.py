@@ -44,6 +44,7 @@ from cropsm.io.product import (
 )
 from cropsm.io.store import open_zarr
 from cropsm.predict import (
+    COVARIATES,
     PredictError,
     ServingModel,
     coarsen_mean,
@@ -55,8 +56,6 @@ from cropsm.predict import (
 __all__ = ["DAYS_PER_BLOCK", "Plan", "plan_run", "run"]
 
 DAYS_PER_BLOCK = 4  # small enough to balance uneven tiles over workers
-_COVARIATES = ("bulk_density", "river_distance", "moisture_index", "fc", "pet",
-               "crop_fraction", "sos", "eos")
 
 
 @dataclass
@@ -223,7 +222,7 @@ def _map_task(plan: _Context, model: ServingModel, tile, t0: int, t1: int,
         return task
     _set_threads(threads)
     y0, y1, x0, x1 = tile
-    window = _open(str(plan.covariates_path))[list(_COVARIATES)].isel(
+    window = _open(str(plan.covariates_path))[list(COVARIATES)].isel(
         y=slice(y0, y1), x=slice(x0, x1)).load()
     daily = _open(str(plan.daily_path))
     dates = plan.axis[t0:t1]

@@ -23,9 +23,12 @@ from cropsm.applicability import Applicability
 from cropsm.features import ANTECEDENT_DAYS, BASE_FEATURES, FEATURES, features_at
 from cropsm.inference import ServingForest
 
-__all__ = ["QUANTILES", "PredictError", "ServingModel", "coarsen_mean", "cropland",
+__all__ = ["COVARIATES", "QUANTILES", "PredictError", "ServingModel", "coarsen_mean", "cropland",
            "predict_window", "valid_dates"]
 
+#: Covariates a prediction reads (static, monthly PET, crop fraction and season).
+COVARIATES = ("bulk_density", "river_distance", "moisture_index", "fc", "pet",
+              "crop_fraction", "sos", "eos")
 #: Per-tree quantiles reported as the prediction's uncertainty band.
 QUANTILES = (0.1, 0.9)
 _CIR = FEATURES.index("CIR")

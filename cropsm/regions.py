@@ -13,7 +13,7 @@ from shapely.geometry import box
 
 from cropsm.grid import Grid
 
-__all__ = ["RegionError", "parse_bbox", "province_region", "region_mask"]
+__all__ = ["RegionError", "check_region", "parse_bbox", "province_region", "region_mask"]
 
 
 class RegionError(ValueError):
@@ -43,17 +43,20 @@ def province_region(name: str, provinces) -> shapely.Geometry:
     raise RegionError(f"No province called {name!r}; choose one of: {names}.")
 
 
-def region_mask(geometry, grid: Grid, china) -> np.ndarray:
-    """Cells of ``grid`` inside ``geometry`` ∩ China.
+def check_region(geometry, china) -> shapely.Geometry:
+    """The part of ``geometry`` inside China, after checking that it is a usable region.
 
     Parameters
     ----------
     geometry : shapely geometry
-        The region, lon/lat degrees.
-    grid : Grid
-        The analysis grid (or a window of it).
+        The region, lon/lat degrees; a self-intersecting polygon is repaired.
     china : shapely geometry
         Mainland China's outline, lon/lat degrees.
+
+    Raises
+    ------
+    RegionError
+        Empty, not a polygon, without area, not in degrees, or outside China.
     """
     if geometry is None or geometry.is_empty:
         raise RegionError("The region is empty; draw or pass a polygon with an area.")
@@ -72,6 +75,22 @@ def region_mask(geometry, grid: Grid, china) -> np.ndarray:
         raise RegionError(
             f"The region (lon {minx:.2f}..{maxx:.2f}, lat {miny:.2f}..{maxy:.2f}) is outside "
             "mainland China; CropSM covers China's mainland only.")
+    return inside
+
+
+def region_mask(geometry, grid: Grid, china) -> np.ndarray:
+    """Cells of ``grid`` inside ``geometry`` ∩ China.
+
+    Parameters
+    ----------
+    geometry : shapely geometry
+        The region, lon/lat degrees.
+    grid : Grid
+        The analysis grid (or a window of it).
+    china : shapely geometry
+        Mainland China's outline, lon/lat degrees.
+    """
+    inside = check_region(geometry, china)
     mask = grid.mask(inside)
     if not mask.any():
         mask = grid.mask(inside, all_touched=True)

@@ -41,14 +41,32 @@ def tiny_models(tiny_world, tmp_path_factory):
     return models
 
 
+def _catalog_over_inputs(data, folder):
+    """A catalog in ``folder`` over the tiny world's inputs, its product still to write."""
+    from cropsm.io.catalog import ENTRIES, write_catalog
+
+    (folder / "data").mkdir()
+    for filename in {filename for filename, _, _ in ENTRIES.values()}:
+        if filename != ENTRIES["soil_moisture"][0]:
+            (folder / "data" / filename).symlink_to((data / filename).resolve())
+    return write_catalog(folder / "cropsm.yaml", folder / "data", "tiny")
+
+
 @pytest.fixture
 def product_catalog(tiny_world, tmp_path):
     """A catalog of the tiny world's inputs whose ``soil_moisture`` lives in ``tmp_path``."""
-    from cropsm.io.catalog import ENTRIES, write_catalog
+    return _catalog_over_inputs(tiny_world[0], tmp_path)
 
-    data, _, _ = tiny_world
-    (tmp_path / "data").mkdir()
-    for filename in {filename for filename, _, _ in ENTRIES.values()}:
-        if filename != ENTRIES["soil_moisture"][0]:
-            (tmp_path / "data" / filename).symlink_to((data / filename).resolve())
-    return write_catalog(tmp_path / "cropsm.yaml", tmp_path / "data", "tiny")
+
+@pytest.fixture(scope="session")
+def served_catalog(tiny_world, tiny_models, tmp_path_factory):
+    """A tiny-world catalog with its product computed (the profile's period, 4 products)."""
+    from click.testing import CliRunner
+
+    from cropsm.cli import main
+
+    catalog = _catalog_over_inputs(tiny_world[0], tmp_path_factory.mktemp("served"))
+    result = CliRunner().invoke(main, ["predict", "--catalog", str(catalog), "--models",
+                                       str(tiny_models), "--workers", "0", "--quiet"])
+    assert result.exit_code == 0, result.output
+    return catalog

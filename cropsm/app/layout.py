@@ -1,19 +1,96 @@
-"""Assemble the dashboard page."""
+"""Assemble the dashboard page: sidebar controls, map, series, region, export, catalog."""
 
 from __future__ import annotations
 
 import panel as pn
 
+from cropsm.app import data
+from cropsm.app.export_view import ExportView
+from cropsm.app.map_view import MapView
 from cropsm.app.overview import Overview
+from cropsm.app.region_view import RegionView
+from cropsm.app.series_view import SeriesView
 from cropsm.app.state import AppState
+from cropsm.regions import RegionError
+
+
+def _query_args() -> dict[str, str]:
+    args = pn.state.session_args or {}
+    return {key: (values[0].decode("utf-8", "replace") if values else "")
+            for key, values in args.items()}
+
+
+def _controls(state: AppState, region: RegionView) -> list:
+    date_picker = pn.widgets.DatePicker.from_param(
+        state.param.date, name="Date", enabled_dates=state.available_dates or None)
+    player = pn.widgets.DiscretePlayer(name="Step through days", options=state.available_dates,
+                                       value=state.date, loop_policy="once", interval=1500,
+                                       visible=len(state.available_dates) > 1)
+    player.link(state, value="date")
+    state.param.watch(lambda e: setattr(player, "value", e.new), "date")
+    region_text = pn.widgets.TextInput(name="Region: box lon0,lat0,lon1,lat1 or province",
+                                       placeholder="114,36,118,40  or  Hebei",
+                                       value=state.region_label)
+    try:
+        names = [""] + sorted(data.provinces()["name_en"])
+    except OSError:
+        names = [""]
+    province = pn.widgets.Select(name="or pick a province", options=names)
+
+    def use_region(text: str):
+        try:
+            state.set_region(text, data.provinces())
+            state.message = f"Region: {text}" if text else "Region cleared."
+        except RegionError as err:
+            state.message = str(err)
+
+    region_text.param.watch(lambda e: use_region(e.new), "value")
+    province.param.watch(lambda e: setattr(region_text, "value", e.new), "value")
+    state.param.watch(lambda e: setattr(region_text, "value", e.new), "region_label")
+    run_button = pn.widgets.Button(name="Run the model on the region", button_type="success")
+    run_button.on_click(region.run)
+    progress = pn.indicators.Progress(active=True, visible=False, sizing_mode="stretch_width")
+    state.param.watch(lambda e: setattr(progress, "visible", e.new), "running")
+    state.param.watch(lambda e: setattr(run_button, "disabled", e.new), "running")
+    return [pn.widgets.Select.from_param(state.param.crop),
+            pn.widgets.Select.from_param(state.param.depth),
+            pn.widgets.Select.from_param(state.param.layer, name="Layer"),
+            date_picker, player, pn.layout.Divider(), region_text, province,
+            pn.widgets.DatePicker.from_param(state.param.run_start, name="Run from"),
+            pn.widgets.DatePicker.from_param(state.param.run_end, name="Run to"),
+            run_button, progress]
 
 
 def create_app(state: AppState | None = None) -> pn.template.FastListTemplate:
     """Build the CropSM page for one session."""
     state = state or AppState()
-    sidebar = [pn.widgets.Select.from_param(state.param.crop),
-               pn.widgets.Select.from_param(state.param.depth),
-               pn.pane.Markdown("The full dashboard (SM maps, region runs, validation) "
-                                "reads this same catalog.")]
-    return pn.template.FastListTemplate(title="CropSM", sidebar=sidebar,
-                                        main=[Overview(state=state)])
+    state.set_dates(data.product_dates(state.catalog_path))
+    problems = state.apply_query(_query_args(), data.provinces())
+    message = pn.pane.Alert("", alert_type="info", visible=False,
+                            sizing_mode="stretch_width")
+
+    def show(text: str):
+        message.object, message.visible = text, bool(text)
+        message.alert_type = "danger" if any(word in text for word in (
+            "refused", "failed", "not", "no ", "outside", "ignored", "over ")) else "info"
+
+    state.param.watch(lambda e: show(e.new), "message")
+    if problems:
+        state.message = " ".join(problems)
+    if not state.available_dates:
+        state.message = ("The product has not been computed yet: run `cropsm predict` (the "
+                         "README's run command does it); the catalog tab shows what exists.")
+    region, series = RegionView(state=state), SeriesView(state=state)
+    map_view = MapView(state=state)
+    if pn.state.location is not None:
+        def sync_url(*_):
+            pn.state.location.update_query(**state.query())
+        state.param.watch(sync_url, ["crop", "depth", "date", "layer", "extent",
+                                     "region_label"])
+    tabs = pn.Tabs(("Series", series), ("Region", region), ("Export", ExportView(state=state)),
+                   ("Catalog", Overview(state=state)), dynamic=False,
+                   sizing_mode="stretch_width")
+    return pn.template.FastListTemplate(
+        title="CropSM: daily 1 km soil moisture for China's dryland wheat and maize",
+        sidebar=_controls(state, region), main=[message, map_view, tabs],
+        sidebar_width=330)

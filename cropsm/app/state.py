@@ -1,19 +1,127 @@
-"""The dashboard's single state object."""
+"""The dashboard's single state object, and its URL form."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
+import pandas as pd
 import param
 
 from cropsm import crops
 from cropsm.io.catalog import DEFAULT_CATALOG
+from cropsm.layers import LAYERS
+from cropsm.regions import RegionError, parse_bbox, province_region
+
+#: State the URL carries (``?crop=maize&date=2018-05-03&...``).
+URL_KEYS = ("crop", "depth", "date", "layer", "extent", "region")
+_MAX_URL_VALUE = 200
 
 
 class AppState(param.Parameterized):
-    """What the analyst has chosen; views read it and call :mod:`cropsm` functions."""
+    """What the analyst has chosen; views read it and call :mod:`cropsm` functions.
+
+    Views never change the catalog or models folder: both are the server's, set from
+    ``CROPSM_CATALOG`` and ``CROPSM_MODELS``.
+    """
 
     catalog_path = param.String(default=os.environ.get("CROPSM_CATALOG", str(DEFAULT_CATALOG)),
-                                doc="Intake catalog the app reads.")
+                                constant=True, doc="Intake catalog the app reads.")
     crop = param.Selector(default=crops.CROPS[0], objects=list(crops.CROPS))
     depth = param.Selector(default=crops.DEPTHS[0], objects=list(crops.DEPTHS))
+    date = param.CalendarDate(default=None, allow_None=True, doc="Day shown on the map.")
+    available_dates = param.List(default=[], item_type=dt.date,
+                                 doc="Days the product holds.")
+    layer = param.Selector(default="sm", objects=list(LAYERS))
+    extent = param.NumericTuple(default=None, length=4, allow_None=True,
+                                doc="Visible map extent x0, y0, x1, y1 (grid metres).")
+    region = param.Parameter(default=None, doc="Region of interest, shapely lon/lat.")
+    region_label = param.String(default="", doc="How the region was chosen, for the URL.")
+    run_start = param.CalendarDate(default=None, allow_None=True)
+    run_end = param.CalendarDate(default=None, allow_None=True)
+    run = param.Parameter(default=None, doc="The last live run: (RegionRun, result arrays).")
+    running = param.Boolean(default=False)
+    tapped = param.Tuple(default=None, allow_None=True, length=2,
+                         doc="Last tap on the map, grid metres x, y.")
+    message = param.String(default="", doc="What the analyst should know now.")
+
+    def set_dates(self, dates) -> None:
+        """Take the product's days; keep the chosen date if the product has it."""
+        days = [pd.Timestamp(d).date() for d in dates]
+        self.available_dates = days
+        if days and self.date not in days:
+            self.date = days[0]
+        if days and self.run_start is None:
+            self.run_start, self.run_end = days[0], days[-1]
+
+    def set_region(self, text: str, provinces=None) -> None:
+        """A region from a bounding box ``lon0,lat0,lon1,lat1`` or a province name.
+
+        Raises
+        ------
+        cropsm.regions.RegionError
+            The text is neither; the state is unchanged.
+        """
+        text = text.strip()
+        if not text:
+            self.param.update(region=None, region_label="")
+            return
+        if any(ch.isdigit() for ch in text.split(",")[0]) and "," in text:
+            geometry = parse_bbox(text)
+        elif provinces is not None:
+            geometry = province_region(text, provinces)
+        else:
+            raise RegionError(f"Region {text!r} is not a box lon0,lat0,lon1,lat1.")
+        self.param.update(region=geometry, region_label=text)
+
+    def query(self) -> dict[str, str]:
+        """The URL form of the shareable state."""
+        out = {"crop": self.crop, "depth": self.depth, "layer": self.layer}
+        if self.date is not None:
+            out["date"] = self.date.isoformat()
+        if self.extent is not None:
+            out["extent"] = ",".join(f"{v:.0f}" for v in self.extent)
+        if self.region_label:
+            out["region"] = self.region_label
+        return out
+
+    def apply_query(self, args: dict[str, str], provinces=None) -> list[str]:
+        """Set state from URL arguments, each checked against its allowed values.
+
+        Unknown keys are ignored; a bad value leaves that part of the state unchanged.
+
+        Returns
+        -------
+        list of str
+            One message per rejected value.
+        """
+        problems = []
+        for key, value in args.items():
+            if key not in URL_KEYS:
+                continue
+            value = str(value)[:_MAX_URL_VALUE]
+            try:
+                self._apply(key, value, provinces)
+            except (ValueError, TypeError) as err:  # param and region errors are ValueErrors
+                problems.append(f"URL {key}={value!r} ignored: {str(err).splitlines()[0]}")
+        return problems
+
+    def _apply(self, key: str, value: str, provinces) -> None:
+        if key in ("crop", "depth", "layer"):
+            allowed = self.param[key].objects
+            if value not in allowed:
+                raise ValueError(f"choose one of {', '.join(allowed)}")
+            setattr(self, key, value)
+        elif key == "date":
+            day = dt.date.fromisoformat(value)
+            if self.available_dates and day not in self.available_dates:
+                raise ValueError(f"the product has no {day}; it holds "
+                                 f"{self.available_dates[0]}..{self.available_dates[-1]}")
+            self.date = day
+        elif key == "extent":
+            x0, y0, x1, y1 = (float(v) for v in value.split(","))
+            if not (x0 < x1 and y0 < y1) or max(map(abs, (x0, y0, x1, y1))) > 1e7:
+                raise ValueError("an extent is x0,y0,x1,y1 in grid metres with x0<x1, y0<y1")
+            self.extent = (x0, y0, x1, y1)
+        elif key == "region":
+            self.set_region(value, provinces)

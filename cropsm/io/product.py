@@ -262,14 +262,19 @@ def product_versions(path: str | Path) -> dict[str, str]:
                          "run with --overwrite.") from err
 
 
-def open_product(path: str | Path, level: int | str = 0) -> xr.Dataset:
-    """Open the product lazily: ``level`` 0 (1 km), an overview factor, or ``"series"``."""
+def open_product(path: str | Path, level: int | str = 0, dask: bool = True) -> xr.Dataset:
+    """Open the product lazily: ``level`` 0 (1 km), an overview factor, or ``"series"``.
+
+    With ``dask=False`` the variables are lazily indexed zarr arrays instead: a small
+    selection reads just its chunks, without a task graph (what interactive views want).
+    """
     path = Path(path)
     if not (path / "zarr.json").exists():
         raise StoreError(f"Product store {path} does not exist; run `cropsm predict` first.")
     group = None if level in (0, "0") else ("series" if level == "series"
                                             else f"overview_{int(level)}")
     try:
-        return xr.open_zarr(path, group=group, consolidated=True)
+        return xr.open_zarr(path, group=group, consolidated=True,
+                            chunks={} if dask else None)
     except Exception as err:  # zarr raises many types for damaged or partial stores
         raise StoreError(f"Cannot open product store {path} ({group or 'root'}): {err}") from err

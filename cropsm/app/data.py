@@ -1,0 +1,145 @@
+"""What the views read, opened once per process and cached with bounds (``pn.cache``).
+
+Every path comes from the catalog the server was started with (``CROPSM_CATALOG``) or
+the models folder (``CROPSM_MODELS``), never from the browser.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import panel as pn
+import shapely
+import xarray as xr
+
+from cropsm.grid import Grid, lonlat_to_xy
+from cropsm.io.assets import read_boundary, read_provinces, read_rivers
+from cropsm.io.catalog import CatalogError, entry_path, open_catalog, read_entry
+from cropsm.io.models import load_model, model_path, read_card
+from cropsm.io.product import OVERVIEW_FACTORS, open_product
+from cropsm.predict import ServingModel
+
+DEFAULT_MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
+def models_dir() -> Path:
+    """The trained models' folder, set by the server's operator."""
+    return Path(os.environ.get("CROPSM_MODELS", DEFAULT_MODELS))
+
+
+@pn.cache(max_items=4)
+def catalog(path: str):
+    """The intake catalog at ``path``."""
+    return open_catalog(path)
+
+
+@pn.cache(max_items=16)
+def entry(path: str, name: str):
+    """A catalog entry, lazily (xarray) or as a table (pandas)."""
+    return read_entry(name, catalog(path))
+
+
+def has_entry(path: str, name: str) -> bool:
+    """Whether the catalog has ``name`` and its store exists."""
+    try:
+        entry(path, name)
+    except CatalogError:
+        return False
+    return True
+
+
+@pn.cache(max_items=16)
+def product(path: str, level: int | str = 0) -> xr.Dataset:
+    """The SM product at an overview level (0: 1 km) or its ``"series"`` layout."""
+    store = entry_path(catalog(path), "soil_moisture")
+    if store is None:
+        raise CatalogError("The catalog's soil_moisture entry is not a local store.")
+    return open_product(store, level, dask=False)
+
+
+def product_dates(path: str) -> list[pd.Timestamp]:
+    """Days the product holds; empty if it has not been computed."""
+    try:
+        return list(pd.DatetimeIndex(product(path)["time"].values))
+    except (CatalogError, OSError, ValueError):
+        return []
+
+
+@pn.cache(max_items=4)
+def grid(path: str) -> Grid:
+    """The 1 km analysis grid of the catalog's covariates."""
+    cov = entry(path, "covariates")
+    return Grid.from_coords(cov["x"].values, cov["y"].values)
+
+
+def level_for(view_cells: float, screen_px: int) -> int:
+    """Coarsest overview factor that still has at least one cell per screen pixel."""
+    usable = [f for f in OVERVIEW_FACTORS if view_cells / f >= screen_px]
+    return max(usable, default=0)
+
+
+@pn.cache(max_items=8)
+def field_capacity(path: str, stride: int) -> xr.DataArray:
+    """Field capacity (m³ m⁻³), every ``stride``-th cell; static, so cached per stride."""
+    fc = entry(path, "covariates")["fc"]
+    return fc.isel(x=slice(None, None, stride), y=slice(None, None, stride)).load()
+
+
+@pn.cache(max_items=8)
+def serving_model(crop: str, depth: str) -> ServingModel:
+    """The saved crop × depth model, verified against its card, in serving form."""
+    path = model_path(models_dir(), crop, depth)
+    return ServingModel.from_model(load_model(path, crop, depth), read_card(path)["sha256"])
+
+
+@pn.cache(max_items=8)
+def model_card(crop: str, depth: str) -> dict:
+    """The saved model's card (hash, training period, scores)."""
+    return read_card(model_path(models_dir(), crop, depth))
+
+
+@pn.cache(max_items=1)
+def china():
+    """Mainland China's outline (lon/lat)."""
+    return read_boundary()
+
+
+@pn.cache(max_items=1)
+def provinces() -> pd.DataFrame:
+    """Provinces with ``name_en``, ``name_zh``, ``adcode`` and lon/lat geometry."""
+    return read_provinces()
+
+
+def _project_lines(geoms, tolerance: float) -> list[np.ndarray]:
+    lines = []
+    for geom in geoms:
+        simple = shapely.simplify(geom, tolerance)
+        for line in shapely.get_parts(shapely.boundary(simple) if simple.geom_type.endswith(
+                "Polygon") else simple):
+            for part in shapely.get_parts(line):
+                lon, lat = np.asarray(part.coords).T[:2]
+                x, y = lonlat_to_xy(lon, lat)
+                lines.append(np.column_stack([x, y]))
+    return lines
+
+
+@pn.cache(max_items=1)
+def basemap_lines() -> dict[str, list[np.ndarray]]:
+    """Offline basemap in grid coordinates: boundary, provinces and major rivers."""
+    return {"boundary": _project_lines([china()], 0.02),
+            "provinces": _project_lines(list(provinces()["geometry"]), 0.02),
+            "rivers": _project_lines(read_rivers(levels=(1, 2)), 0.02)}
+
+
+@pn.cache(max_items=4)
+def stations(path: str) -> pd.DataFrame:
+    """Station metadata with grid ``x``/``y`` for drawing; empty if the catalog has none."""
+    try:
+        meta = entry(path, "station_meta").copy()
+    except CatalogError:
+        return pd.DataFrame(columns=["station_id", "lon", "lat", "x", "y", "crops"])
+    meta["x"], meta["y"] = lonlat_to_xy(meta["lon"].to_numpy(), meta["lat"].to_numpy())
+    return meta

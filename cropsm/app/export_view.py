@@ -1,0 +1,121 @@
+"""Export the region's data (CSV) and the current map (Cloud-Optimized GeoTIFF)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from importlib.metadata import version
+
+import panel as pn
+import param
+
+from cropsm.app import data
+from cropsm.app.map_view import layer_window
+from cropsm.app.region_view import RegionData, product_region
+from cropsm.app.state import AppState
+from cropsm.grid import Grid
+from cropsm.io.export import ExportError, cog_bytes, csv_bytes
+from cropsm.regional import mean_series_table, pixel_table
+
+#: Largest map exported as GeoTIFF, in cells (a 4000 × 4000 km view at 1 km).
+MAX_COG_CELLS = 16_000_000
+
+
+def provenance(state: AppState, region: RegionData | None = None) -> dict[str, str]:
+    """What an export was made from: model card hash, crop, depth, dates, region, source."""
+    try:
+        sha = data.model_card(state.crop, state.depth)["sha256"]
+    except (OSError, KeyError, ValueError):
+        sha = "unknown (no model card)"
+    out = {"product": "CropSM daily 1 km soil moisture", "cropsm_version": version("cropsm"),
+           "model_sha256": sha, "crop": state.crop, "depth": state.depth,
+           "exported_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    if region is not None:
+        out.update(dates=f"{region.run.dates[0]:%Y-%m-%d}..{region.run.dates[-1]:%Y-%m-%d}",
+                   source=region.source)
+    else:
+        out["dates"] = str(state.date)
+    if state.region is not None:
+        out["region"] = state.region_label or f"polygon bounds {state.region.bounds}"
+    return out
+
+
+def region_data(state: AppState) -> RegionData:
+    """The last live run if it matches the state, else the product over the region."""
+    run = state.run
+    if run is not None and (run.run.crop, run.run.depth) == (state.crop, state.depth):
+        return run
+    return product_region(state)
+
+
+def region_csv(state: AppState, kind: str) -> bytes:
+    """CSV of the region: ``"pixels"`` (one row per pixel and day) or ``"mean"``."""
+    region = region_data(state)
+    run = region.run
+    if kind == "pixels":
+        # row and col index the catalog's grid, the one every store of the catalog uses
+        table = pixel_table(region.result, run.dates, run.grid, run.crop, run.depth,
+                            parent=data.grid(state.catalog_path))
+    else:
+        table = mean_series_table(region.result, run.dates, run.crop, run.depth)
+    return csv_bytes(table, provenance(state, region))
+
+
+def map_cog(state: AppState) -> bytes:
+    """The current layer over the visible extent at 1 km, as a Cloud-Optimized GeoTIFF."""
+    extent = state.extent
+    ranges = {} if extent is None else {"x_range": (extent[0], extent[2]),
+                                        "y_range": (extent[1], extent[3])}
+    full = data.grid(state.catalog_path)
+    if extent is not None:
+        cells = (extent[2] - extent[0]) * (extent[3] - extent[1]) / full.resolution ** 2
+    else:
+        cells = full.shape[0] * full.shape[1]
+    if cells > MAX_COG_CELLS:
+        raise ExportError(f"The view holds {cells:,.0f} cells at 1 km, over the GeoTIFF "
+                          f"limit of {MAX_COG_CELLS:,}; zoom in and export again.")
+    values = layer_window(state, screen_px=10**9, **ranges)  # 10**9: always 1 km
+    grid = Grid.from_coords(values["x"].values, values["y"].values)
+    meta = provenance(state)
+    meta["layer"] = state.layer
+    return cog_bytes(values.values, grid, meta)
+
+
+class ExportView(pn.viewable.Viewer):
+    """Download buttons; each builds its file when clicked."""
+
+    state = param.ClassSelector(class_=AppState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._kind = pn.widgets.RadioButtonGroup(options={"per pixel": "pixels",
+                                                          "regional mean": "mean"},
+                                                 value="mean")
+        self._csv = pn.widgets.FileDownload(callback=self._csv_file, filename="cropsm.csv",
+                                            label="Download region CSV", button_type="primary")
+        self._cog = pn.widgets.FileDownload(callback=self._cog_file, filename="cropsm.tif",
+                                            label="Download map GeoTIFF")
+        self.state.param.watch(self._names, ["crop", "depth", "date", "layer"])
+        self._names()
+
+    def _names(self, *_):
+        stem = f"cropsm_{self.state.crop}_{self.state.depth}"
+        self._csv.filename = f"{stem}_region.csv"
+        self._cog.filename = f"{stem}_{self.state.layer}_{self.state.date}.tif"
+
+    def _csv_file(self):
+        try:
+            return io.BytesIO(region_csv(self.state, self._kind.value))
+        except (ExportError, ValueError, OSError) as err:
+            self.state.message = f"CSV not exported: {err}"
+            return None
+
+    def _cog_file(self):
+        try:
+            return io.BytesIO(map_cog(self.state))
+        except (ExportError, ValueError, OSError) as err:
+            self.state.message = f"GeoTIFF not exported: {err}"
+            return None
+
+    def __panel__(self):
+        return pn.Column(self._kind, self._csv, self._cog, sizing_mode="stretch_width")

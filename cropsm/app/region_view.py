@@ -1,0 +1,164 @@
+"""A region: choose it, read its statistics, run the model on it live."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+import xarray as xr
+
+from cropsm import live
+from cropsm.app import data
+from cropsm.app.state import AppState
+from cropsm.drought import region_summary
+from cropsm.io.catalog import CatalogError
+from cropsm.predict import PredictError, cropland
+from cropsm.regional import mean_series_table
+from cropsm.regions import RegionError
+
+_HEIGHT = 320
+
+
+@dataclass(frozen=True)
+class RegionData:
+    """A region's predictions over dates, from a live run or from the product store."""
+
+    run: live.RegionRun
+    result: dict[str, np.ndarray]
+    source: str  # "live run" or "product store"
+
+
+def _window(state: AppState) -> live.RegionRun:
+    """The region's window and mask over the product's dates (no cost guard: a read)."""
+    path = state.catalog_path
+    if state.region is None:
+        raise RegionError("Choose a region first: draw a box or polygon, type a box, or pick "
+                          "a province.")
+    if not state.available_dates:
+        raise CatalogError("The product has no dates yet; run `cropsm predict` first.")
+    cov = data.entry(path, "covariates")
+    return live.plan_region(cov, data.entry(path, "covariates_daily"), state.crop,
+                            state.depth, state.region, state.available_dates[0],
+                            state.available_dates[-1], data.china(), budget=2**62)
+
+
+def product_region(state: AppState) -> RegionData:
+    """The stored product over the region and all its dates, in live-run form."""
+    run = _window(state)
+    ds = data.product(state.catalog_path, 0)
+    dates = pd.DatetimeIndex(ds["time"].values)
+    result = {name: ds[name].sel(crop=state.crop, depth=state.depth).isel(
+        y=run.rows, x=run.cols).values for name in ("sm", "sm_q10", "sm_q90", "aoa")}
+    predicted = np.isfinite(result["sm"]) & run.region[None]
+    for name in ("sm", "sm_q10", "sm_q90"):
+        result[name] = np.where(predicted, result[name], np.nan)
+    result["aoa"] = np.where(predicted, result["aoa"], 255).astype("u1")
+    result["predicted"] = predicted
+    return RegionData(live.RegionRun(run.crop, run.depth, run.rows, run.cols, run.grid,
+                                     run.region, dates, int(predicted.sum())), result,
+                      "product store")
+
+
+def region_statistics(state: AppState) -> dict:
+    """Cropland area, mean SM and drought-grade shares of the region on the state's date."""
+    run = _window(state)
+    path = state.catalog_path
+    cov = data.entry(path, "covariates")[["crop_fraction", "fc"]].isel(
+        y=run.rows, x=run.cols).load()
+    cells = cropland(cov, state.crop) & run.region
+    sm = data.product(path, 0)["sm"].sel(crop=state.crop, depth=state.depth,
+                                         time=np.datetime64(state.date)).isel(
+        y=run.rows, x=run.cols).values
+    return region_summary(sm, cov["fc"].values, cells, run.grid.cell_area_km2)
+
+
+class RegionView(pn.viewable.Viewer):
+    """Region statistics and live model runs."""
+
+    state = param.ClassSelector(class_=AppState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._stats = pn.pane.Markdown("Draw a box (shift-drag with the box tool) or a "
+                                       "polygon, type a box, or pick a province.")
+        self._result_map = pn.pane.HoloViews(hv.Image([]), sizing_mode="stretch_width",
+                                             height=_HEIGHT, visible=False)
+        self._result_series = pn.pane.HoloViews(hv.Curve([]), sizing_mode="stretch_width",
+                                                height=_HEIGHT, visible=False)
+        self.state.param.watch(self._update_stats, ["region", "date", "crop", "depth"])
+
+    def _update_stats(self, *_):
+        if self.state.region is None:
+            self._stats.object = "No region chosen."
+            return
+        try:
+            stats = region_statistics(self.state)
+        except (RegionError, PredictError, CatalogError, OSError, ValueError) as err:
+            self._stats.object = f"**Region not usable:** {err}"
+            self.state.message = str(err)
+            return
+        shares = ", ".join(f"{name} {share:.0%}" for name, share in stats["grade_shares"].items())
+        self._stats.object = (
+            f"**Region** ({self.state.region_label or 'drawn polygon'}) on {self.state.date}: "
+            f"{stats['cropland_km2']:,.0f} km² of {self.state.crop} cropland, "
+            f"{stats['predicted_km2']:,.0f} km² predicted; mean SM "
+            f"{stats['mean_sm']:.3f} m³ m⁻³, relative SM {stats['mean_relative_sm']:.0f} %. "
+            f"Drought grades (GB/T 32136-2015, share of predicted area): {shares}.")
+
+    async def run(self, *_):
+        """Check, cost and run the model on the region, off the event loop."""
+        state = self.state
+        if state.running:
+            return
+        path = state.catalog_path
+        try:
+            cov, daily = data.entry(path, "covariates"), data.entry(path, "covariates_daily")
+            plan = live.plan_region(cov, daily, state.crop, state.depth, state.region,
+                                    state.run_start, state.run_end, data.china(),
+                                    budget=live.LIVE_BUDGET_PIXEL_DAYS)
+            model = data.serving_model(state.crop, state.depth)
+        except (RegionError, PredictError, CatalogError, OSError, ValueError) as err:
+            state.message = f"Run refused: {err}"
+            return
+        state.running = True
+        state.message = (f"Running {state.crop} {state.depth} on {plan.cropland_cells:,} "
+                         f"cropland pixels × {len(plan.dates)} days …")
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(
+                None, live.run_region, model, cov, daily, plan)
+        except Exception as err:  # a failed run must leave the session usable
+            state.message = f"Run failed: {err}"
+            return
+        finally:
+            state.running = False
+        state.run = RegionData(plan, result, "live run")
+        self._show(state.run)
+        state.message = (f"Run finished: {int(result['predicted'].sum()):,} pixel-days "
+                         "predicted.")
+
+    def _show(self, region: RegionData):
+        run, result = region.run, region.result
+        mean = np.nanmean(np.where(result["predicted"], result["sm"], np.nan), axis=0) \
+            if result["predicted"].any() else np.full(run.region.shape, np.nan)
+        image = xr.DataArray(mean, coords={"y": run.grid.y, "x": run.grid.x}, dims=("y", "x"))
+        self._result_map.object = hv.Image(image, kdims=["x", "y"], vdims=["sm"]).opts(
+            cmap="viridis_r", clim=(0, 0.45), colorbar=True, responsive=True, height=_HEIGHT,
+            data_aspect=1, clabel="mean SM (m³ m⁻³)", tools=["hover"], xaxis=None,
+            yaxis=None, title=f"Live run: mean SM {run.dates[0]:%Y-%m-%d}.."
+                              f"{run.dates[-1]:%Y-%m-%d}")
+        table = mean_series_table(result, run.dates, run.crop, run.depth)
+        band = hv.Area(table, "date", ["sm_q10", "sm_q90"]).opts(alpha=0.3)
+        self._result_series.object = (band * hv.Curve(table, "date", "sm")).opts(
+            responsive=True, height=_HEIGHT, ylabel="regional mean SM (m³ m⁻³)",
+            title="Regional mean and 10–90 % band")
+        self._result_map.visible = self._result_series.visible = True
+
+    def __panel__(self):
+        return pn.Column(self._stats, pn.Row(self._result_map, self._result_series,
+                                             sizing_mode="stretch_width"),
+                         sizing_mode="stretch_width")

@@ -1,0 +1,100 @@
+"""Map layers derived from the product: what each shows, its units, and how it is computed.
+
+Every layer is a pure function of product arrays (and static covariates or the demo's
+truth), so the dashboard, the CLI and a notebook compute the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cropsm.drought import DROUGHT_GRADES, drought_grade, relative_sm
+
+__all__ = ["LAYERS", "Layer", "layer_values"]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A map layer.
+
+    Attributes
+    ----------
+    label : str
+        Name shown to the user.
+    units : str
+        Units of the colour bar.
+    variables : tuple of str
+        Product variables the layer needs.
+    extra : str or None
+        ``"fc"`` (field capacity from the covariates), ``"truth"`` (demo only),
+        ``"climatology"`` (the product's own years) or None.
+    cmap : str
+    clim : tuple of float or None
+        Fixed colour range, so maps of different days compare.
+    """
+
+    label: str
+    units: str
+    variables: tuple[str, ...]
+    extra: str | None
+    cmap: str
+    clim: tuple[float, float] | None
+
+
+_GRADE_COLOURS = ("#d9f0d3", "#fee08b", "#fdae61", "#f46d43", "#a50026")
+
+LAYERS: dict[str, Layer] = {
+    "sm": Layer("Soil moisture", "m³ m⁻³", ("sm",), None, "viridis_r", (0.0, 0.45)),
+    "uncertainty": Layer("Uncertainty (10–90 % tree spread)", "m³ m⁻³", ("sm_q10", "sm_q90"),
+                         None, "magma_r", (0.0, 0.15)),
+    "aoa": Layer("Area of applicability (1 inside)", "1", ("aoa",), None, "RdYlBu", (0, 1)),
+    "relative_sm": Layer("Relative soil moisture", "% of field capacity", ("sm",), "fc",
+                         "RdYlBu", (0.0, 120.0)),
+    "drought": Layer("Drought grade (GB/T 32136-2015)", "grade", ("sm",), "fc",
+                     "drought", (-0.5, 4.5)),
+    "anomaly": Layer("Anomaly vs day-of-year climatology", "m³ m⁻³", ("sm",), "climatology",
+                     "RdBu", (-0.1, 0.1)),
+    "error": Layer("Prediction − truth (demo)", "m³ m⁻³", ("sm",), "truth", "RdBu_r",
+                   (-0.1, 0.1)),
+}
+
+#: Colours of the drought grades, none to extreme.
+GRADE_COLOURS = dict(zip((g.name for g in DROUGHT_GRADES), _GRADE_COLOURS, strict=True))
+
+
+def layer_values(name: str, product: dict[str, np.ndarray], extra: np.ndarray | None = None
+                 ) -> np.ndarray:
+    """The values of layer ``name`` on a window.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`LAYERS` other than ``"anomaly"`` (computed over the time axis with
+        :func:`cropsm.drought.doy_anomaly`).
+    product : dict of numpy.ndarray
+        The layer's product variables on the window, SM in m³ m⁻³ (NaN where missing),
+        ``aoa`` as stored (255 where missing).
+    extra : numpy.ndarray, optional
+        Field capacity for ``relative_sm`` and ``drought``; the truth for ``error``.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        NaN where the layer has no value.
+    """
+    if name == "sm":
+        return product["sm"]
+    if name == "uncertainty":
+        return product["sm_q90"] - product["sm_q10"]
+    if name == "aoa":
+        return np.where(product["aoa"] == 255, np.nan, product["aoa"]).astype(float)
+    if name == "relative_sm":
+        return relative_sm(product["sm"], extra)
+    if name == "drought":
+        grade = drought_grade(relative_sm(product["sm"], extra))
+        return np.where(grade == 255, np.nan, grade).astype(float)
+    if name == "error":
+        return product["sm"] - extra
+    raise ValueError(f"Unknown layer {name!r}; choose one of {', '.join(LAYERS)}.")
