@@ -1,17 +1,41 @@
-"""The served app in a real Chromium (Debian's), driven by Playwright."""
+"""The served app in a real Chromium (Debian's), driven by Playwright.
 
+Two real ``panel serve`` processes on the tiny world: one before any prediction (the
+catalog shows what is missing), one with its product computed and models trained.
+"""
+
+import io
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 pytestmark = pytest.mark.ui
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[1]
+BOX = (116.0, 39.0, 116.8, 39.8)
+
+# grid metres -> page pixels, through the map's own bokeh scales (the plot that has the
+# box-edit tool is the map)
+_TO_PAGE = """
+([x, y]) => {
+  for (const v of Bokeh.index.all_views()) {
+    if (v.frame && v.model.toolbar &&
+        v.model.toolbar.tools.some(t => String(t).startsWith("BoxEditTool("))) {
+      const rect = v.canvas_view.el.getBoundingClientRect();
+      return [rect.left + v.frame.x_scale.compute(x), rect.top + v.frame.y_scale.compute(y)];
+    }
+  }
+  return null;
+}
+"""
 
 
 def _free_port():
@@ -20,11 +44,11 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def served_app(tiny_world):
-    _, catalog, _ = tiny_world
+def _serve(catalog, models=None):
     port = _free_port()
     env = {**os.environ, "CROPSM_CATALOG": str(catalog)}
+    if models is not None:
+        env["CROPSM_MODELS"] = str(models)
     proc = subprocess.Popen(
         [sys.executable, "-m", "panel", "serve", str(ROOT / "app.py"), "--port", str(port),
          "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}"],
@@ -38,15 +62,11 @@ def served_app(tiny_world):
             if proc.poll() is not None:
                 raise RuntimeError(proc.stdout.read().decode()) from err
             time.sleep(0.5)
-    from cropsm.io.catalog import read_entry
-
-    yield f"http://127.0.0.1:{port}/app", len(read_entry("stations", catalog))
-    proc.terminate()
-    proc.wait(timeout=20)
+    return proc, f"http://127.0.0.1:{port}/app"
 
 
-def test_app_page_renders_catalog_status_and_map(served_app, tmp_path):
-    url, n_observations = served_app
+@pytest.fixture(scope="module")
+def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -56,19 +76,148 @@ def test_app_page_renders_catalog_status_and_map(served_app, tmp_path):
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url, timeout=90_000)
-        page.get_by_text("covariates_daily").first.wait_for(timeout=90_000)
-        # the datashaded map is drawn on bokeh canvases inside the plot's shadow DOM
-        page.locator(".bk-Figure canvas, .bk-Canvas canvas").first.wait_for(timeout=60_000)
-        assert page.get_by_text("CropSM").first.is_visible()
-        assert page.get_by_text(f"{n_observations} rows").first.is_visible()
-        assert page.get_by_text("missing").first.is_visible()  # soil_moisture not built yet
-        # choosing another crop redraws through the state object without errors
-        page.get_by_role("combobox").first.select_option("maize")
-        page.wait_for_timeout(2000)
-        page.screenshot(path=str(tmp_path / "app.png"))
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def bare_app(tiny_world):
+    proc, url = _serve(tiny_world[1])
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def product_app(served_catalog, tiny_models):
+    proc, url = _serve(served_catalog, tiny_models)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def _open(browser, url, errors):
+    page = browser.new_page(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url, timeout=120_000)
+    page.locator(".bk-Canvas canvas").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)
+    return page
+
+
+def _to_page(page, x: float, y: float) -> tuple[float, float]:
+    handle = page.wait_for_function(_TO_PAGE, arg=[float(x), float(y)], timeout=30_000)
+    return tuple(handle.json_value())
+
+
+def _input_values(page) -> list[str]:
+    # Playwright's locators pierce the widgets' shadow roots; document.querySelector does not
+    return page.locator("input").evaluate_all("els => els.map(e => e.value)")
+
+
+def _map_shot(page) -> bytes:
+    return page.locator(".bk-Canvas").first.screenshot()
+
+
+def test_without_a_product_the_app_says_what_to_run(browser, bare_app, tiny_world):
+    from cropsm.io.catalog import read_entry
+
+    errors = []
+    page = _open(browser, bare_app, errors)
+    assert page.get_by_text("The product has not been computed yet").first.is_visible()
+    page.locator(".bk-tab", has_text="Catalog").click()
+    n_rows = len(read_entry("stations", tiny_world[1]))
+    page.get_by_text(f"{n_rows} rows").first.wait_for(timeout=30_000)
+    assert page.get_by_text("missing").first.is_visible()  # soil_moisture not built yet
+    page.get_by_role("combobox").first.select_option("maize")  # redraws without errors
+    page.wait_for_timeout(1500)
+    page.close()
+    assert not errors, errors
+
+
+def test_date_step_redraws_the_map(browser, product_app, tmp_path):
+    errors = []
+    page = _open(browser, product_app + "?crop=wheat&date=2018-05-01", errors)
+    before = _map_shot(page)
+    page.locator("button.next").click()
+    page.wait_for_function("() => location.search.includes('date=2018-05-02')",
+                           timeout=30_000)
+    assert "2018-05-02" in _input_values(page)
+    page.wait_for_timeout(2500)
+    after = _map_shot(page)
+    (tmp_path / "before.png").write_bytes(before)
+    (tmp_path / "after.png").write_bytes(after)
+    assert before != after
+    assert "date=2018-05-02" in page.url
+    page.close()
+    assert not errors, errors
+
+
+def test_url_opens_the_shared_view_and_rejects_bad_values(browser, product_app):
+    errors = []
+    page = _open(browser, product_app + "?crop=maize&depth=10-20cm&layer=drought"
+                                        "&date=2018-05-03", errors)
+    selects = page.get_by_role("combobox")
+    assert [selects.nth(i).input_value() for i in range(3)] == ["maize", "10-20cm", "drought"]
+    assert "2018-05-03" in _input_values(page)
+    page.close()
+    page = _open(browser, product_app + "?crop=rice&layer=..%2Fsecret", errors)
+    page.get_by_text("URL crop='rice' ignored").first.wait_for(timeout=30_000)
+    assert page.get_by_role("combobox").first.input_value() == "wheat"
+    page.close()
+    assert not errors, errors
+
+
+def test_tap_a_station_shows_its_series(browser, product_app, served_catalog):
+    from cropsm.grid import lonlat_to_xy
+    from cropsm.io.catalog import read_entry
+
+    obs = read_entry("stations", served_catalog)
+    station = obs[(obs["crop"] == "wheat") & (obs["depth"] == "0-10cm")].iloc[0]
+    x, y = lonlat_to_xy(np.array([station["lon"]]), np.array([station["lat"]]))
+    extent = f"{x[0] - 30000:.0f},{y[0] - 30000:.0f},{x[0] + 30000:.0f},{y[0] + 30000:.0f}"
+    errors = []
+    page = _open(browser, product_app + f"?extent={extent}", errors)
+    px, py = _to_page(page, x[0], y[0])
+    page.mouse.click(px, py)
+    page.get_by_text(f"Station {station['station_id']}").first.wait_for(timeout=60_000)
+    assert page.get_by_text("ubRMSE").first.is_visible()
+    page.close()
+    assert not errors, errors
+
+
+def test_draw_a_box_run_the_model_and_download_csv(browser, product_app, tmp_path):
+    from cropsm.grid import lonlat_to_xy
+
+    errors = []
+    page = _open(browser, product_app, errors)
+    (x0, x1), (y0, y1) = lonlat_to_xy(np.array([BOX[0], BOX[2]]), np.array([BOX[1], BOX[3]]))
+    start, end = _to_page(page, x0, y0), _to_page(page, x1, y1)
+    page.locator("[title='Box Edit Tool']").first.click()
+    page.keyboard.down("Shift")
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move((start[0] + end[0]) / 2, (start[1] + end[1]) / 2, steps=5)
+    page.mouse.move(*end, steps=5)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    page.locator(".bk-tab", has_text="Region").click()
+    page.get_by_text("km² of wheat cropland").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Run the model on the region").click()
+    page.get_by_text(re.compile("Run (finished|refused|failed)")).first.wait_for(timeout=120_000)
+    assert page.get_by_text("Run finished").first.is_visible(), page.get_by_text(
+        re.compile("Run (refused|failed)")).first.inner_text()
+    page.screenshot(path=str(tmp_path / "run.png"))
+    page.locator(".bk-tab", has_text="Export").click()
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_text("Download region CSV").click()
+    text = Path(download.value.path()).read_text()
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    assert any(line.startswith("# model_sha256: ") for line in header)
+    assert any(line == "# source: live run" for line in header)
+
+
+    table = pd.read_csv(io.StringIO(text), comment="#")
+    assert len(table) == 10 and table["n_pixels"].gt(0).all()  # 2018-05-01..10, daily means
+    page.close()
     assert not errors, errors

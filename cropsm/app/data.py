@@ -113,25 +113,29 @@ def provinces() -> pd.DataFrame:
     return read_provinces()
 
 
-def _project_lines(geoms, tolerance: float) -> list[np.ndarray]:
-    lines = []
+def _project_lines(geoms, tolerance: float) -> np.ndarray:
+    """All lines of ``geoms`` in grid coordinates, as one (n, 2) array with NaN breaks.
+
+    One NaN-separated path draws as fast as one line; thousands of separate paths make
+    HoloViews build a dataset per path (tens of seconds per session).
+    """
+    parts = []
     for geom in geoms:
         simple = shapely.simplify(geom, tolerance)
-        for line in shapely.get_parts(shapely.boundary(simple) if simple.geom_type.endswith(
-                "Polygon") else simple):
-            for part in shapely.get_parts(line):
-                lon, lat = np.asarray(part.coords).T[:2]
-                x, y = lonlat_to_xy(lon, lat)
-                lines.append(np.column_stack([x, y]))
-    return lines
+        lines = shapely.boundary(simple) if simple.geom_type.endswith("Polygon") else simple
+        for part in shapely.get_parts(shapely.get_parts(lines)):
+            lon, lat = np.asarray(part.coords).T[:2]
+            x, y = lonlat_to_xy(lon, lat)
+            parts.extend([np.column_stack([x, y]), np.full((1, 2), np.nan)])
+    return np.concatenate(parts) if parts else np.empty((0, 2))
 
 
 @pn.cache(max_items=1)
-def basemap_lines() -> dict[str, list[np.ndarray]]:
+def basemap_lines() -> dict[str, np.ndarray]:
     """Offline basemap in grid coordinates: boundary, provinces and major rivers."""
     return {"boundary": _project_lines([china()], 0.02),
             "provinces": _project_lines(list(provinces()["geometry"]), 0.02),
-            "rivers": _project_lines(read_rivers(levels=(1, 2)), 0.02)}
+            "rivers": _project_lines(read_rivers(), 0.02)}
 
 
 @pn.cache(max_items=4)

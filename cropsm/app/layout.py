@@ -25,6 +25,7 @@ def _controls(state: AppState, region: RegionView) -> list:
         state.param.date, name="Date", enabled_dates=state.available_dates or None)
     player = pn.widgets.DiscretePlayer(name="Step through days", options=state.available_dates,
                                        value=state.date, loop_policy="once", interval=1500,
+                                       show_loop_controls=False, width=290,
                                        visible=len(state.available_dates) > 1)
     player.link(state, value="date")
     state.param.watch(lambda e: setattr(player, "value", e.new), "date")
@@ -92,5 +93,6 @@ def create_app(state: AppState | None = None) -> pn.template.FastListTemplate:
                    sizing_mode="stretch_width")
     return pn.template.FastListTemplate(
         title="CropSM: daily 1 km soil moisture for China's dryland wheat and maize",
-        sidebar=_controls(state, region), main=[message, map_view, tabs],
+        sidebar=_controls(state, region),
+        main=[pn.Column(message, map_view, tabs, sizing_mode="stretch_width")],
         sidebar_width=330)

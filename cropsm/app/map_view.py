@@ -115,12 +115,12 @@ class MapView(pn.viewable.Viewer):
         self._poly_draw.add_subscriber(self._on_polygon)
         overlay = image * self._basemap() * self._stations() * boxes * polygons
         extent = self.state.extent
-        plot_opts = dict(responsive=True, height=_HEIGHT, data_aspect=1, xaxis=None, yaxis=None,
+        plot_opts = dict(responsive=True, data_aspect=1, xaxis=None, yaxis=None,
                          active_tools=["wheel_zoom", "pan"])
         if extent is not None:
             plot_opts.update(xlim=(extent[0], extent[2]), ylim=(extent[1], extent[3]))
         self._pane = pn.pane.HoloViews(overlay.opts(**plot_opts), sizing_mode="stretch_width",
-                                       height=_HEIGHT)
+                                       min_height=_HEIGHT)
 
     # -- rendering ---------------------------------------------------------------------
     def _image(self, x_range=None, y_range=None, width=None, height=None, **_):
@@ -158,11 +158,11 @@ class MapView(pn.viewable.Viewer):
     @staticmethod
     def _basemap() -> hv.Overlay:
         lines = data.basemap_lines()
-        return (hv.Path(lines["provinces"], kdims=["x", "y"]).opts(color="#888888",
+        return (hv.Path([lines["provinces"]], kdims=["x", "y"]).opts(color="#888888",
                                                                   line_width=0.6)
-                * hv.Path(lines["rivers"], kdims=["x", "y"]).opts(color="#4a90d9",
+                * hv.Path([lines["rivers"]], kdims=["x", "y"]).opts(color="#4a90d9",
                                                                  line_width=0.8)
-                * hv.Path(lines["boundary"], kdims=["x", "y"]).opts(color="black",
+                * hv.Path([lines["boundary"]], kdims=["x", "y"]).opts(color="black",
                                                                    line_width=1.2))
 
     def _stations(self) -> hv.Points:

@@ -86,10 +86,9 @@ class RegionView(pn.viewable.Viewer):
         super().__init__(**params)
         self._stats = pn.pane.Markdown("Draw a box (shift-drag with the box tool) or a "
                                        "polygon, type a box, or pick a province.")
-        self._result_map = pn.pane.HoloViews(hv.Image([]), sizing_mode="stretch_width",
-                                             height=_HEIGHT, visible=False)
-        self._result_series = pn.pane.HoloViews(hv.Curve([]), sizing_mode="stretch_width",
-                                                height=_HEIGHT, visible=False)
+        # panes are created per result: toggling a HoloViews pane's visibility trips a
+        # panel 1.9 stylesheet bug
+        self._results = pn.Row(sizing_mode="stretch_width")
         self.state.param.watch(self._update_stats, ["region", "date", "crop", "depth"])
 
     def _update_stats(self, *_):
@@ -146,19 +145,19 @@ class RegionView(pn.viewable.Viewer):
         mean = np.nanmean(np.where(result["predicted"], result["sm"], np.nan), axis=0) \
             if result["predicted"].any() else np.full(run.region.shape, np.nan)
         image = xr.DataArray(mean, coords={"y": run.grid.y, "x": run.grid.x}, dims=("y", "x"))
-        self._result_map.object = hv.Image(image, kdims=["x", "y"], vdims=["sm"]).opts(
+        result_map = hv.Image(image, kdims=["x", "y"], vdims=["sm"]).opts(
             cmap="viridis_r", clim=(0, 0.45), colorbar=True, responsive=True, height=_HEIGHT,
             data_aspect=1, clabel="mean SM (m³ m⁻³)", tools=["hover"], xaxis=None,
             yaxis=None, title=f"Live run: mean SM {run.dates[0]:%Y-%m-%d}.."
                               f"{run.dates[-1]:%Y-%m-%d}")
         table = mean_series_table(result, run.dates, run.crop, run.depth)
         band = hv.Area(table, "date", ["sm_q10", "sm_q90"]).opts(alpha=0.3)
-        self._result_series.object = (band * hv.Curve(table, "date", "sm")).opts(
+        result_series = (band * hv.Curve(table, "date", "sm")).opts(
             responsive=True, height=_HEIGHT, ylabel="regional mean SM (m³ m⁻³)",
             title="Regional mean and 10–90 % band")
-        self._result_map.visible = self._result_series.visible = True
+        self._results.objects = [
+            pn.pane.HoloViews(result_map, sizing_mode="stretch_width", height=_HEIGHT),
+            pn.pane.HoloViews(result_series, sizing_mode="stretch_width", height=_HEIGHT)]
 
     def __panel__(self):
-        return pn.Column(self._stats, pn.Row(self._result_map, self._result_series,
-                                             sizing_mode="stretch_width"),
-                         sizing_mode="stretch_width")
+        return pn.Column(self._stats, self._results, sizing_mode="stretch_width")
