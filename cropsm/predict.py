@@ -93,7 +93,7 @@ def valid_dates(daily: xr.Dataset) -> tuple[pd.Timestamp, pd.Timestamp]:
 def cropland(covariates: xr.Dataset, crop: str) -> np.ndarray:
     """Cells that are cropland of ``crop`` (harvested fraction >= the cropland minimum)."""
     fraction = covariates["crop_fraction"].sel(crop=crop).values
-    return np.nan_to_num(fraction) >= crops.CROPLAND_MIN_FRACTION
+    return fraction >= crops.CROPLAND_MIN_FRACTION  # NaN compares False: not cropland
 
 
 def predict_window(model: ServingModel, covariates: xr.Dataset, daily: xr.Dataset, dates,
@@ -124,16 +124,20 @@ def predict_window(model: ServingModel, covariates: xr.Dataset, daily: xr.Datase
     if region is not None:
         cells &= region
     wanted = np.zeros(shape, bool)
-    if cells.any():
-        season = crops.in_season(model.crop, dates, covariates["sos"].sel(crop=model.crop).values,
-                                 covariates["eos"].sel(crop=model.crop).values)
-        wanted = season & cells[None]
     out = {name: np.full(shape, np.nan) for name in ("sm", "sm_q10", "sm_q90")}
     out.update({name: np.full(shape, 255, "u1") for name in ("cir", "aoa")})
     out["predicted"] = wanted
-    t, rows, cols = np.nonzero(wanted)
+    # the season test runs on cropland cells only: over a whole national grid it would
+    # cost more than the forests
+    crop_rows, crop_cols = np.nonzero(cells)
+    season = crops.in_season(
+        model.crop, dates, covariates["sos"].sel(crop=model.crop).values[crop_rows, crop_cols],
+        covariates["eos"].sel(crop=model.crop).values[crop_rows, crop_cols])
+    t, k = np.nonzero(season)  # date-major, then row-major cells: the order of the grid
     if t.size == 0:
         return out
+    rows, cols = crop_rows[k], crop_cols[k]
+    wanted[t, rows, cols] = True
     table = features_at(covariates, daily, rows, cols, dates[t])
     X = np.zeros((t.size, len(FEATURES)), np.float32)  # CIR (column 3) is predicted
     for name in BASE_FEATURES:

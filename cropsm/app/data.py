@@ -113,7 +113,7 @@ def provinces() -> pd.DataFrame:
     return read_provinces()
 
 
-def _project_lines(geoms, tolerance: float) -> np.ndarray:
+def project_lines(geoms, tolerance: float = 0.0) -> np.ndarray:
     """All lines of ``geoms`` in grid coordinates, as one (n, 2) array with NaN breaks.
 
     One NaN-separated path draws as fast as one line; thousands of separate paths make
@@ -133,9 +133,9 @@ def _project_lines(geoms, tolerance: float) -> np.ndarray:
 @pn.cache(max_items=1)
 def basemap_lines() -> dict[str, np.ndarray]:
     """Offline basemap in grid coordinates: boundary, provinces and major rivers."""
-    return {"boundary": _project_lines([china()], 0.02),
-            "provinces": _project_lines(list(provinces()["geometry"]), 0.02),
-            "rivers": _project_lines(read_rivers(), 0.02)}
+    return {"boundary": project_lines([china()], 0.02),
+            "provinces": project_lines(list(provinces()["geometry"]), 0.02),
+            "rivers": project_lines(read_rivers(), 0.02)}
 
 
 @pn.cache(max_items=4)

@@ -113,7 +113,9 @@ class MapView(pn.viewable.Viewer):
                                               drag=False, show_vertices=True)
         self._box_edit.add_subscriber(self._on_box)
         self._poly_draw.add_subscriber(self._on_polygon)
-        overlay = image * self._basemap() * self._stations() * boxes * polygons
+        stations = hv.DynamicMap(pn.bind(self._stations, self.state.param.crop))
+        outline = hv.DynamicMap(pn.bind(self._outline, self.state.param.region))
+        overlay = image * self._basemap() * stations * outline * boxes * polygons
         extent = self.state.extent
         plot_opts = dict(responsive=True, data_aspect=1, xaxis=None, yaxis=None,
                          active_tools=["wheel_zoom", "pan"])
@@ -165,10 +167,16 @@ class MapView(pn.viewable.Viewer):
                 * hv.Path([lines["boundary"]], kdims=["x", "y"]).opts(color="black",
                                                                    line_width=1.2))
 
-    def _stations(self) -> hv.Points:
+    def _stations(self, crop: str) -> hv.Points:
         table = data.stations(self.state.catalog_path)
+        table = table[table["crops"].astype(str).str.contains(crop)]
         return hv.Points(table, kdims=["x", "y"], vdims=["station_id", "lon", "lat"]).opts(
             color="black", marker="triangle", size=6, tools=["hover"])
+
+    @staticmethod
+    def _outline(region) -> hv.Path:
+        lines = np.empty((0, 2)) if region is None else data.project_lines([region])
+        return hv.Path([lines], kdims=["x", "y"]).opts(color="red", line_width=2)
 
     # -- interaction -------------------------------------------------------------------
     def _on_tap(self, x=None, y=None):

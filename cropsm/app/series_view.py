@@ -18,7 +18,7 @@ _HEIGHT = 300
 _STATION_PIXELS = 8  # a tap this close to a station (in screen pixels) picks the station
 
 
-def pixel_series(state: AppState, x: float, y: float) -> pd.DataFrame:
+def pixel_series(state: AppState, x: float, y: float, with_truth: bool = True) -> pd.DataFrame:
     """The product's series at the cell containing grid point ``x, y``.
 
     Returns
@@ -32,7 +32,7 @@ def pixel_series(state: AppState, x: float, y: float) -> pd.DataFrame:
     out = pd.DataFrame({name: series[name].isel(y=row, x=col).sel(
         crop=state.crop, depth=state.depth).values for name in ("sm", "sm_q10", "sm_q90")},
         index=pd.DatetimeIndex(series["time"].values, name="date"))
-    if data.has_entry(path, "truth"):
+    if with_truth and data.has_entry(path, "truth"):
         truth = data.entry(path, "truth")["sm"].sel(crop=state.crop, depth=state.depth)
         days = out.index.intersection(pd.DatetimeIndex(truth["time"].values))
         if len(days):
