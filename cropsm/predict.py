@@ -23,8 +23,8 @@ from cropsm.applicability import Applicability
 from cropsm.features import ANTECEDENT_DAYS, BASE_FEATURES, FEATURES, features_at
 from cropsm.inference import ServingForest
 
-__all__ = ["COVARIATES", "QUANTILES", "PredictError", "ServingModel", "coarsen_mean", "cropland",
-           "predict_window", "valid_dates"]
+__all__ = ["COVARIATES", "QUANTILES", "PredictError", "ServingModel", "WindowRows", "apply_model",
+           "coarsen_mean", "cropland", "predict_window", "valid_dates", "window_rows"]
 
 #: Covariates a prediction reads (static, monthly PET, crop fraction and season).
 COVARIATES = ("bulk_density", "river_distance", "moisture_index", "fc", "pet",
@@ -66,14 +66,15 @@ class ServingModel:
                    ServingForest.from_sklearn(model.regressor),
                    Applicability(**reference))
 
-    def predict_rows(self, X: np.ndarray) -> dict[str, np.ndarray]:
+    def predict_rows(self, X: np.ndarray, irrigation: bool = True) -> dict[str, np.ndarray]:
         """CIR, SM and its per-tree 10th/90th percentiles for rows of :data:`FEATURES`.
 
-        The CIR column of ``X`` is overwritten with the classifier's prediction, which is
-        what the regressor then sees: the observation never enters.
+        The CIR column of ``X`` is overwritten with the classifier's prediction (or with 0
+        when ``irrigation`` is False), which is what the regressor then sees: the
+        observation never enters.
         """
-        X = np.ascontiguousarray(X, dtype=np.float32)
-        cir = self.classifier.predict(X)
+        X = np.array(X, dtype=np.float32, order="C")  # a copy: the caller's rows stay as given
+        cir = self.classifier.predict(X) if irrigation else np.zeros(len(X), np.float32)
         X[:, _CIR] = cir
         sm, low, high = self.regressor.predict(X, quantiles=QUANTILES)
         return {"sm": sm, "sm_q10": low, "sm_q90": high, "cir": cir.astype("u1")}
@@ -94,6 +95,75 @@ def cropland(covariates: xr.Dataset, crop: str) -> np.ndarray:
     """Cells that are cropland of ``crop`` (harvested fraction >= the cropland minimum)."""
     fraction = covariates["crop_fraction"].sel(crop=crop).values
     return fraction >= crops.CROPLAND_MIN_FRACTION  # NaN compares False: not cropland
+
+
+@dataclass(frozen=True)
+class WindowRows:
+    """The feature rows of a window: cropland cells of a crop on the days of its season.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        (n_dates, ny, nx) of the window.
+    t, rows, cols : numpy.ndarray of int
+        Date index and cell of each row, date-major then row-major (the grid's order).
+    X : numpy.ndarray of float32, shape (n_rows, len(FEATURES))
+        The features; the CIR column is 0 until a classifier fills it.
+    """
+
+    shape: tuple[int, int, int]
+    t: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    X: np.ndarray
+
+
+def window_rows(covariates: xr.Dataset, daily: xr.Dataset, dates, crop: str,
+                region: np.ndarray | None = None) -> WindowRows:
+    """Feature rows of ``crop``'s cropland cells in season over a window (see predict_window).
+
+    The cropland and season are ``crop``'s, whichever model is applied afterwards.
+    """
+    dates = pd.DatetimeIndex(dates)
+    shape = (len(dates), covariates.sizes["y"], covariates.sizes["x"])
+    cells = cropland(covariates, crop)
+    if region is not None:
+        cells &= region
+    # the season test runs on cropland cells only: over a whole national grid it would
+    # cost more than the forests
+    crop_rows, crop_cols = np.nonzero(cells)
+    season = crops.in_season(
+        crop, dates, covariates["sos"].sel(crop=crop).values[crop_rows, crop_cols],
+        covariates["eos"].sel(crop=crop).values[crop_rows, crop_cols])
+    t, k = np.nonzero(season)  # date-major, then row-major cells: the order of the grid
+    rows, cols = crop_rows[k], crop_cols[k]
+    X = np.zeros((t.size, len(FEATURES)), np.float32)  # CIR is predicted, never observed
+    if t.size:
+        table = features_at(covariates, daily, rows, cols, dates[t])
+        for name in BASE_FEATURES:
+            X[:, FEATURES.index(name)] = table[name].to_numpy()
+    return WindowRows(shape, t, rows, cols, X)
+
+
+def apply_model(model: ServingModel, window: WindowRows, irrigation: bool = True
+                ) -> dict[str, np.ndarray]:
+    """Gridded outputs of ``model`` on a window's rows (the arrays of :func:`predict_window`).
+
+    With ``irrigation=False`` the CIR feature is forced to 0 (the irrigation module off)
+    instead of taken from the classifier.
+    """
+    shape, t, rows, cols = window.shape, window.t, window.rows, window.cols
+    out = {name: np.full(shape, np.nan) for name in ("sm", "sm_q10", "sm_q90")}
+    out.update({name: np.full(shape, 255, "u1") for name in ("cir", "aoa")})
+    out["predicted"] = np.zeros(shape, bool)
+    if t.size == 0:
+        return out
+    out["predicted"][t, rows, cols] = True
+    for name, values in model.predict_rows(window.X, irrigation=irrigation).items():
+        out[name][t, rows, cols] = values
+    out["aoa"][t, rows, cols] = model.applicability.inside(window.X,
+                                                           cells=rows * shape[2] + cols)
+    return out
 
 
 def predict_window(model: ServingModel, covariates: xr.Dataset, daily: xr.Dataset, dates,
@@ -118,35 +188,7 @@ def predict_window(model: ServingModel, covariates: xr.Dataset, daily: xr.Datase
         ``sm``, ``sm_q10``, ``sm_q90`` (float64, NaN where not predicted), ``cir`` and
         ``aoa`` (uint8, 255 where not predicted), and ``predicted`` (bool).
     """
-    dates = pd.DatetimeIndex(dates)
-    shape = (len(dates), covariates.sizes["y"], covariates.sizes["x"])
-    cells = cropland(covariates, model.crop)
-    if region is not None:
-        cells &= region
-    wanted = np.zeros(shape, bool)
-    out = {name: np.full(shape, np.nan) for name in ("sm", "sm_q10", "sm_q90")}
-    out.update({name: np.full(shape, 255, "u1") for name in ("cir", "aoa")})
-    out["predicted"] = wanted
-    # the season test runs on cropland cells only: over a whole national grid it would
-    # cost more than the forests
-    crop_rows, crop_cols = np.nonzero(cells)
-    season = crops.in_season(
-        model.crop, dates, covariates["sos"].sel(crop=model.crop).values[crop_rows, crop_cols],
-        covariates["eos"].sel(crop=model.crop).values[crop_rows, crop_cols])
-    t, k = np.nonzero(season)  # date-major, then row-major cells: the order of the grid
-    if t.size == 0:
-        return out
-    rows, cols = crop_rows[k], crop_cols[k]
-    wanted[t, rows, cols] = True
-    table = features_at(covariates, daily, rows, cols, dates[t])
-    X = np.zeros((t.size, len(FEATURES)), np.float32)  # CIR (column 3) is predicted
-    for name in BASE_FEATURES:
-        X[:, FEATURES.index(name)] = table[name].to_numpy()
-    del table
-    for name, values in model.predict_rows(X).items():
-        out[name][t, rows, cols] = values
-    out["aoa"][t, rows, cols] = model.applicability.inside(X, cells=rows * shape[2] + cols)
-    return out
+    return apply_model(model, window_rows(covariates, daily, dates, model.crop, region))
 
 
 def coarsen_mean(values: np.ndarray, factor: int) -> np.ndarray:

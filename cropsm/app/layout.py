@@ -9,6 +9,7 @@ from cropsm.app.export_view import ExportView
 from cropsm.app.map_view import MapView
 from cropsm.app.overview import Overview
 from cropsm.app.region_view import RegionView
+from cropsm.app.scenario_view import ScenarioView
 from cropsm.app.series_view import SeriesView
 from cropsm.app.state import AppState
 from cropsm.regions import RegionError
@@ -88,8 +89,9 @@ def create_app(state: AppState | None = None) -> pn.template.FastListTemplate:
             pn.state.location.update_query(**state.query())
         state.param.watch(sync_url, ["crop", "depth", "date", "layer", "extent",
                                      "region_label"])
-    tabs = pn.Tabs(("Series", series), ("Region", region), ("Export", ExportView(state=state)),
-                   ("Catalog", Overview(state=state)), dynamic=False,
+    tabs = pn.Tabs(("Series", series), ("Region", region), ("Scenarios", ScenarioView(state=state)),
+                   ("Export", ExportView(state=state)), ("Catalog", Overview(state=state)),
+                   dynamic=False,
                    sizing_mode="stretch_width")
     return pn.template.FastListTemplate(
         title="CropSM: daily 1 km soil moisture for China's dryland wheat and maize",

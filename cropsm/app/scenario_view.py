@@ -1,0 +1,145 @@
+"""What-if scenarios on the region: irrigation off, precipitation change, crop swap."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import holoviews as hv
+import numpy as np
+import panel as pn
+import param
+import xarray as xr
+
+from cropsm import crops, live
+from cropsm.app import data
+from cropsm.app.export_view import provenance
+from cropsm.app.state import AppState
+from cropsm.io.catalog import CatalogError
+from cropsm.io.export import ExportError, csv_bytes
+from cropsm.predict import PredictError
+from cropsm.regions import RegionError
+from cropsm.scenarios import (
+    PRECIPITATION_RANGE,
+    SCENARIOS,
+    ScenarioResult,
+    check_factor,
+    run_scenario,
+    scenario_summary,
+)
+
+_HEIGHT = 320
+
+
+def plan_scenario(state: AppState) -> live.RegionRun:
+    """Check and cost a scenario: two forest passes, so half the live budget."""
+    path = state.catalog_path
+    return live.plan_region(data.entry(path, "covariates"),
+                            data.entry(path, "covariates_daily"), state.crop, state.depth,
+                            state.region, state.run_start, state.run_end, data.china(),
+                            budget=live.LIVE_BUDGET_PIXEL_DAYS // 2)
+
+
+def scenario_models(state: AppState, name: str) -> dict:
+    """The serving models a scenario needs, by crop."""
+    wanted = crops.CROPS if name == "crop_swap" else (state.crop,)
+    return {crop: data.serving_model(crop, state.depth) for crop in wanted}
+
+
+class ScenarioView(pn.viewable.Viewer):
+    """Choose a scenario, run it on the region, read its maps, series and numbers."""
+
+    state = param.ClassSelector(class_=AppState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._name = pn.widgets.Select(name="Scenario", options={v: k for k, v in
+                                                                 SCENARIOS.items()})
+        low, high = PRECIPITATION_RANGE
+        self._factor = pn.widgets.FloatSlider(name="Precipitation change", start=low,
+                                              end=high, step=0.05, value=-0.3,
+                                              format="0%")
+        self._run = pn.widgets.Button(name="Run scenario on the region", button_type="success")
+        self._run.on_click(self.run)
+        self._summary = pn.pane.Markdown("Choose a region and dates in the sidebar, then a "
+                                         "scenario. Nothing is written to the product store.")
+        self._plots = pn.Row(sizing_mode="stretch_width")
+        self._csv = pn.widgets.FileDownload(callback=self._csv_file, label="Download scenario CSV",
+                                            filename="cropsm_scenario.csv", visible=False)
+        self.result: ScenarioResult | None = None
+
+    async def run(self, *_):
+        """Check, cost and run the chosen scenario off the event loop."""
+        state, name = self.state, self._name.value
+        if state.running:
+            return
+        try:
+            factor = check_factor(self._factor.value) if name == "precipitation" else 0.0
+            plan = plan_scenario(state)
+            models = scenario_models(state, name)
+        except (RegionError, PredictError, CatalogError, OSError, ValueError) as err:
+            state.message = f"Scenario refused: {err}"
+            return
+        path = state.catalog_path
+        state.running = True
+        state.message = f"Running scenario '{SCENARIOS[name]}' on {plan.cropland_cells:,} cells …"
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(
+                None, run_scenario, name, models, data.entry(path, "covariates"),
+                data.entry(path, "covariates_daily"), plan, factor)
+        except Exception as err:  # a failed scenario must leave the session usable
+            state.message = f"Scenario failed: {err}"
+            return
+        finally:
+            state.running = False
+        self.result = result
+        self._show(result)
+        state.message = f"Scenario finished: {result.label}."
+
+    def _show(self, result: ScenarioResult):
+        numbers = scenario_summary(result)
+        self._summary.object = (
+            f"**{result.label}** ({result.run.crop} {result.run.depth}, "
+            f"{result.run.dates[0]:%Y-%m-%d}..{result.run.dates[-1]:%Y-%m-%d}): "
+            f"{numbers['pixel_days']:,} pixel-days; mean SM baseline "
+            f"{numbers['baseline_mean_sm']:.4f}, scenario {numbers['scenario_mean_sm']:.4f}, "
+            f"difference {numbers['mean_difference']:+.4f} m³ m⁻³; "
+            f"{numbers['drier_share']:.0%} of pixel-days drier and "
+            f"{numbers['wetter_share']:.0%} wetter by more than 0.01 m³ m⁻³.")
+        run = result.run
+        mean_difference = result.mean_difference()
+        image = xr.DataArray(mean_difference, coords={"y": run.grid.y, "x": run.grid.x},
+                             dims=("y", "x"))
+        limit = float(np.nanmax(np.abs(mean_difference))) if np.isfinite(
+            mean_difference).any() else 0.01
+        difference_map = hv.Image(image, kdims=["x", "y"], vdims=["difference"]).opts(
+            cmap="RdBu", clim=(-limit, limit), colorbar=True, responsive=True, height=_HEIGHT,
+            data_aspect=1, xaxis=None, yaxis=None, tools=["hover"],
+            clabel="scenario − baseline (m³ m⁻³)", title="Mean difference")
+        table = result.mean_series()
+        series = (hv.Curve(table, "date", "baseline_sm", label="baseline")
+                  * hv.Curve(table, "date", "scenario_sm", label="scenario")).opts(
+            responsive=True, height=_HEIGHT, ylabel="regional mean SM (m³ m⁻³)",
+            legend_position="top_left", title="Regional mean")
+        self._plots.objects = [
+            pn.pane.HoloViews(difference_map, sizing_mode="stretch_width", height=_HEIGHT),
+            pn.pane.HoloViews(series, sizing_mode="stretch_width", height=_HEIGHT)]
+        self._csv.filename = f"cropsm_scenario_{result.name}_{run.crop}_{run.depth}.csv"
+        self._csv.visible = True
+
+    def _csv_file(self):
+        if self.result is None:
+            return None
+        meta = provenance(self.state)
+        meta.update(scenario=self.result.label, source="scenario run (not stored)",
+                    dates=f"{self.result.run.dates[0]:%Y-%m-%d}.."
+                          f"{self.result.run.dates[-1]:%Y-%m-%d}")
+        try:
+            return io.BytesIO(csv_bytes(self.result.mean_series(), meta))
+        except ExportError as err:
+            self.state.message = f"CSV not exported: {err}"
+            return None
+
+    def __panel__(self):
+        return pn.Column(pn.Row(self._name, self._factor, self._run), self._summary,
+                         self._plots, self._csv, sizing_mode="stretch_width")

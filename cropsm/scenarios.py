@@ -1,0 +1,165 @@
+"""What-if scenarios on a region: the trained model run twice, baseline and changed.
+
+Three scenarios, each a pure function of the region's window:
+
+* ``irrigation``: the irrigation module off (CIR forced to 0) against on, so the
+  difference is the irrigation effect on SM the model has learned;
+* ``precipitation``: daily rain scaled by ``1 + factor`` (``factor`` in [-0.5, 0.5])
+  before the features, so ``pre`` and ``pre10`` (the 10-day sum) change consistently;
+* ``crop_swap``: the same cells and season under the other crop's model (the cropping
+  pattern idea of Liu et al. 2021).
+
+Baseline and scenario share the feature rows where the scenario does not change them,
+so a scenario costs one feature pass and two forest passes. Nothing is written: the
+published product store is never touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from cropsm import crops
+from cropsm.live import RegionRun
+from cropsm.predict import COVARIATES, PredictError, ServingModel, apply_model, window_rows
+
+__all__ = ["PRECIPITATION_RANGE", "SCENARIOS", "ScenarioResult", "run_scenario",
+           "scenario_summary"]
+
+#: Scenario names and what they change.
+SCENARIOS = {
+    "irrigation": "irrigation module off (CIR = 0) vs on",
+    "precipitation": "daily precipitation scaled by 1 + factor",
+    "crop_swap": "the other crop's model on the same cells and season",
+}
+
+#: Allowed precipitation factors (relative change of daily rain).
+PRECIPITATION_RANGE = (-0.5, 0.5)
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """Baseline and scenario outputs on the same cells and dates.
+
+    Attributes
+    ----------
+    name : str
+    label : str
+        What the scenario changed, for display and provenance.
+    run : RegionRun
+    baseline, scenario : dict of numpy.ndarray
+        Arrays of :func:`cropsm.predict.predict_window`.
+    """
+
+    name: str
+    label: str
+    run: RegionRun
+    baseline: dict
+    scenario: dict
+
+    @property
+    def difference(self) -> np.ndarray:
+        """Scenario − baseline SM (m³ m⁻³) per date and cell; NaN where either is missing."""
+        return self.scenario["sm"] - self.baseline["sm"]
+
+    def mean_difference(self) -> np.ndarray:
+        """Per-cell mean of scenario − baseline over the dates; NaN where never predicted."""
+        difference = self.difference
+        count = np.isfinite(difference).sum(axis=0)
+        return np.where(count > 0, np.nansum(difference, axis=0) / np.maximum(count, 1),
+                        np.nan)
+
+    def mean_series(self) -> pd.DataFrame:
+        """Regional mean SM of both runs and their difference, per date."""
+        with np.errstate(invalid="ignore"):
+            rows = {
+                "date": self.run.dates,
+                "baseline_sm": _mean(self.baseline["sm"]),
+                "scenario_sm": _mean(self.scenario["sm"]),
+                "difference": _mean(self.difference),
+            }
+        return pd.DataFrame(rows)
+
+
+def _mean(values: np.ndarray) -> np.ndarray:
+    count = np.isfinite(values).sum(axis=(1, 2))
+    total = np.nansum(values, axis=(1, 2))
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def check_factor(factor: float) -> float:
+    """A precipitation factor inside :data:`PRECIPITATION_RANGE`, else PredictError."""
+    low, high = PRECIPITATION_RANGE
+    try:
+        factor = float(factor)
+    except (TypeError, ValueError) as err:
+        raise PredictError(f"The precipitation factor {factor!r} is not a number.") from err
+    if not low <= factor <= high:  # also refuses NaN
+        raise PredictError(f"The precipitation factor {factor} is outside {low:+.0%}..{high:+.0%}"
+                           "; choose a change of rain within that range.")
+    return factor
+
+
+def run_scenario(name: str, models: dict[str, ServingModel], covariates: xr.Dataset,
+                 daily: xr.Dataset, run: RegionRun, factor: float = 0.0) -> ScenarioResult:
+    """Run a scenario on a planned region run.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`SCENARIOS`.
+    models : dict of str to ServingModel
+        By crop, at the run's depth; ``crop_swap`` needs both crops.
+    covariates, daily : xarray.Dataset
+        The catalog's covariates (lazy is fine) and daily precipitation.
+    run : RegionRun
+        From :func:`cropsm.live.plan_region`; plan it with half the live budget, since a
+        scenario runs the forests twice.
+    factor : float
+        The precipitation change for ``precipitation``.
+    """
+    if name not in SCENARIOS:
+        raise PredictError(f"Unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}.")
+    model = models[run.crop]
+    window = covariates[list(COVARIATES)].isel(y=run.rows, x=run.cols).load()
+    rows = window_rows(window, daily, run.dates, run.crop, run.region)
+    baseline = apply_model(model, rows)
+    if name == "irrigation":
+        label = SCENARIOS[name]
+        scenario = apply_model(model, rows, irrigation=False)
+    elif name == "precipitation":
+        factor = check_factor(factor)
+        label = f"daily precipitation {factor:+.0%}"
+        wetter = daily.assign(pre=daily["pre"] * np.float32(1 + factor))
+        scenario = apply_model(model, window_rows(window, wetter, run.dates, run.crop,
+                                                  run.region))
+    else:
+        other = next(c for c in crops.CROPS if c != run.crop)
+        if other not in models:
+            raise PredictError(f"No {other} model at {run.depth}; train it with `cropsm train`.")
+        label = f"{other} model on {run.crop} cells and season"
+        scenario = apply_model(models[other], rows)
+    return ScenarioResult(name, label, run, baseline, scenario)
+
+
+def scenario_summary(result: ScenarioResult) -> dict[str, float]:
+    """Headline numbers of a scenario.
+
+    Mean SM of both runs, their difference, and the share of pixel-days the scenario
+    makes drier or wetter by more than 0.01 m³ m⁻³.
+    """
+    difference = result.difference
+    valid = np.isfinite(difference)
+    n = int(valid.sum())
+    with np.errstate(invalid="ignore"):
+        return {
+            "pixel_days": n,
+            "baseline_mean_sm": float(np.nanmean(result.baseline["sm"])) if n else np.nan,
+            "scenario_mean_sm": float(np.nanmean(result.scenario["sm"])) if n else np.nan,
+            "mean_difference": float(np.nanmean(difference)) if n else np.nan,
+            "drier_share": float((difference[valid] < -0.01).mean()) if n else np.nan,
+            "wetter_share": float((difference[valid] > 0.01).mean()) if n else np.nan,
+        }
