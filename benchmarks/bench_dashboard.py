@@ -38,6 +38,7 @@ from cropsm.app.map_view import MapView  # noqa: E402
 from cropsm.app.series_view import pixel_series  # noqa: E402
 from cropsm.app.state import AppState  # noqa: E402
 from cropsm.predict import COVARIATES, cropland, predict_window  # noqa: E402
+from cropsm.scenarios import SCENARIOS, run_scenario  # noqa: E402
 
 SCREEN = (900, 900)
 
@@ -122,6 +123,17 @@ def main() -> None:
     seconds = time.perf_counter() - t0
     line(f"live run, 10,000 km² × 365 days ({plan.cropland_cells:,} cropland cells, "
          f"{int(out['predicted'].sum()):,} in season)", seconds, 5.0)
+
+    models = {crop: data.serving_model(crop, "0-10cm") for crop in ("wheat", "maize")}
+    season = live.plan_region(cov, daily, "wheat", "0-10cm", region, "2018-03-01",
+                              "2018-05-29", data.china(), budget=10**12)
+    for name in SCENARIOS:
+        run_scenario(name, models, cov, daily, season, factor=-0.3)  # warm-up
+        t0 = time.perf_counter()
+        result = run_scenario(name, models, cov, daily, season, factor=-0.3)
+        seconds = time.perf_counter() - t0
+        line(f"scenario {name}, 10,000 km² × 90 days "
+             f"({int(result.baseline['predicted'].sum()):,} pixel-days, 2 runs)", seconds, 5.0)
 
     if not args.skip_national:
         static = cov[list(COVARIATES)].load()

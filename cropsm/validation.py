@@ -227,3 +227,51 @@ def markdown_summary(reports: list[dict]) -> str:
                      f"{c['users_accuracy']:.3f} | {c['overall_accuracy']:.3f} | "
                      f"{c['roc_auc']:.3f} |")
     return "\n".join(lines) + "\n"
+
+
+#: Validation settings of a report, in the order the panel shows them, with labels.
+SETTINGS = {
+    "paper": "paper: random 90/10 split, observed CIR",
+    "honest": "honest: random split, predicted CIR",
+    "honest_cross_fitted": "honest, classifier cross-fitted",
+    "no_irrigation": "irrigation module off (no CIR)",
+    "station_blocked": "station-blocked CV",
+    "zone_blocked": "zone-blocked CV",
+}
+_METRICS = ("n", "r", "r_p_value", "r_ci_low", "r_ci_high", "r2", "bias", "rmse", "ubrmse")
+
+
+def metrics_table(report: dict) -> pd.DataFrame:
+    """The report's validation settings side by side: one row per setting, the metrics."""
+    rows = [{"setting": label, **{m: report["rows"][key].get(m) for m in _METRICS}}
+            for key, label in SETTINGS.items() if key in report.get("rows", {})]
+    return pd.DataFrame(rows, columns=["setting", *_METRICS])
+
+
+def month_table(report: dict) -> pd.DataFrame:
+    """Spatial r per month (the paper's Fig. 6)."""
+    items = sorted((int(k), v) for k, v in report.get("per_month_spatial_r", {}).items())
+    return pd.DataFrame(items, columns=["month", "spatial_r"])
+
+
+def zone_table(report: dict) -> pd.DataFrame:
+    """Temporal metrics per agricultural zone (the paper's Fig. 7, as zone summaries)."""
+    rows = [{"zone": int(k), **v} for k, v in report.get("per_zone_temporal", {}).items()]
+    return pd.DataFrame(rows).sort_values("zone") if rows else pd.DataFrame(
+        columns=["zone", "r", "rmse", "bias", "ubrmse", "stations"])
+
+
+def importance_table(report: dict) -> pd.DataFrame:
+    """Permutation importance (R² loss) per feature, largest first (the paper's Fig. 5)."""
+    rows = [{"feature": k, "r2_loss": v["mean"], "std": v["std"]}
+            for k, v in report.get("permutation_importance_r2", {}).items()]
+    return pd.DataFrame(rows, columns=["feature", "r2_loss", "std"]).sort_values(
+        "r2_loss", ascending=False, ignore_index=True)
+
+
+def confusion_table(report: dict) -> pd.DataFrame:
+    """The CIR classifier's confusion matrix (rows: observed, columns: predicted)."""
+    c = report.get("classifier", {})
+    return pd.DataFrame({"predicted CIR = 1": [c.get("tp"), c.get("fp")],
+                         "predicted CIR = 0": [c.get("fn"), c.get("tn")]},
+                        index=pd.Index(["observed CIR = 1", "observed CIR = 0"], name="CIR"))

@@ -221,3 +221,22 @@ def test_draw_a_box_run_the_model_and_download_csv(browser, product_app, tmp_pat
     assert len(table) == 10 and table["n_pixels"].gt(0).all()  # 2018-05-01..10, daily means
     page.close()
     assert not errors, errors
+
+
+def test_scenario_panel_runs_on_a_region_and_shows_numbers(browser, product_app):
+    errors = []
+    region = ",".join(str(v) for v in BOX)
+    page = _open(browser, product_app + f"?region={region}", errors)
+    page.locator(".bk-tab", has_text="Scenarios").click()
+    page.get_by_role("button", name="Run scenario on the region").click()
+    page.get_by_text(re.compile("Scenario (finished|refused|failed)")).first.wait_for(
+        timeout=120_000)
+    summary = page.get_by_text(re.compile(r"pixel-days; mean SM baseline")).first.inner_text()
+    numbers = re.search(r"baseline (\d\.\d+), scenario (\d\.\d+), difference ([+-]\d\.\d+)",
+                        summary)
+    assert numbers, summary
+    baseline, scenario, difference = (float(v) for v in numbers.groups())
+    assert 0 < baseline < 0.6 and 0 < scenario < 0.6
+    assert difference == pytest.approx(scenario - baseline, abs=2e-4)
+    page.close()
+    assert not errors, errors

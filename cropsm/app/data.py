@@ -20,9 +20,11 @@ from cropsm.io.assets import read_boundary, read_provinces, read_rivers
 from cropsm.io.catalog import CatalogError, entry_path, open_catalog, read_entry
 from cropsm.io.models import load_model, model_path, read_card
 from cropsm.io.product import OVERVIEW_FACTORS, open_product
+from cropsm.io.store import read_json
 from cropsm.predict import ServingModel
 
 DEFAULT_MODELS = Path(__file__).resolve().parents[2] / "models"
+DEFAULT_REPORTS = Path(__file__).resolve().parents[2] / "docs" / "validation"
 
 
 def models_dir() -> Path:
@@ -99,6 +101,16 @@ def serving_model(crop: str, depth: str) -> ServingModel:
 def model_card(crop: str, depth: str) -> dict:
     """The saved model's card (hash, training period, scores)."""
     return read_card(model_path(models_dir(), crop, depth))
+
+
+def validation_report(crop: str, depth: str) -> dict:
+    """The validation report of a crop × depth (``cropsm validate``), from ``CROPSM_REPORTS``."""
+    return _report(str(os.environ.get("CROPSM_REPORTS", DEFAULT_REPORTS)), crop, depth)
+
+
+@pn.cache(max_items=8)
+def _report(folder: str, crop: str, depth: str) -> dict:
+    return read_json(Path(folder) / f"validation_{crop}_{depth}.json")
 
 
 @pn.cache(max_items=1)

@@ -12,6 +12,7 @@ from cropsm.app.region_view import RegionView
 from cropsm.app.scenario_view import ScenarioView
 from cropsm.app.series_view import SeriesView
 from cropsm.app.state import AppState
+from cropsm.app.validation_view import ValidationView
 from cropsm.regions import RegionError
 
 
@@ -90,6 +91,7 @@ def create_app(state: AppState | None = None) -> pn.template.FastListTemplate:
         state.param.watch(sync_url, ["crop", "depth", "date", "layer", "extent",
                                      "region_label"])
     tabs = pn.Tabs(("Series", series), ("Region", region), ("Scenarios", ScenarioView(state=state)),
+                   ("Validation", ValidationView(state=state)),
                    ("Export", ExportView(state=state)), ("Catalog", Overview(state=state)),
                    dynamic=False,
                    sizing_mode="stretch_width")

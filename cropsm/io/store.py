@@ -172,3 +172,14 @@ def write_json(obj: dict, target: str | Path, default=None) -> Path:
     tmp.write_text(json.dumps(obj, indent=2, default=default), encoding="utf-8")
     os.replace(tmp, target)
     return target
+
+
+def read_json(path: str | Path) -> dict:
+    """Read a JSON document; a missing or malformed file raises OSError naming it."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise OSError(f"{path} does not exist.") from err
+    except (ValueError, UnicodeDecodeError) as err:
+        raise OSError(f"{path} is not valid JSON ({err}); regenerate it.") from err

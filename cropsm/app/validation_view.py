@@ -1,0 +1,83 @@
+"""Validation panel: the validation report of the chosen crop × depth, as tables and plots."""
+
+from __future__ import annotations
+
+import holoviews as hv
+import panel as pn
+import param
+
+from cropsm.app import data
+from cropsm.app.state import AppState
+from cropsm.validation import (
+    confusion_table,
+    importance_table,
+    metrics_table,
+    month_table,
+    zone_table,
+)
+
+_HEIGHT = 280
+
+
+class ValidationView(pn.viewable.Viewer):
+    """Metrics per validation setting, per month and zone, classifier and importance."""
+
+    state = param.ClassSelector(class_=AppState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._title = pn.pane.Markdown()
+        self._metrics = pn.widgets.Tabulator(disabled=True, show_index=False,
+                                             sizing_mode="stretch_width")
+        self._confusion = pn.widgets.Tabulator(disabled=True, sizing_mode="stretch_width")
+        self._plots = pn.GridBox(ncols=2, sizing_mode="stretch_width")
+        self.state.param.watch(self._update, ["crop", "depth"])
+        self._update()
+
+    def _update(self, *_):
+        crop, depth = self.state.crop, self.state.depth
+        try:
+            report = data.validation_report(crop, depth)
+        except OSError as err:
+            self._title.object = (f"**No validation report for {crop} {depth}:** {err} "
+                                  "Run `cropsm validate` to write it.")
+            self._metrics.value = metrics_table({})
+            self._plots.objects = []
+            return
+        effect = report.get("irrigation_module_effect", {})
+        classifier = report.get("classifier", {})
+        self._title.object = (
+            f"**{crop} {depth}**: {report.get('n_samples', 0):,} station observations "
+            f"({report.get('n_train', 0):,} train / {report.get('n_test', 0):,} test). "
+            "Rows differ in how honest they are: *paper* uses the observed CIR at test "
+            "time as the paper does; the others never see it. Irrigation module: R² "
+            f"{effect.get('r2_change_pct', float('nan')):+.1f} %, RMSE "
+            f"{effect.get('rmse_change_pct', float('nan')):+.1f} % without it. Classifier: "
+            f"overall accuracy {classifier.get('overall_accuracy', float('nan')):.3f}, "
+            f"ROC AUC {classifier.get('roc_auc', float('nan')):.3f}.")
+        self._metrics.value = metrics_table(report).round(4)
+        self._confusion.value = confusion_table(report)
+        months = month_table(report)
+        zones = zone_table(report)
+        importance = importance_table(report)
+        opts = dict(responsive=True, height=_HEIGHT, tools=["hover"])
+        self._plots.objects = [
+            pn.pane.HoloViews(hv.Curve(months, "month", "spatial_r").opts(
+                title="Spatial r per month", ylim=(0, 1), **opts) * hv.Scatter(
+                months, "month", "spatial_r").opts(size=6), sizing_mode="stretch_width"),
+            pn.pane.HoloViews(hv.Bars(importance, "feature", "r2_loss").opts(
+                title="Permutation importance (R² loss)", xrotation=45, **opts),
+                sizing_mode="stretch_width"),
+            pn.pane.HoloViews(hv.Bars(zones.melt(id_vars=["zone"], value_vars=[
+                "rmse", "bias", "ubrmse"]), ["zone", "variable"], "value").opts(
+                title="Per zone: RMSE, bias, ubRMSE (m³ m⁻³)", **opts),
+                sizing_mode="stretch_width"),
+            pn.pane.HoloViews(hv.Bars(zones, "zone", "r").opts(
+                title="Per zone: temporal r", ylim=(0, 1), **opts),
+                sizing_mode="stretch_width"),
+        ]
+
+    def __panel__(self):
+        return pn.Column(self._title, self._metrics, self._plots,
+                         pn.pane.Markdown("**CIR classifier** (held-out rows)"),
+                         self._confusion, sizing_mode="stretch_width")
