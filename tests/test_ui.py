@@ -240,3 +240,18 @@ def test_scenario_panel_runs_on_a_region_and_shows_numbers(browser, product_app)
     assert difference == pytest.approx(scenario - baseline, abs=2e-4)
     page.close()
     assert not errors, errors
+
+
+def test_validation_panel_shows_the_report_numbers(browser, product_app):
+    import json
+
+    report = json.loads((ROOT / "docs" / "validation" / "validation_wheat_0-10cm.json")
+                        .read_text())
+    errors = []
+    page = _open(browser, product_app, errors)
+    page.locator(".bk-tab", has_text="Validation").click()
+    page.get_by_text("station-blocked CV").first.wait_for(timeout=60_000)
+    r = round(report["rows"]["station_blocked"]["r"], 4)
+    assert page.get_by_text(f"{r}", exact=True).count() >= 1
+    page.close()
+    assert not errors, errors
