@@ -35,6 +35,7 @@ __all__ = [
     "r2",
     "rmse",
     "skill_table",
+    "taylor_statistics",
     "ubrmse",
 ]
 
@@ -177,6 +178,24 @@ def skill_table(pred, obs) -> dict[str, float]:
         "r_ci_low": lo, "r_ci_high": hi, "r2": r2(pred, obs), "bias": bias(pred, obs),
         "rmse": rmse(pred, obs), "ubrmse": ubrmse(pred, obs),
     }
+
+
+def taylor_statistics(pred, obs) -> dict[str, float]:
+    """The three numbers of a Taylor diagram (Taylor 2001), over valid pairs.
+
+    Returns
+    -------
+    dict
+        ``std_ratio`` (σ_pred / σ_obs), ``r``, and ``crmsd`` (centred RMS difference, i.e.
+        ubRMSE, divided by σ_obs). They satisfy crmsd² = std_ratio² + 1 − 2·std_ratio·r.
+    """
+    pred = np.ravel(np.asarray(pred, "f8"))
+    obs = np.ravel(np.asarray(obs, "f8"))
+    valid = np.isfinite(pred) & np.isfinite(obs)
+    pred, obs = pred[valid], obs[valid]
+    sigma_obs = obs.std()
+    return {"std_ratio": float(pred.std() / sigma_obs), "r": float(pearson_r(pred, obs)),
+            "crmsd": float(ubrmse(pred, obs) / sigma_obs)}
 
 
 def classification_scores(y_true, y_pred, y_score=None) -> dict[str, float]:

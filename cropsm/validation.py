@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import shapely
 import xarray as xr
 from sklearn.inspection import permutation_importance
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
@@ -152,6 +153,14 @@ def validate(table: pd.DataFrame, crop: str, depth: str, params: dict | None = N
         "per_zone_temporal": _per_zone_temporal(table, station_pred),
         "classifier": classifier,
         "permutation_importance_r2": importance,
+        # per-sample tables for the validation panel; written beside the JSON as Parquet
+        "tables": {
+            "samples": pd.DataFrame({
+                "station_id": stations, "date": pd.DatetimeIndex(table["date"]),
+                "zone": zones, "lon": table["lon"].to_numpy(), "lat": table["lat"].to_numpy(),
+                "obs": obs_all, "station_blocked": station_pred, "zone_blocked": zone_pred}),
+            "classifier": pd.DataFrame({"cir": cir_test, "score": cir_score}),
+        },
     }
 
 
@@ -275,3 +284,27 @@ def confusion_table(report: dict) -> pd.DataFrame:
     return pd.DataFrame({"predicted CIR = 1": [c.get("tp"), c.get("fp")],
                          "predicted CIR = 0": [c.get("fn"), c.get("tn")]},
                         index=pd.Index(["observed CIR = 1", "observed CIR = 0"], name="CIR"))
+
+
+def station_skill(samples: pd.DataFrame, column: str = "station_blocked",
+                  min_samples: int = 10) -> pd.DataFrame:
+    """Per-station r and ubRMSE of one prediction column against ``obs``.
+
+    Stations with fewer than ``min_samples`` observations are left out.
+    """
+    rows = []
+    for station, group in samples.groupby("station_id", sort=True):
+        if len(group) >= min_samples:
+            rows.append({"station_id": station, "lon": group["lon"].iloc[0],
+                         "lat": group["lat"].iloc[0], "n": len(group),
+                         "r": float(metrics.pearson_r(group[column], group["obs"])),
+                         "ubrmse": float(metrics.ubrmse(group[column], group["obs"]))})
+    return pd.DataFrame(rows, columns=["station_id", "lon", "lat", "n", "r", "ubrmse"])
+
+
+def samples_in_region(samples: pd.DataFrame, geometry) -> pd.DataFrame:
+    """The samples whose station lies inside a lon/lat geometry (all if None)."""
+    if geometry is None:
+        return samples
+    inside = shapely.contains_xy(geometry, samples["lon"].to_numpy(), samples["lat"].to_numpy())
+    return samples[inside]

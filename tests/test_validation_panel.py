@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from cropsm.app.state import AppState
@@ -62,3 +63,51 @@ def test_missing_report_says_what_to_run(tmp_path, monkeypatch):
     view = ValidationView(state=AppState(crop="maize", depth="10-20cm"))
     assert "Run `cropsm validate`" in view._title.object
     assert view._plots.objects == []
+
+
+@pytest.fixture
+def sample_reports(tmp_path, monkeypatch):
+    """Held-out prediction tables as `cropsm validate` writes them, for two regions."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for k, (lon, lat) in enumerate([(114.5, 36.5), (115.0, 37.0), (125.0, 45.0),
+                                    (125.5, 45.5)]):
+        obs = rng.uniform(0.1, 0.35, 40)
+        rows.append(pd.DataFrame({
+            "station_id": f"S{k}", "date": pd.date_range("2015-04-01", periods=40),
+            "zone": 3 + k // 2, "lon": lon, "lat": lat, "obs": obs,
+            "station_blocked": obs + rng.normal(0, 0.03, 40),
+            "zone_blocked": obs * 0.8 + 0.05 + rng.normal(0, 0.04, 40)}))
+    samples = pd.concat(rows, ignore_index=True)
+    samples.to_parquet(tmp_path / "samples_wheat_0-10cm.parquet")
+    pd.DataFrame({"cir": rng.integers(0, 2, 200), "score": rng.random(200)}).to_parquet(
+        tmp_path / "classifier_wheat_0-10cm.parquet")
+    monkeypatch.setenv("CROPSM_REPORTS", str(tmp_path))
+    return samples
+
+
+def test_skill_view_numbers_equal_pytesmo_and_follow_the_region(sample_reports):
+    from pytesmo import metrics as pm
+
+    from cropsm.app.skill_view import SkillView
+    from cropsm.metrics import taylor_statistics
+
+    state = AppState()
+    view = SkillView(state=state)
+    text = view._summary.object
+    obs, pred = sample_reports["obs"].to_numpy(), sample_reports["station_blocked"].to_numpy()
+    assert f"r = {float(pm.pearson_r(obs, pred)):.3f}" in text
+    assert f"ubRMSE = {pm.ubrmsd(obs, pred):.4f}" in text
+    assert f"RMSE = {pm.rmsd(obs, pred):.4f}" in text
+    assert f"bias = {-pm.bias(obs, pred):+.4f}" in text  # pytesmo: obs - pred
+    assert "(4 stations)" in text and len(view._plots.objects) == 4
+    state.set_region("114,36,116,38")
+    north_china = sample_reports[sample_reports["lon"] < 120]
+    obs, pred = north_china["obs"].to_numpy(), north_china["station_blocked"].to_numpy()
+    assert "(2 stations)" in view._summary.object
+    assert f"r = {float(pm.pearson_r(obs, pred)):.3f}" in view._summary.object
+    stats = taylor_statistics(pred, obs)
+    assert stats["crmsd"] ** 2 == pytest.approx(
+        stats["std_ratio"] ** 2 + 1 - 2 * stats["std_ratio"] * stats["r"])
+    state.set_region("100,30,101,31")
+    assert "No validation station lies in" in view._summary.object

@@ -20,7 +20,7 @@ from cropsm.io.assets import read_boundary, read_provinces, read_rivers
 from cropsm.io.catalog import CatalogError, entry_path, open_catalog, read_entry
 from cropsm.io.models import load_model, model_path, read_card
 from cropsm.io.product import OVERVIEW_FACTORS, open_product
-from cropsm.io.store import read_json
+from cropsm.io.store import read_json, read_parquet
 from cropsm.predict import ServingModel
 
 DEFAULT_MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -113,6 +113,16 @@ def _report(folder: str, crop: str, depth: str) -> dict:
     return read_json(Path(folder) / f"validation_{crop}_{depth}.json")
 
 
+def validation_table(name: str, crop: str, depth: str) -> pd.DataFrame:
+    """A per-sample table of the validation report (``samples`` or ``classifier``)."""
+    return _table(str(os.environ.get("CROPSM_REPORTS", DEFAULT_REPORTS)), name, crop, depth)
+
+
+@pn.cache(max_items=8)
+def _table(folder: str, name: str, crop: str, depth: str) -> pd.DataFrame:
+    return read_parquet(Path(folder) / f"{name}_{crop}_{depth}.parquet")
+
+
 @pn.cache(max_items=1)
 def china():
     """Mainland China's outline (lon/lat)."""
@@ -140,6 +150,16 @@ def project_lines(geoms, tolerance: float = 0.0) -> np.ndarray:
             x, y = lonlat_to_xy(lon, lat)
             parts.extend([np.column_stack([x, y]), np.full((1, 2), np.nan)])
     return np.concatenate(parts) if parts else np.empty((0, 2))
+
+
+@pn.cache(max_items=1)
+def china_lines() -> np.ndarray:
+    """China's outline in lon/lat as one NaN-separated (n, 2) path."""
+    parts = []
+    for part in shapely.get_parts(shapely.boundary(shapely.simplify(china(), 0.05))):
+        for line in shapely.get_parts(part):
+            parts.extend([np.asarray(line.coords)[:, :2], np.full((1, 2), np.nan)])
+    return np.concatenate(parts)
 
 
 @pn.cache(max_items=1)

@@ -7,6 +7,7 @@ import panel as pn
 import param
 
 from cropsm.app import data
+from cropsm.app.skill_view import SkillView
 from cropsm.app.state import AppState
 from cropsm.validation import (
     confusion_table,
@@ -31,6 +32,7 @@ class ValidationView(pn.viewable.Viewer):
                                              sizing_mode="stretch_width")
         self._confusion = pn.widgets.Tabulator(disabled=True, sizing_mode="stretch_width")
         self._plots = pn.GridBox(ncols=2, sizing_mode="stretch_width")
+        self._skill = SkillView(state=self.state)
         self.state.param.watch(self._update, ["crop", "depth"])
         self._update()
 
@@ -80,4 +82,5 @@ class ValidationView(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Column(self._title, self._metrics, self._plots,
                          pn.pane.Markdown("**CIR classifier** (held-out rows)"),
-                         self._confusion, sizing_mode="stretch_width")
+                         self._confusion, pn.layout.Divider(), self._skill,
+                         sizing_mode="stretch_width")

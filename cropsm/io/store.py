@@ -120,6 +120,14 @@ def write_parquet(df: pd.DataFrame, target: str | Path) -> None:
         df.to_parquet(tmp, index=False)
 
 
+def read_parquet(path: str | Path) -> pd.DataFrame:
+    """Read a Parquet table; a missing file raises OSError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise OSError(f"{path} does not exist.")
+    return pd.read_parquet(path)
+
+
 def open_zarr(path: str | Path, **kwargs) -> xr.Dataset:
     """Open a published Zarr store lazily, with a clear error when it is absent."""
     path = Path(path)

@@ -1,0 +1,134 @@
+"""Sample-level skill: density scatter, station map, Taylor diagram and ROC, for a region.
+
+Reads the held-out predictions ``cropsm validate`` writes beside its report
+(``samples_<crop>_<depth>.parquet``: station-blocked and zone-blocked predictions of every
+observation; ``classifier_<crop>_<depth>.parquet``: the CIR classifier's test scores).
+Every number is recomputed with :mod:`cropsm.metrics` for the samples inside the
+state's region.
+"""
+
+from __future__ import annotations
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+from holoviews.operation.datashader import rasterize
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from cropsm import metrics
+from cropsm.app import data
+from cropsm.app.state import AppState
+from cropsm.validation import samples_in_region, station_skill
+
+_HEIGHT = 320
+SETTINGS = {"station_blocked": "station-blocked CV", "zone_blocked": "zone-blocked CV"}
+
+
+def density_scatter(samples: pd.DataFrame, column: str) -> hv.Overlay:
+    """Observed vs predicted as a datashaded density, with the 1:1 and fitted lines."""
+    valid = samples[np.isfinite(samples[column]) & np.isfinite(samples["obs"])]
+    top = float(max(valid["obs"].max(), valid[column].max(), 0.05)) if len(valid) else 0.5
+    points = hv.Points(valid, kdims=["obs", column])
+    shaded = rasterize(points, dynamic=False, width=300, height=300,
+                       x_range=(0, top), y_range=(0, top)).opts(
+        cmap="Blues", cnorm="log", colorbar=True, clabel="observations",
+        xlabel="observed SM (m³ m⁻³)", ylabel="predicted SM (m³ m⁻³)", responsive=True,
+        height=_HEIGHT, title=f"{SETTINGS[column]}: observed vs predicted")
+    one_to_one = hv.Curve([(0, 0), (top, top)]).opts(color="black", line_dash="dashed")
+    overlay = shaded * one_to_one
+    if len(valid) >= 2:
+        slope, intercept = np.polyfit(valid["obs"], valid[column], 1)
+        overlay = overlay * hv.Curve([(0, intercept), (top, intercept + slope * top)]).opts(
+            color="red")
+    return overlay
+
+
+def taylor_diagram(samples: pd.DataFrame) -> hv.Overlay:
+    """One point per validation setting on a normalised Taylor diagram (σ_obs = 1)."""
+    angles = np.linspace(0, np.pi / 2, 90)
+    arcs = [hv.Curve((k * np.cos(angles), k * np.sin(angles))).opts(color="#cccccc")
+            for k in (0.5, 1.0, 1.5)]
+    for r in (0.2, 0.4, 0.6, 0.8, 0.9, 0.95, 0.99):
+        theta = np.arccos(r)
+        arcs.append(hv.Curve([(0, 0), (1.6 * np.cos(theta), 1.6 * np.sin(theta))]).opts(
+            color="#eeeeee"))
+    rows = []
+    for column, label in SETTINGS.items():
+        if samples[column].notna().any():
+            stats = metrics.taylor_statistics(samples[column], samples["obs"])
+            theta = np.arccos(np.clip(stats["r"], -1, 1))
+            rows.append({"x": stats["std_ratio"] * np.cos(theta),
+                         "y": stats["std_ratio"] * np.sin(theta), "setting": label, **stats})
+    table = pd.DataFrame(rows, columns=["x", "y", "setting", "std_ratio", "r", "crmsd"])
+    points = hv.Points(table, ["x", "y"], ["setting", "std_ratio", "r", "crmsd"]).opts(
+        color="setting", cmap="Category10", size=10, tools=["hover"], legend_position="right")
+    reference = hv.Points([(1.0, 0.0)]).opts(color="black", marker="star", size=14)
+    return hv.Overlay([*arcs, reference, points]).opts(
+        responsive=True, height=_HEIGHT, xlim=(0, 1.6), ylim=(0, 1.6), data_aspect=1,
+        xlabel="σ_pred/σ_obs · r", ylabel="σ_pred/σ_obs · sin(acos r)",
+        title="Taylor diagram (observations: star)")
+
+
+class SkillView(pn.viewable.Viewer):
+    """Sample-level validation of the chosen crop × depth, filtered to the region."""
+
+    state = param.ClassSelector(class_=AppState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._summary = pn.pane.Markdown()
+        self._plots = pn.GridBox(ncols=2, sizing_mode="stretch_width")
+        self.state.param.watch(self._update, ["crop", "depth", "region"])
+        self._update()
+
+    def _update(self, *_):
+        crop, depth = self.state.crop, self.state.depth
+        try:
+            samples = data.validation_table("samples", crop, depth)
+            classifier = data.validation_table("classifier", crop, depth)
+        except OSError as err:
+            self._summary.object = (f"**No held-out predictions for {crop} {depth}:** {err} "
+                                    "Run `cropsm validate` to write them.")
+            self._plots.objects = []
+            return
+        samples = samples_in_region(samples, self.state.region)
+        where = self.state.region_label or ("the drawn region" if self.state.region is not None
+                                            else "all stations")
+        if samples.empty:
+            self._summary.object = f"No validation station lies in {where}."
+            self._plots.objects = []
+            return
+        lines = [f"**Held-out skill, {crop} {depth}, {where}** "
+                 f"({samples['station_id'].nunique()} stations):"]
+        for column, label in SETTINGS.items():
+            skill = metrics.skill_table(samples[column], samples["obs"])
+            lines.append(f"- {label}: N = {skill['n']:,}, r = {skill['r']:.3f} "
+                         f"[{skill['r_ci_low']:.3f}, {skill['r_ci_high']:.3f}], "
+                         f"R² = {skill['r2']:.3f}, bias = {skill['bias']:+.4f}, "
+                         f"RMSE = {skill['rmse']:.4f}, ubRMSE = {skill['ubrmse']:.4f} m³ m⁻³")
+        auc = roc_auc_score(classifier["cir"], classifier["score"]) \
+            if classifier["cir"].nunique() == 2 else float("nan")
+        lines.append(f"- CIR classifier (all test rows): ROC AUC = {auc:.3f}")
+        self._summary.object = "\n".join(lines)
+        skill = station_skill(samples)
+        stations = hv.Points(skill, ["lon", "lat"], ["r", "ubrmse", "station_id", "n"]).opts(
+            color="r", cmap="RdYlBu", clim=(-0.2, 1.0), size=8, colorbar=True, clabel="r",
+            tools=["hover"], responsive=True, height=_HEIGHT, data_aspect=1,
+            title="Stations by temporal r (station-blocked)")
+        boundary = hv.Path([data.china_lines()]).opts(color="#888888", line_width=0.7)
+        fpr, tpr, _ = roc_curve(classifier["cir"], classifier["score"])
+        roc = (hv.Curve((fpr, tpr), "false positive rate", "true positive rate")
+               * hv.Curve([(0, 0), (1, 1)]).opts(color="#999999", line_dash="dashed")).opts(
+            responsive=True, height=_HEIGHT, title=f"CIR classifier ROC (AUC {auc:.3f})")
+        self._plots.objects = [
+            pn.pane.HoloViews(density_scatter(samples, "station_blocked"),
+                              sizing_mode="stretch_width"),
+            pn.pane.HoloViews(boundary * stations, sizing_mode="stretch_width"),
+            pn.pane.HoloViews(taylor_diagram(samples), sizing_mode="stretch_width"),
+            pn.pane.HoloViews(roc, sizing_mode="stretch_width"),
+        ]
+
+    def __panel__(self):
+        return pn.Column(self._summary, self._plots, sizing_mode="stretch_width")
