@@ -195,7 +195,8 @@ def train(crop, depth, tune, catalog_path, models_dir, cir_training, seed, if_mi
 @click.option("--depth", type=click.Choice(["0-10cm", "10-20cm"]), default=None)
 @click.option("--catalog", "catalog_path", default=str(DEFAULT_CATALOG), show_default=True)
 @click.option("--out", default="docs/validation", show_default=True, type=click.Path(),
-              help="Folder for validation_<crop>_<depth>.json and summary.md.")
+              help="Folder for validation_<crop>_<depth>.json, the held-out predictions "
+                   "(samples_/classifier_<crop>_<depth>.parquet) and summary.md.")
 @click.option("--seed", default=0, show_default=True, type=int)
 def validate(crop, depth, catalog_path, out, seed):
     """Write the validation report (JSON + Markdown) per crop x depth."""
@@ -204,7 +205,7 @@ def validate(crop, depth, catalog_path, out, seed):
     from cropsm import model as sm_model
     from cropsm import validation
     from cropsm.io.catalog import CatalogError, read_entry
-    from cropsm.io.store import write_json
+    from cropsm.io.store import write_json, write_parquet
 
     try:
         inputs, cat = _load_training_inputs(catalog_path)
@@ -222,6 +223,8 @@ def validate(crop, depth, catalog_path, out, seed):
             bar.update(1)
             bar.close()
             Path(out).mkdir(parents=True, exist_ok=True)
+            for name, frame in report.pop("tables").items():
+                write_parquet(frame, Path(out) / f"{name}_{c}_{d}.parquet")
             write_json(report, Path(out) / f"validation_{c}_{d}.json", default=float)
             reports.append(report)
         (Path(out) / "summary.md").write_text(validation.markdown_summary(reports))
