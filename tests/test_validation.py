@@ -1,7 +1,11 @@
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from cropsm import metrics
 from cropsm.cli import main
 from cropsm.model import training_table
 from cropsm.validation import markdown_summary, truth_window_report, validate
@@ -53,7 +57,7 @@ def test_markdown_summary_lists_rows(report):
     assert "| wheat/10-20cm | honest |" in text and "ROC AUC" in text
 
 
-def test_cli_train_and_validate(tiny_world, tmp_path):
+def test_cli_train_and_validate(tiny_world, tmp_path, monkeypatch):
     _, catalog, _ = tiny_world
     runner = CliRunner()
     res = runner.invoke(main, ["train", "--crop", "maize", "--depth", "0-10cm",
@@ -66,6 +70,20 @@ def test_cli_train_and_validate(tiny_world, tmp_path):
     assert res.exit_code == 0, res.output
     assert (tmp_path / "val" / "validation_maize_0-10cm.json").exists()
     assert "station_blocked" in (tmp_path / "val" / "summary.md").read_text()
+    report = json.loads((tmp_path / "val" / "validation_maize_0-10cm.json").read_text())
+    samples = pd.read_parquet(tmp_path / "val" / "samples_maize_0-10cm.parquet")
+    assert len(samples) == report["n_samples"]
+    assert metrics.skill_table(samples["station_blocked"], samples["obs"])["r"] == \
+        pytest.approx(report["rows"]["station_blocked"]["r"], rel=1e-12)
+    classifier = pd.read_parquet(tmp_path / "val" / "classifier_maize_0-10cm.parquet")
+    assert len(classifier) == report["n_test"]
+
+    from cropsm.app.skill_view import SkillView
+    from cropsm.app.state import AppState
+
+    monkeypatch.setenv("CROPSM_REPORTS", str(tmp_path / "val"))
+    view = SkillView(state=AppState(crop="maize", depth="0-10cm"))
+    assert f"r = {report['rows']['station_blocked']['r']:.3f}" in view._summary.object
 
 
 def test_train_on_catalog_without_the_crop_says_so(tmp_path):
