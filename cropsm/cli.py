@@ -144,7 +144,11 @@ def _selection(crop: str | None, depth: str | None):
                    "classifier predictions.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--if-missing", is_flag=True, help="Skip models whose file and card exist.")
-def train(crop, depth, tune, catalog_path, models_dir, cir_training, seed, if_missing):
+@click.option("--omit", "omit", multiple=True,
+              type=click.Choice(["precipitation", "soil", "pet_moisture", "cir", "position"]),
+              help="Also train reduced models without this feature group (repeatable), for "
+                   "the feature-omission scenarios.")
+def train(crop, depth, tune, catalog_path, models_dir, cir_training, seed, if_missing, omit):
     """Train the CIR classifier and SM regressor per crop x depth (90/10 within zones)."""
     import time
 
@@ -156,22 +160,27 @@ def train(crop, depth, tune, catalog_path, models_dir, cir_training, seed, if_mi
     from cropsm.io.catalog import CatalogError
     from cropsm.io.models import model_path, save_model
 
-    todo = [(c, d) for c, d in _selection(crop, depth)
-            if not (if_missing and model_path(models_dir, c, d).with_suffix(".card.json").exists())]
+    todo = [(c, d, group) for c, d in _selection(crop, depth) for group in (None, *omit)
+            if not (if_missing and model_path(models_dir, c, d, group).with_suffix(
+                ".card.json").exists())]
     if not todo:
         click.echo(f"models already trained in {models_dir}")
         return
     try:
         inputs, _ = _load_training_inputs(catalog_path)
-        for c, d in tqdm(todo, desc="models", file=sys.stderr):
+        tables = {}
+        for c, d, group in tqdm(todo, desc="models", file=sys.stderr):
             t0 = time.perf_counter()
-            table = sm_model.training_table(inputs["covariates"], inputs["covariates_daily"],
-                                            inputs["stations"], inputs["station_meta"], c, d)
+            if (c, d) not in tables:
+                tables[c, d] = sm_model.training_table(
+                    inputs["covariates"], inputs["covariates_daily"], inputs["stations"],
+                    inputs["station_meta"], c, d)
+            table = tables[c, d]
             train_idx, test_idx = sm_model.split_within_zones(table, seed=seed)
             tuning = sm_model.tune(table.iloc[train_idx], seed) if tune else None
             params = tuning["best_params"] if tuning else None
             fitted = sm_model.fit_model(table.iloc[train_idx], c, d, params, seed,
-                                        cir_training=cir_training)
+                                        cir_training=cir_training, omit=group)
             held = table.iloc[test_idx]
             base = held[list(BASE_FEATURES)]
             scores = {
@@ -182,7 +191,8 @@ def train(crop, depth, tune, catalog_path, models_dir, cir_training, seed, if_mi
             }
             path = save_model(fitted, models_dir, cv_scores=scores)
             s = scores["held_out_cir_predicted"]
-            click.echo(f"{c}/{d}: {len(train_idx)} train, {len(test_idx)} held out; "
+            name = f"{c}/{d}" + (f" without {group}" if group else "")
+            click.echo(f"{name}: {len(train_idx)} train, {len(test_idx)} held out; "
                        f"r {s['r']:.3f}, ubRMSE {s['ubrmse']:.4f} (CIR predicted); "
                        f"{path.stat().st_size / 1e6:.1f} MB; {time.perf_counter() - t0:.0f} s "
                        f"-> {path}")

@@ -22,11 +22,14 @@ from cropsm.features import BASE_FEATURES, FEATURES, features_at
 from cropsm.irrigation import cir_labels, make_classifier
 
 __all__ = [
+    "FEATURE_GROUPS",
     "PAPER_PARAMS",
     "TUNING_GRID",
     "SoilMoistureModel",
     "fit_model",
+    "kept_features",
     "make_regressor",
+    "omission_ranking",
     "split_within_zones",
     "training_table",
     "tune",
@@ -111,6 +114,43 @@ def split_within_zones(table: pd.DataFrame, test_size: float = 0.1, seed: int = 
     return np.sort(np.concatenate([train, idx[lone]])), np.sort(test)
 
 
+#: Feature groups a reduced model can leave out (control experiments as in Liu et al. 2021,
+#: Fig. 5): the R² a model loses without a group ranks the group's importance.
+FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
+    "precipitation": ("pre", "pre10"),
+    "soil": ("bulk_density", "fc"),
+    "pet_moisture": ("pet", "moisture_index"),
+    "cir": ("CIR",),
+    "position": ("lat", "lon", "river_distance"),
+}
+
+
+def kept_features(omit: str | None = None) -> tuple[str, ...]:
+    """The regressor's features without group ``omit`` (all of them for None)."""
+    if omit is None:
+        return FEATURES
+    if omit not in FEATURE_GROUPS:
+        raise ValueError(f"Unknown feature group {omit!r}; choose one of "
+                         f"{', '.join(FEATURE_GROUPS)}.")
+    return tuple(f for f in FEATURES if f not in FEATURE_GROUPS[omit])
+
+
+def omission_ranking(full: dict, reduced: dict[str, dict]) -> pd.DataFrame:
+    """R² lost by each reduced model against the full one, largest loss first.
+
+    Parameters
+    ----------
+    full : dict
+        Held-out skill of the full model (:func:`cropsm.metrics.skill_table`).
+    reduced : dict of str to dict
+        Held-out skill of each reduced model, by omitted group, on the same split.
+    """
+    rows = [{"group": group, "r2": skill["r2"], "r2_loss": full["r2"] - skill["r2"],
+             "rmse_change": skill["rmse"] - full["rmse"]} for group, skill in reduced.items()]
+    return pd.DataFrame(rows, columns=["group", "r2", "r2_loss", "rmse_change"]).sort_values(
+        "r2_loss", ascending=False, ignore_index=True)
+
+
 @dataclass
 class SoilMoistureModel:
     """A fitted classifier + regressor pair for one crop and depth."""
@@ -135,8 +175,8 @@ class SoilMoistureModel:
 
 
 def fit_model(table: pd.DataFrame, crop: str, depth: str, params: dict | None = None,
-              seed: int = 0, n_jobs: int = -1, cir_training: str = "observed"
-              ) -> SoilMoistureModel:
+              seed: int = 0, n_jobs: int = -1, cir_training: str = "observed",
+              omit: str | None = None) -> SoilMoistureModel:
     """Fit the classifier (base features -> observed CIR) and the regressor (11 -> SM).
 
     Parameters
@@ -147,6 +187,8 @@ def fit_model(table: pd.DataFrame, crop: str, depth: str, params: dict | None = 
         the classifier's CIR at prediction time. ``"cross_fitted"`` trains it on
         out-of-fold classifier predictions (5-fold), so it learns how far predicted
         CIR can be trusted, the same CIR it will see when predicting.
+    omit : str, optional
+        A key of :data:`FEATURE_GROUPS`: fit a reduced regressor without that group.
     """
     if crop not in crops.CROPS or depth not in crops.DEPTHS:
         raise ValueError(f"Unknown crop/depth {crop}/{depth}.")
@@ -165,11 +207,17 @@ def fit_model(table: pd.DataFrame, crop: str, depth: str, params: dict | None = 
         x["CIR"] = cross_val_predict(make_classifier(**params, random_state=seed,
                                                      n_jobs=n_jobs), base, labels,
                                      cv=KFold(5, shuffle=True, random_state=seed))
+    features = kept_features(omit)
     regressor = make_regressor(random_state=seed, n_jobs=n_jobs, **params)
-    regressor.fit(x.to_numpy("f4"), table["sm"].to_numpy("f4"))
+    if isinstance(regressor.max_features, int):
+        regressor.set_params(max_features=min(regressor.max_features, len(features)))
+    regressor.fit(x[list(features)].to_numpy("f4"), table["sm"].to_numpy("f4"))
     dates = pd.DatetimeIndex(table["date"])
-    applicability = fit_applicability(table, regressor.feature_importances_)
-    return SoilMoistureModel(crop, depth, classifier, regressor, FEATURES, info={
+    importances = pd.Series(regressor.feature_importances_, index=list(features)).reindex(
+        list(FEATURES), fill_value=0.0)  # an omitted feature weighs nothing in the AOA
+    applicability = fit_applicability(table, importances.to_numpy())
+    return SoilMoistureModel(crop, depth, classifier, regressor, features, info={
+        "omitted_group": omit,
         "applicability": applicability.to_dict(),
         "params": {k: v for k, v in params.items()}, "n_samples": len(table),
         "cir_training": cir_training,

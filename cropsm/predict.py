@@ -52,7 +52,7 @@ class ServingModel:
     @classmethod
     def from_model(cls, model, sha256: str = "") -> ServingModel:
         """Convert a :class:`cropsm.model.SoilMoistureModel` (as trained and saved)."""
-        if tuple(model.features) != FEATURES:
+        if not set(model.features) <= set(FEATURES):
             raise PredictError(f"The model uses features {list(model.features)}, this code "
                                f"{list(FEATURES)}; retrain it with `cropsm train`.")
         reference = model.info.get("applicability")
@@ -63,7 +63,10 @@ class ServingModel:
         columns = [FEATURES.index(f) for f in BASE_FEATURES]
         return cls(model.crop, model.depth, sha256,
                    ServingForest.from_sklearn(model.classifier, columns, len(FEATURES)),
-                   ServingForest.from_sklearn(model.regressor),
+                   # a reduced model reads its columns out of the full feature rows
+                   ServingForest.from_sklearn(model.regressor,
+                                              [FEATURES.index(f) for f in model.features],
+                                              len(FEATURES)),
                    Applicability(**reference))
 
     def predict_rows(self, X: np.ndarray, irrigation: bool = True) -> dict[str, np.ndarray]:

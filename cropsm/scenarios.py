@@ -7,7 +7,10 @@ Three scenarios, each a pure function of the region's window:
 * ``precipitation``: daily rain scaled by ``1 + factor`` (``factor`` in [-0.5, 0.5])
   before the features, so ``pre`` and ``pre10`` (the 10-day sum) change consistently;
 * ``crop_swap``: the same cells and season under the other crop's model (the cropping
-  pattern idea of Liu et al. 2021).
+  pattern idea of Liu et al. 2021);
+* ``omit_<group>``: a reduced model trained without a feature group
+  (``cropsm train --omit GROUP``) against the full model, the map side of Liu et al.'s
+  control experiments (their Fig. 6).
 
 Baseline and scenario share the feature rows where the scenario does not change them,
 so a scenario costs one feature pass and two forest passes. Nothing is written: the
@@ -24,6 +27,7 @@ import xarray as xr
 
 from cropsm import crops
 from cropsm.live import RegionRun
+from cropsm.model import FEATURE_GROUPS
 from cropsm.predict import COVARIATES, PredictError, ServingModel, apply_model, window_rows
 
 __all__ = ["PRECIPITATION_RANGE", "SCENARIOS", "ScenarioResult", "run_scenario",
@@ -34,6 +38,8 @@ SCENARIOS = {
     "irrigation": "irrigation module off (CIR = 0) vs on",
     "precipitation": "daily precipitation scaled by 1 + factor",
     "crop_swap": "the other crop's model on the same cells and season",
+    **{f"omit_{group}": f"model without the {group} features vs the full model"
+       for group in FEATURE_GROUPS},
 }
 
 #: Allowed precipitation factors (relative change of daily rain).
@@ -112,7 +118,8 @@ def run_scenario(name: str, models: dict[str, ServingModel], covariates: xr.Data
     name : str
         A key of :data:`SCENARIOS`.
     models : dict of str to ServingModel
-        By crop, at the run's depth; ``crop_swap`` needs both crops.
+        By crop, at the run's depth; ``crop_swap`` needs both crops, ``omit_<group>`` the
+        reduced model under the key ``"reduced"``.
     covariates, daily : xarray.Dataset
         The catalog's covariates (lazy is fine) and daily precipitation.
     run : RegionRun
@@ -136,6 +143,12 @@ def run_scenario(name: str, models: dict[str, ServingModel], covariates: xr.Data
         wetter = daily.assign(pre=daily["pre"] * np.float32(1 + factor))
         scenario = apply_model(model, window_rows(window, wetter, run.dates, run.crop,
                                                   run.region))
+    elif name.startswith("omit_"):
+        if "reduced" not in models:
+            raise PredictError(f"No model without the {name[5:]} features; train it with "
+                               f"`cropsm train --omit {name[5:]}`.")
+        label = f"model without the {name[5:]} features"
+        scenario = apply_model(models["reduced"], rows)
     else:
         other = next(c for c in crops.CROPS if c != run.crop)
         if other not in models:

@@ -142,3 +142,66 @@ def test_scenario_view_runs_exports_and_never_writes_the_product(state):
     asyncio.run(view.run())
     assert state.message.startswith("Scenario refused: The precipitation factor 0.9")
     assert _files(store) == before
+
+
+@pytest.fixture(scope="module")
+def reduced_models(tiny_world, tiny_models):
+    """Reduced wheat 0-10 cm models without precipitation and without CIR."""
+    from click.testing import CliRunner
+
+    from cropsm.cli import main
+
+    result = CliRunner().invoke(main, [
+        "train", "--crop", "wheat", "--depth", "0-10cm", "--catalog", str(tiny_world[1]),
+        "--models", str(tiny_models), "--omit", "precipitation", "--omit", "cir",
+        "--if-missing"])
+    assert result.exit_code == 0, result.output
+    assert "wheat/0-10cm without precipitation" in result.output
+    return tiny_models
+
+
+def test_reduced_model_files_and_serving_equal_sklearn(reduced_models, tiny_entries):
+    from cropsm.io.models import read_card
+    from cropsm.model import kept_features
+    from cropsm.predict import ServingModel
+
+    path = model_path(reduced_models, "wheat", "0-10cm", "precipitation")
+    card = read_card(path)
+    assert card["omitted_group"] == "precipitation"
+    assert card["features"] == list(kept_features("precipitation"))
+    assert "pre" not in card["features"] and "pre10" not in card["features"]
+    model = load_model(path, "wheat", "0-10cm")
+    serving = ServingModel.from_model(model, card["sha256"])
+    window = tiny_entries["covariates"][list(COVARIATES)].isel(y=slice(40, 120),
+                                                               x=slice(40, 120)).load()
+    rows = window_rows(window, tiny_entries["covariates_daily"],
+                       pd.date_range("2018-05-01", periods=3), "wheat")
+    assert rows.t.size > 0
+    X = rows.X.copy()
+    X[:, FEATURES.index("CIR")] = model.classifier.predict(
+        X[:, [FEATURES.index(f) for f in BASE_FEATURES]])
+    model.regressor.set_params(n_jobs=1)
+    expected = model.regressor.predict(X[:, [FEATURES.index(f) for f in model.features]])
+    np.testing.assert_array_equal(serving.predict_rows(rows.X)["sm"], expected)
+
+
+def test_omission_scenario_shows_the_r2_ranking(state, reduced_models):
+    from cropsm.model import omission_ranking
+
+    view = ScenarioView(state=state)
+    view._name.value = "omit_precipitation"
+    asyncio.run(view.run())
+    assert state.message == "Scenario finished: model without the precipitation features."
+    text = view._summary.object
+    assert "R² lost without each feature group" in text
+    table = data.omission_table("wheat", "0-10cm")
+    assert set(table["group"]) == {"precipitation", "cir"}
+    first = table.iloc[0]
+    assert f"1. {first['group']}: R² {first['r2']:.3f}, loss {first['r2_loss']:+.3f}" in text
+    ranking = omission_ranking({"r2": 0.5, "rmse": 0.05},
+                               {"a": {"r2": 0.45, "rmse": 0.055}, "b": {"r2": 0.2, "rmse": 0.07}})
+    assert list(ranking["group"]) == ["b", "a"]
+    assert ranking["r2_loss"].tolist() == pytest.approx([0.3, 0.05])
+    view._name.value = "omit_soil"
+    asyncio.run(view.run())
+    assert "train it with `cropsm train --omit soil`" in state.message

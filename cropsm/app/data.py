@@ -21,6 +21,7 @@ from cropsm.io.catalog import CatalogError, entry_path, open_catalog, read_entry
 from cropsm.io.models import load_model, model_path, read_card
 from cropsm.io.product import OVERVIEW_FACTORS, open_product
 from cropsm.io.store import read_json, read_parquet
+from cropsm.model import FEATURE_GROUPS, omission_ranking
 from cropsm.predict import ServingModel
 
 DEFAULT_MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -90,14 +91,29 @@ def field_capacity(path: str, stride: int) -> xr.DataArray:
     return fc.isel(x=slice(None, None, stride), y=slice(None, None, stride)).load()
 
 
-@pn.cache(max_items=8)
-def serving_model(crop: str, depth: str) -> ServingModel:
-    """The saved crop × depth model, verified against its card, in serving form."""
-    path = model_path(models_dir(), crop, depth)
+def serving_model(crop: str, depth: str, omitted: str | None = None) -> ServingModel:
+    """The saved crop × depth model (reduced: without a group), verified, in serving form."""
+    return _serving_model(str(models_dir()), crop, depth, omitted)
+
+
+@pn.cache(max_items=12)
+def _serving_model(folder: str, crop: str, depth: str, omitted: str | None) -> ServingModel:
+    path = model_path(folder, crop, depth, omitted)
     return ServingModel.from_model(load_model(path, crop, depth), read_card(path)["sha256"])
 
 
-@pn.cache(max_items=8)
+def omission_table(crop: str, depth: str) -> pd.DataFrame:
+    """R² lost without each feature group, from the cards of the reduced models found."""
+    folder = models_dir()
+    full = read_card(model_path(folder, crop, depth))["cv_scores"]["held_out_cir_predicted"]
+    reduced = {}
+    for group in FEATURE_GROUPS:
+        path = model_path(folder, crop, depth, group)
+        if path.with_suffix(".card.json").is_file():
+            reduced[group] = read_card(path)["cv_scores"]["held_out_cir_predicted"]
+    return omission_ranking(full, reduced)
+
+
 def model_card(crop: str, depth: str) -> dict:
     """The saved model's card (hash, training period, scores)."""
     return read_card(model_path(models_dir(), crop, depth))

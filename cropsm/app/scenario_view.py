@@ -41,9 +41,18 @@ def plan_scenario(state: AppState) -> live.RegionRun:
 
 
 def scenario_models(state: AppState, name: str) -> dict:
-    """The serving models a scenario needs, by crop."""
+    """The serving models a scenario needs, by crop (and ``"reduced"`` for omissions)."""
     wanted = crops.CROPS if name == "crop_swap" else (state.crop,)
-    return {crop: data.serving_model(crop, state.depth) for crop in wanted}
+    models = {crop: data.serving_model(crop, state.depth) for crop in wanted}
+    if name.startswith("omit_"):
+        group = name[len("omit_"):]
+        try:
+            models["reduced"] = data.serving_model(state.crop, state.depth, group)
+        except OSError as err:
+            raise PredictError(f"No {state.crop} {state.depth} model without the {group} "
+                               f"features; train it with `cropsm train --omit {group}`."
+                               ) from err
+    return models
 
 
 class ScenarioView(pn.viewable.Viewer):
@@ -105,7 +114,8 @@ class ScenarioView(pn.viewable.Viewer):
             f"{numbers['baseline_mean_sm']:.4f}, scenario {numbers['scenario_mean_sm']:.4f}, "
             f"difference {numbers['mean_difference']:+.4f} m³ m⁻³; "
             f"{numbers['drier_share']:.0%} of pixel-days drier and "
-            f"{numbers['wetter_share']:.0%} wetter by more than 0.01 m³ m⁻³.")
+            f"{numbers['wetter_share']:.0%} wetter by more than 0.01 m³ m⁻³."
+            + (self._ranking(result) if result.name.startswith("omit_") else ""))
         run = result.run
         mean_difference = result.mean_difference()
         image = xr.DataArray(mean_difference, coords={"y": run.grid.y, "x": run.grid.x},
@@ -126,6 +136,17 @@ class ScenarioView(pn.viewable.Viewer):
             pn.pane.HoloViews(series, sizing_mode="stretch_width", height=_HEIGHT)]
         self._csv.filename = f"cropsm_scenario_{result.name}_{run.crop}_{run.depth}.csv"
         self._csv.visible = True
+
+    def _ranking(self, result: ScenarioResult) -> str:
+        """Held-out R² lost without each feature group (Liu et al. 2021, Fig. 5)."""
+        try:
+            table = data.omission_table(result.run.crop, result.run.depth)
+        except (OSError, KeyError) as err:
+            return f"\n\nNo R² ranking: {err}"
+        lines = [f"{k + 1}. {row.group}: R² {row.r2:.3f}, loss {row.r2_loss:+.3f}"
+                 for k, row in enumerate(table.itertuples())]
+        return ("\n\n**R² lost without each feature group** (held-out rows, classifier "
+                "CIR):\n\n" + "\n".join(lines))
 
     def _csv_file(self):
         if self.result is None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import skops.io as sio
 
-from cropsm.features import FEATURES
+from cropsm.model import kept_features
 
 __all__ = ["ModelFileError", "load_model", "model_path", "read_card", "save_model"]
 
@@ -29,9 +29,10 @@ class ModelFileError(OSError):
     """A model file is missing, changed since it was written, or does not match the code."""
 
 
-def model_path(folder: str | Path, crop: str, depth: str) -> Path:
-    """Where the model of ``crop`` and ``depth`` lives in ``folder``."""
-    return Path(folder) / f"cropsm_{crop}_{depth}.skops"
+def model_path(folder: str | Path, crop: str, depth: str, omitted: str | None = None) -> Path:
+    """Where the model of ``crop`` and ``depth`` (reduced: without group ``omitted``) lives."""
+    suffix = f"_without-{omitted}" if omitted else ""
+    return Path(folder) / f"cropsm_{crop}_{depth}{suffix}.skops"
 
 
 def _sha256(path: Path) -> str:
@@ -46,7 +47,7 @@ def save_model(model, folder: str | Path, cv_scores: dict | None = None) -> Path
     """Write a :class:`cropsm.model.SoilMoistureModel` and its card (atomically)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    path = model_path(folder, model.crop, model.depth)
+    path = model_path(folder, model.crop, model.depth, model.info.get("omitted_group"))
     tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:6]}")
     sio.dump(model, tmp)
     versions = {}
@@ -61,6 +62,7 @@ def save_model(model, folder: str | Path, cv_scores: dict | None = None) -> Path
         "n_samples": model.info.get("n_samples"),
         "hyper_parameters": model.info.get("params"), "cv_scores": cv_scores or {},
         "cir_training": model.info.get("cir_training"),
+        "omitted_group": model.info.get("omitted_group"),
         "library_versions": versions, "file": path.name,
         "file_size_bytes": tmp.stat().st_size, "sha256": _sha256(tmp),
     }
@@ -102,10 +104,14 @@ def load_model(path: str | Path, crop: str | None = None, depth: str | None = No
             f"{str(card.get('sha256'))[:12]}…): it changed since it was written; "
             "retrain with `cropsm train`."
         )
-    if tuple(card.get("features", ())) != FEATURES:
+    try:
+        expected = kept_features(card.get("omitted_group"))
+    except ValueError as err:
+        raise ModelFileError(f"Model card of {path}: {err}") from err
+    if tuple(card.get("features", ())) != expected:
         raise ModelFileError(
             f"Model file {path} was trained on features {card.get('features')}, but this "
-            f"code uses {list(FEATURES)}; retrain with `cropsm train`."
+            f"code uses {list(expected)}; retrain with `cropsm train`."
         )
     untrusted = [t for t in sio.get_untrusted_types(file=path)
                  if not t.startswith(_TRUSTED_PREFIXES)]
