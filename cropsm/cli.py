@@ -215,7 +215,7 @@ def validate(crop, depth, catalog_path, out, seed):
     from cropsm import model as sm_model
     from cropsm import validation
     from cropsm.io.catalog import CatalogError, read_entry
-    from cropsm.io.store import write_json, write_parquet
+    from cropsm.io.store import write_json, write_parquet_file
 
     try:
         inputs, cat = _load_training_inputs(catalog_path)
@@ -234,7 +234,7 @@ def validate(crop, depth, catalog_path, out, seed):
             bar.close()
             Path(out).mkdir(parents=True, exist_ok=True)
             for name, frame in report.pop("tables").items():
-                write_parquet(frame, Path(out) / f"{name}_{c}_{d}.parquet")
+                write_parquet_file(frame, Path(out) / f"{name}_{c}_{d}.parquet")
             write_json(report, Path(out) / f"validation_{c}_{d}.json", default=float)
             reports.append(report)
         (Path(out) / "summary.md").write_text(validation.markdown_summary(reports))

@@ -73,6 +73,7 @@ def test_cli_train_and_validate(tiny_world, tmp_path, monkeypatch):
     report = json.loads((tmp_path / "val" / "validation_maize_0-10cm.json").read_text())
     samples = pd.read_parquet(tmp_path / "val" / "samples_maize_0-10cm.parquet")
     assert len(samples) == report["n_samples"]
+    assert not (tmp_path / "val" / ".versions").exists()  # plain files, fit for a repository
     assert metrics.skill_table(samples["station_blocked"], samples["obs"])["r"] == \
         pytest.approx(report["rows"]["station_blocked"]["r"], rel=1e-12)
     classifier = pd.read_parquet(tmp_path / "val" / "classifier_maize_0-10cm.parquet")

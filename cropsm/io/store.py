@@ -120,6 +120,19 @@ def write_parquet(df: pd.DataFrame, target: str | Path) -> None:
         df.to_parquet(tmp, index=False)
 
 
+def write_parquet_file(df: pd.DataFrame, target: str | Path) -> Path:
+    """Write a table to one Parquet file atomically, keeping no older versions.
+
+    For report tables that live in the repository, where :func:`write_parquet`'s
+    versioned folder and symlink would not belong.
+    """
+    target = Path(target)
+    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:6]}")
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, target)
+    return target
+
+
 def read_parquet(path: str | Path) -> pd.DataFrame:
     """Read a Parquet table; a missing file raises OSError naming it."""
     path = Path(path)
