@@ -60,7 +60,7 @@ class ValidationView(pn.viewable.Viewer):
         self._metrics.value = metrics_table(report).round(4)
         self._confusion.value = confusion_table(report)
         months = month_table(report)
-        zones = zone_table(report)
+        zones = zone_table(report).astype({"zone": str})  # categories, not a number axis
         importance = importance_table(report)
         opts = dict(responsive=True, height=_HEIGHT, tools=["hover"])
         self._plots.objects = [
