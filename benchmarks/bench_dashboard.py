@@ -37,6 +37,7 @@ from cropsm.app import data  # noqa: E402
 from cropsm.app.map_view import MapView  # noqa: E402
 from cropsm.app.series_view import pixel_series  # noqa: E402
 from cropsm.app.state import AppState  # noqa: E402
+from cropsm.io.models import model_path  # noqa: E402
 from cropsm.predict import COVARIATES, cropland, predict_window  # noqa: E402
 from cropsm.scenarios import SCENARIOS, run_scenario  # noqa: E402
 
@@ -127,7 +128,11 @@ def main() -> None:
     models = {crop: data.serving_model(crop, "0-10cm") for crop in ("wheat", "maize")}
     season = live.plan_region(cov, daily, "wheat", "0-10cm", region, "2018-03-01",
                               "2018-05-29", data.china(), budget=10**12)
-    for name in SCENARIOS:
+    names = [n for n in SCENARIOS if not n.startswith("omit_")]
+    if model_path(data.models_dir(), "wheat", "0-10cm", "precipitation").exists():
+        models["reduced"] = data.serving_model("wheat", "0-10cm", "precipitation")
+        names.append("omit_precipitation")
+    for name in names:
         run_scenario(name, models, cov, daily, season, factor=-0.3)  # warm-up
         t0 = time.perf_counter()
         result = run_scenario(name, models, cov, daily, season, factor=-0.3)
