@@ -308,3 +308,28 @@ def samples_in_region(samples: pd.DataFrame, geometry) -> pd.DataFrame:
         return samples
     inside = shapely.contains_xy(geometry, samples["lon"].to_numpy(), samples["lat"].to_numpy())
     return samples[inside]
+
+
+def pixel_skill(pred: np.ndarray, truth: np.ndarray, min_days: int = 5
+                ) -> dict[str, np.ndarray]:
+    """Per-pixel temporal r and ubRMSE of predictions against the demo truth.
+
+    Parameters
+    ----------
+    pred, truth : numpy.ndarray, shape (n_dates, ny, nx)
+        NaN where missing; only days where both exist count.
+    min_days : int
+        Pixels with fewer valid days get NaN.
+
+    Returns
+    -------
+    dict
+        ``r``, ``ubrmse`` (m³ m⁻³) and ``days``, each (ny, nx).
+    """
+    days = (np.isfinite(pred) & np.isfinite(truth)).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = metrics.pearson_r(pred, truth, dim=0)
+        ubrmse = metrics.ubrmse(pred, truth, dim=0)
+    enough = days >= min_days
+    return {"r": np.where(enough, r, np.nan), "ubrmse": np.where(enough, ubrmse, np.nan),
+            "days": days}

@@ -225,3 +225,25 @@ def test_map_geotiff_is_the_current_layer(state, product):
         assert src.crs is not None and src.tags()["crop"] == "wheat"
     expected = layer_window(state, (x[20], x[90]), (y[100], y[10]), screen_px=10**9)
     np.testing.assert_allclose(values, expected.values.astype("f4"), equal_nan=True)
+
+
+def test_truth_skill_per_pixel_equals_scipy(state, product, tiny_entries):
+    from scipy import stats
+
+    from cropsm.app.region_view import truth_skill
+
+    state.set_region(BOX)
+    region, skill = truth_skill(state)
+    run = region.run
+    sm = region.result["sm"]
+    truth = tiny_entries["truth"]["sm"].sel(crop="wheat", depth="0-10cm", time=run.dates).isel(
+        y=run.rows, x=run.cols).values
+    full = np.argwhere(np.isfinite(sm).all(axis=0))
+    assert len(full) > 10
+    for row, col in full[:: max(1, len(full) // 5)]:
+        expected = stats.pearsonr(sm[:, row, col], truth[:, row, col]).statistic
+        assert skill["r"][row, col] == pytest.approx(expected, abs=1e-12)
+        anomaly = (sm[:, row, col] - sm[:, row, col].mean()) - (
+            truth[:, row, col] - truth[:, row, col].mean())
+        assert skill["ubrmse"][row, col] == pytest.approx(np.sqrt((anomaly ** 2).mean()))
+    assert np.isnan(skill["r"][skill["days"] < 5]).all()

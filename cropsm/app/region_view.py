@@ -20,6 +20,7 @@ from cropsm.io.catalog import CatalogError
 from cropsm.predict import PredictError, cropland
 from cropsm.regional import mean_series_table
 from cropsm.regions import RegionError
+from cropsm.validation import pixel_skill
 
 _HEIGHT = 320
 
@@ -64,6 +65,22 @@ def product_region(state: AppState) -> RegionData:
                       "product store")
 
 
+def truth_skill(state: AppState) -> tuple[RegionData, dict] | None:
+    """Per-pixel skill of the stored product against the demo truth over its days."""
+    if not data.has_entry(state.catalog_path, "truth"):
+        return None
+    region = product_region(state)
+    run = region.run
+    truth = data.entry(state.catalog_path, "truth")["sm"].sel(crop=state.crop,
+                                                               depth=state.depth)
+    days = pd.DatetimeIndex(truth["time"].values).intersection(run.dates)
+    if len(days) == 0:
+        return None
+    keep = run.dates.isin(days)
+    values = truth.sel(time=days).isel(y=run.rows, x=run.cols).values
+    return region, pixel_skill(region.result["sm"][keep], values, min_days=min(5, len(days)))
+
+
 def region_statistics(state: AppState) -> dict:
     """Cropland area, mean SM and drought-grade shares of the region on the state's date."""
     run = _window(state)
@@ -89,6 +106,7 @@ class RegionView(pn.viewable.Viewer):
         # panes are created per result: toggling a HoloViews pane's visibility trips a
         # panel 1.9 stylesheet bug
         self._results = pn.Row(sizing_mode="stretch_width")
+        self._skill = pn.Row(sizing_mode="stretch_width")
         self.state.param.watch(self._update_stats, ["region", "date", "crop", "depth"])
 
     def _update_stats(self, *_):
@@ -108,6 +126,29 @@ class RegionView(pn.viewable.Viewer):
             f"{stats['predicted_km2']:,.0f} km² predicted; mean SM "
             f"{stats['mean_sm']:.3f} m³ m⁻³, relative SM {stats['mean_relative_sm']:.0f} %. "
             f"Drought grades (GB/T 32136-2015, share of predicted area): {shares}.")
+        self._show_truth_skill()
+
+    def _show_truth_skill(self):
+        try:
+            found = truth_skill(self.state)
+        except (RegionError, PredictError, CatalogError, OSError, ValueError):
+            found = None
+        if found is None:
+            self._skill.objects = []
+            return
+        region, skill = found
+        grid = region.run.grid
+        maps = []
+        for name, label, cmap, clim in (("r", "temporal r", "RdYlBu", (-1, 1)),
+                                        ("ubrmse", "ubRMSE (m³ m⁻³)", "magma_r", (0, 0.08))):
+            image = xr.DataArray(skill[name], coords={"y": grid.y, "x": grid.x},
+                                 dims=("y", "x"))
+            maps.append(pn.pane.HoloViews(hv.Image(image, kdims=["x", "y"], vdims=[name]).opts(
+                cmap=cmap, clim=clim, colorbar=True, responsive=True, height=_HEIGHT,
+                data_aspect=1, xaxis=None, yaxis=None, tools=["hover"], clabel=label,
+                title=f"Against the demo truth: {label} per pixel over "
+                      f"{int(skill['days'].max())} days"), sizing_mode="stretch_width"))
+        self._skill.objects = maps
 
     async def run(self, *_):
         """Check, cost and run the model on the region, off the event loop."""
@@ -160,4 +201,4 @@ class RegionView(pn.viewable.Viewer):
             pn.pane.HoloViews(result_series, sizing_mode="stretch_width", height=_HEIGHT)]
 
     def __panel__(self):
-        return pn.Column(self._stats, self._results, sizing_mode="stretch_width")
+        return pn.Column(self._stats, self._results, self._skill, sizing_mode="stretch_width")
