@@ -214,6 +214,7 @@ def validate(crop, depth, catalog_path, out, seed):
 
     from cropsm import model as sm_model
     from cropsm import validation
+    from cropsm.comparison import compare_products
     from cropsm.io.catalog import CatalogError, read_entry
     from cropsm.io.store import write_json, write_parquet_file
 
@@ -230,6 +231,9 @@ def validate(crop, depth, catalog_path, out, seed):
                 report["truth_window"] = validation.truth_window_report(
                     table, inputs["covariates"], inputs["covariates_daily"],
                     inputs["station_meta"], truth, c, d, seed)
+                report["product_comparison"] = compare_products(
+                    report["tables"]["samples"], inputs["station_meta"],
+                    truth["sm"].sel(crop=c, depth="0-10cm"), c, seed)
             bar.update(1)
             bar.close()
             Path(out).mkdir(parents=True, exist_ok=True)

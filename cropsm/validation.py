@@ -333,3 +333,11 @@ def pixel_skill(pred: np.ndarray, truth: np.ndarray, min_days: int = 5
     enough = days >= min_days
     return {"r": np.where(enough, r, np.nan), "ubrmse": np.where(enough, ubrmse, np.nan),
             "days": days}
+
+
+def comparison_table(report: dict) -> pd.DataFrame:
+    """The product comparison of a report (:mod:`cropsm.comparison`), one row per product."""
+    rows = [{"product": name, **{m: scores.get(m) for m in
+                                 ("pixels", "n", "r", "bias", "rmse", "ubrmse")}}
+            for name, scores in report.get("product_comparison", {}).items()]
+    return pd.DataFrame(rows, columns=["product", "pixels", "n", "r", "bias", "rmse", "ubrmse"])

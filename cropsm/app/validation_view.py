@@ -10,6 +10,7 @@ from cropsm.app import data
 from cropsm.app.skill_view import SkillView
 from cropsm.app.state import AppState
 from cropsm.validation import (
+    comparison_table,
     confusion_table,
     importance_table,
     metrics_table,
@@ -31,6 +32,8 @@ class ValidationView(pn.viewable.Viewer):
         self._metrics = pn.widgets.Tabulator(disabled=True, show_index=False,
                                              sizing_mode="stretch_width")
         self._confusion = pn.widgets.Tabulator(disabled=True, sizing_mode="stretch_width")
+        self._comparison = pn.widgets.Tabulator(disabled=True, show_index=False,
+                                                sizing_mode="stretch_width")
         self._plots = pn.GridBox(ncols=2, sizing_mode="stretch_width")
         self._skill = SkillView(state=self.state)
         self.state.param.watch(self._update, ["crop", "depth"])
@@ -59,6 +62,7 @@ class ValidationView(pn.viewable.Viewer):
             f"ROC AUC {classifier.get('roc_auc', float('nan')):.3f}.")
         self._metrics.value = metrics_table(report).round(4)
         self._confusion.value = confusion_table(report)
+        self._comparison.value = comparison_table(report).round(4)
         months = month_table(report)
         zones = zone_table(report).astype({"zone": str})  # categories, not a number axis
         importance = importance_table(report)
@@ -82,5 +86,10 @@ class ValidationView(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Column(self._title, self._metrics, self._plots,
                          pn.pane.Markdown("**CIR classifier** (held-out rows)"),
-                         self._confusion, pn.layout.Divider(), self._skill,
+                         self._confusion,
+                         pn.pane.Markdown(
+                             "**Product comparison at matched resolution** (in-situ means "
+                             "per coarse pixel and day; demo competitors are degraded coarse "
+                             "truth, see `cropsm.comparison`)"),
+                         self._comparison, pn.layout.Divider(), self._skill,
                          sizing_mode="stretch_width")
