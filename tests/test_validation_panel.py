@@ -111,3 +111,17 @@ def test_skill_view_numbers_equal_pytesmo_and_follow_the_region(sample_reports):
         stats["std_ratio"] ** 2 + 1 - 2 * stats["std_ratio"] * stats["r"])
     state.set_region("100,30,101,31")
     assert "No validation station lies in" in view._summary.object
+
+
+def test_comparison_table_rows_follow_the_report():
+    from cropsm.validation import comparison_table
+
+    report = {"product_comparison": {
+        "0.25°: CropSM (station-blocked)": {"n": 10, "r": 0.7, "bias": 0.0, "rmse": 0.05,
+                                           "ubrmse": 0.05, "pixels": 3},
+        "0.25°: passive-like 0.25°": {"n": 10, "r": 0.5, "bias": -0.02, "rmse": 0.06,
+                                     "ubrmse": 0.055, "pixels": 3}}}
+    table = comparison_table(report)
+    assert list(table["product"]) == list(report["product_comparison"])
+    assert table.loc[1, "r"] == 0.5 and table.loc[0, "pixels"] == 3
+    assert comparison_table({}).empty
