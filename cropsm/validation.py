@@ -295,11 +295,15 @@ def station_skill(samples: pd.DataFrame, column: str = "station_blocked",
     rows = []
     for station, group in samples.groupby("station_id", sort=True):
         if len(group) >= min_samples:
-            rows.append({"station_id": station, "lon": group["lon"].iloc[0],
-                         "lat": group["lat"].iloc[0], "n": len(group),
-                         "r": float(metrics.pearson_r(group[column], group["obs"])),
-                         "ubrmse": float(metrics.ubrmse(group[column], group["obs"]))})
-    return pd.DataFrame(rows, columns=["station_id", "lon", "lat", "n", "r", "ubrmse"])
+            pred, obs = group[column], group["obs"]
+            rows.append({"station_id": station, "zone": group["zone"].iloc[0],
+                         "lon": group["lon"].iloc[0], "lat": group["lat"].iloc[0],
+                         "n": len(group), "r": float(metrics.pearson_r(pred, obs)),
+                         "rmse": float(metrics.rmse(pred, obs)),
+                         "bias": float(metrics.bias(pred, obs)),
+                         "ubrmse": float(metrics.ubrmse(pred, obs))})
+    return pd.DataFrame(rows, columns=["station_id", "zone", "lon", "lat", "n", "r", "rmse",
+                                       "bias", "ubrmse"])
 
 
 def samples_in_region(samples: pd.DataFrame, geometry) -> pd.DataFrame:

@@ -100,7 +100,7 @@ def test_skill_view_numbers_equal_pytesmo_and_follow_the_region(sample_reports):
     assert f"ubRMSE = {pm.ubrmsd(obs, pred):.4f}" in text
     assert f"RMSE = {pm.rmsd(obs, pred):.4f}" in text
     assert f"bias = {-pm.bias(obs, pred):+.4f}" in text  # pytesmo: obs - pred
-    assert "(4 stations)" in text and len(view._plots.objects) == 4
+    assert "(4 stations)" in text and len(view._plots.objects) == 5
     state.set_region("114,36,116,38")
     north_china = sample_reports[sample_reports["lon"] < 120]
     obs, pred = north_china["obs"].to_numpy(), north_china["station_blocked"].to_numpy()
@@ -125,3 +125,18 @@ def test_comparison_table_rows_follow_the_report():
     assert list(table["product"]) == list(report["product_comparison"])
     assert table.loc[1, "r"] == 0.5 and table.loc[0, "pixels"] == 3
     assert comparison_table({}).empty
+
+
+def test_station_skill_per_station_equals_pytesmo(sample_reports):
+    from pytesmo import metrics as pm
+
+    from cropsm.validation import station_skill
+
+    skill = station_skill(sample_reports).set_index("station_id")
+    one = sample_reports[sample_reports["station_id"] == "S2"]
+    obs, pred = one["obs"].to_numpy(), one["station_blocked"].to_numpy()
+    assert skill.loc["S2", "r"] == pytest.approx(float(pm.pearson_r(obs, pred)))
+    assert skill.loc["S2", "rmse"] == pytest.approx(pm.rmsd(obs, pred))
+    assert skill.loc["S2", "bias"] == pytest.approx(-pm.bias(obs, pred))
+    assert skill.loc["S2", "ubrmse"] == pytest.approx(pm.ubrmsd(obs, pred))
+    assert skill.loc["S2", "zone"] == 4

@@ -122,9 +122,15 @@ class SkillView(pn.viewable.Viewer):
         roc = (hv.Curve((fpr, tpr), "false positive rate", "true positive rate")
                * hv.Curve([(0, 0), (1, 1)]).opts(color="#999999", line_dash="dashed")).opts(
             responsive=True, height=_HEIGHT, title=f"CIR classifier ROC (AUC {auc:.3f})")
+        per_zone = skill.astype({"zone": str}).melt(
+            id_vars=["zone"], value_vars=["r", "rmse", "bias", "ubrmse"], var_name="metric")
+        boxes = hv.BoxWhisker(per_zone, ["metric", "zone"], "value").opts(
+            responsive=True, height=_HEIGHT, xrotation=45, box_fill_color="zone",
+            cmap="Category10", title="Per zone: station temporal metrics (station-blocked)")
         self._plots.objects = [
             pn.pane.HoloViews(density_scatter(samples, "station_blocked"),
                               sizing_mode="stretch_width"),
+            pn.pane.HoloViews(boxes, sizing_mode="stretch_width"),
             pn.pane.HoloViews(boundary * stations, sizing_mode="stretch_width"),
             pn.pane.HoloViews(taylor_diagram(samples), sizing_mode="stretch_width"),
             pn.pane.HoloViews(roc, sizing_mode="stretch_width"),
