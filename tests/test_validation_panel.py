@@ -109,6 +109,11 @@ def test_skill_view_numbers_equal_pytesmo_and_follow_the_region(sample_reports):
     stats = taylor_statistics(pred, obs)
     assert stats["crmsd"] ** 2 == pytest.approx(
         stats["std_ratio"] ** 2 + 1 - 2 * stats["std_ratio"] * stats["r"])
+    view._on_station([0])  # a tap on the first station of the map
+    shown = view._station.objects[0].object
+    s0 = north_china[north_china["station_id"] == "S0"]
+    assert shown.startswith("**Station S0**")
+    assert f"r = {float(pm.pearson_r(s0['obs'], s0['station_blocked'])):.3f}" in shown
     state.set_region("100,30,101,31")
     assert "No validation station lies in" in view._summary.object
 

@@ -80,6 +80,9 @@ class SkillView(pn.viewable.Viewer):
         super().__init__(**params)
         self._summary = pn.pane.Markdown()
         self._plots = pn.GridBox(ncols=2, sizing_mode="stretch_width")
+        self._station = pn.Column(sizing_mode="stretch_width")
+        self._samples = pd.DataFrame()
+        self._skill = pd.DataFrame()
         self.state.param.watch(self._update, ["crop", "depth", "region"])
         self._update()
 
@@ -113,10 +116,12 @@ class SkillView(pn.viewable.Viewer):
         lines.append(f"- CIR classifier (all test rows): ROC AUC = {auc:.3f}")
         self._summary.object = "\n".join(lines)
         skill = station_skill(samples)
+        self._samples, self._skill = samples, skill
         stations = hv.Points(skill, ["lon", "lat"], ["r", "ubrmse", "station_id", "n"]).opts(
             color="r", cmap="RdYlBu", clim=(-0.2, 1.0), size=8, colorbar=True, clabel="r",
-            tools=["hover"], responsive=True, height=_HEIGHT, data_aspect=1,
-            title="Stations by temporal r (station-blocked)")
+            tools=["hover", "tap"], responsive=True, height=_HEIGHT, data_aspect=1,
+            title="Stations by temporal r (station-blocked); tap one for its series")
+        hv.streams.Selection1D(source=stations).add_subscriber(self._on_station)
         boundary = hv.Path([data.china_lines()]).opts(color="#888888", line_width=0.7)
         fpr, tpr, _ = roc_curve(classifier["cir"], classifier["score"])
         roc = (hv.Curve((fpr, tpr), "false positive rate", "true positive rate")
@@ -136,5 +141,28 @@ class SkillView(pn.viewable.Viewer):
             pn.pane.HoloViews(roc, sizing_mode="stretch_width"),
         ]
 
+    def _on_station(self, index=None):
+        if not index or self._skill.empty:
+            return
+        self.show_station(str(self._skill["station_id"].iloc[index[0]]))
+
+    def show_station(self, station_id: str):
+        """A station's observations against its held-out predictions."""
+        one = self._samples[self._samples["station_id"] == station_id].sort_values("date")
+        if one.empty:
+            return
+        skill = metrics.skill_table(one["station_blocked"], one["obs"])
+        plot = (hv.Scatter(one, "date", "obs", label="observed").opts(color="black", size=5)
+                * hv.Scatter(one, "date", "station_blocked", label="held-out prediction").opts(
+                    color="#d62728", marker="x", size=6)).opts(
+            responsive=True, height=_HEIGHT, ylabel="SM (m³ m⁻³)", legend_position="top_left",
+            title=f"Station {station_id}")
+        self._station.objects = [
+            pn.pane.Markdown(f"**Station {station_id}** (station-blocked, held out): "
+                             f"N = {skill['n']}, r = {skill['r']:.3f}, "
+                             f"ubRMSE = {skill['ubrmse']:.4f} m³ m⁻³"),
+            pn.pane.HoloViews(plot, sizing_mode="stretch_width")]
+
     def __panel__(self):
-        return pn.Column(self._summary, self._plots, sizing_mode="stretch_width")
+        return pn.Column(self._summary, self._plots, self._station,
+                         sizing_mode="stretch_width")
