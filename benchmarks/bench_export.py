@@ -26,27 +26,14 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common import best, line  # noqa: E402
+
 from cropsm.grid import china_grid  # noqa: E402
 from cropsm.io.export import csv_bytes  # noqa: E402
 from cropsm.regional import pixel_table  # noqa: E402
 
 DAYS = 8
 PROVENANCE = {"product": "CropSM benchmark", "crop": "wheat", "depth": "0-10cm"}
-
-
-def best(fn, repeat: int) -> tuple[float, object]:
-    """Best wall time of ``repeat`` calls and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
-
-
-def line(name: str, ratio: float | str, ok: bool | str, target: str) -> None:
-    ratio = f"{ratio:8.2f}" if isinstance(ratio, float) else f"{ratio:>8s}"
-    print(f"{name:78s} {ratio}  {ok!s:5s} {target}", flush=True)
 
 
 def pixel_frame(n_rows: int) -> pd.DataFrame:

@@ -26,31 +26,18 @@ import xarray as xr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common import best, line  # noqa: E402
+
 from cropsm import crops, engine  # noqa: E402
 from cropsm.features import BASE_FEATURES, FEATURES, features_at  # noqa: E402
 from cropsm.inference import ServingForest, sklearn_forest_nbytes  # noqa: E402
 from cropsm.io.catalog import DEFAULT_CATALOG, entry_path, open_catalog, read_entry  # noqa: E402
 from cropsm.io.models import load_model, model_path, read_card  # noqa: E402
 from cropsm.io.product import SM_FILL, ProductStore, encode_sm  # noqa: E402
-from cropsm.predict import ServingModel, cropland, predict_window  # noqa: E402
+from cropsm.predict import COVARIATES, ServingModel, cropland, predict_window  # noqa: E402
 
 CROP, DEPTH = "wheat", "0-10cm"
 DATES = pd.date_range("2018-05-01", periods=8)
-
-
-def best(fn, repeat: int) -> tuple[float, object]:
-    """Best wall time of ``repeat`` calls and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
-
-
-def line(name: str, ratio: float | str, ok: bool | str, target: str) -> None:
-    ratio = f"{ratio:8.2f}" if isinstance(ratio, float) else f"{ratio:>8s}"
-    print(f"{name:78s} {ratio}  {ok!s:5s} {target}", flush=True)
 
 
 def busiest_tiles(cov: xr.Dataset, n: int) -> list[tuple[int, int, int, int]]:
@@ -127,7 +114,7 @@ def bench_inference(model, X: np.ndarray, repeat: int) -> None:
 
 def bench_end_to_end(serving: ServingModel, cov, daily, tiles, repeat: int) -> float:
     """Pixel-days per second of a whole map task vs the model calls alone on its rows."""
-    window = [cov[list(engine._COVARIATES)].isel(y=slice(t[0], t[1]), x=slice(t[2], t[3]))
+    window = [cov[list(COVARIATES)].isel(y=slice(t[0], t[1]), x=slice(t[2], t[3]))
               .load() for t in tiles]
     n_cells = 0
     with tempfile.TemporaryDirectory(dir=ROOT / "data") as tmp:
@@ -253,7 +240,7 @@ def main() -> None:
                                         cov["eos"].sel(crop=CROP).values[y0:y1, x0:x1])
             season += int((in_season & tile).sum())
     seconds = season / rate
-    line(f"cost: one product-year ({CROP}/{DEPTH}, {cropland.sum() / 1e6:.2f} M cells, "
+    line(f"cost: one product-year ({CROP}/{DEPTH}, {cells.sum() / 1e6:.2f} M cells, "
          f"{season / 1e6:.0f} M in-season pixel-days): {seconds / 3600:.2f} h on 2 cores "
          f"(~{seconds * os.cpu_count() / 3600:.2f} h per 1-core worker)", "-", "-",
          "estimate from the end-to-end rate")

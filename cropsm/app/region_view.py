@@ -108,6 +108,8 @@ class RegionView(pn.viewable.Viewer):
         self._results = pn.Row(sizing_mode="stretch_width")
         self._skill = pn.Row(sizing_mode="stretch_width")
         self.state.param.watch(self._update_stats, ["region", "date", "crop", "depth"])
+        # the skill covers all the product's days, so a date change does not redo it
+        self.state.param.watch(self._show_truth_skill, ["region", "crop", "depth"])
 
     def _update_stats(self, *_):
         if self.state.region is None:
@@ -126,9 +128,11 @@ class RegionView(pn.viewable.Viewer):
             f"{stats['predicted_km2']:,.0f} km² predicted; mean SM "
             f"{stats['mean_sm']:.3f} m³ m⁻³, relative SM {stats['mean_relative_sm']:.0f} %. "
             f"Drought grades (GB/T 32136-2015, share of predicted area): {shares}.")
-        self._show_truth_skill()
 
-    def _show_truth_skill(self):
+    def _show_truth_skill(self, *_):
+        if self.state.region is None:
+            self._skill.objects = []
+            return
         try:
             found = truth_skill(self.state)
         except (RegionError, PredictError, CatalogError, OSError, ValueError):

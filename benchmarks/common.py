@@ -1,0 +1,21 @@
+"""What every benchmark script prints and how it times: shared by the ``bench_*`` scripts."""
+
+from __future__ import annotations
+
+import time
+
+
+def best(fn, repeat: int) -> tuple[float, object]:
+    """Best wall time of ``repeat`` calls and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), result
+
+
+def line(name: str, ratio: float | str, ok: bool | str, target: str) -> None:
+    """One result line: name, ratio to the baseline, whether the target is met, target."""
+    ratio = f"{ratio:8.2f}" if isinstance(ratio, float) else f"{ratio:>8s}"
+    print(f"{name:78s} {ratio}  {ok!s:5s} {target}", flush=True)
