@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 5006
 PROFILE ?= demo
 
-.PHONY: run test browser lint
+.PHONY: run test browser lint audit
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ run: $(STAMP)
 # The UI tests drive Debian's Chromium through Playwright (no browser download).
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Known vulnerabilities of the installed packages (needs pypi.org's per-version JSON).
+audit: $(STAMP)
+	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
 lint: $(STAMP)
 	$(BIN)/ruff check cropsm tests app.py benchmarks

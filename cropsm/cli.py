@@ -116,6 +116,35 @@ def catalog_show(path: str) -> None:
             click.echo(f"{name:18s} --   {err}")
 
 
+@catalog.command("check")
+@click.option("--catalog", "path", default=str(DEFAULT_CATALOG), show_default=True)
+def catalog_check(path: str) -> None:
+    """Read every chunk of every Zarr store of the catalog; name the damaged ones."""
+    from cropsm.io.catalog import CatalogError, entry_path, open_catalog
+    from cropsm.io.store import StoreError, verify_store
+
+    try:
+        cat = open_catalog(path)
+    except CatalogError as err:
+        _fail(err)
+    bad = 0
+    for store in sorted({p for name in cat.entries if (p := entry_path(cat, name))
+                         and p.endswith(".zarr")}):
+        try:
+            read, damaged = verify_store(store)
+        except StoreError as err:
+            click.echo(f"{store}: {err}")
+            bad += 1
+            continue
+        click.echo(f"{store}: {read} chunks read, {len(damaged)} damaged")
+        for chunk in damaged:
+            click.echo(f"  damaged: {chunk}")
+        bad += bool(damaged)
+    if bad:
+        _fail(StoreError(f"{bad} store(s) damaged; rebuild them (`cropsm demo build`, "
+                         "`cropsm predict --overwrite`)."))
+
+
 def _load_training_inputs(catalog_path: str):
     from cropsm.io.catalog import open_catalog, read_entry
 
@@ -219,6 +248,12 @@ def validate(crop, depth, catalog_path, out, seed):
     from cropsm.io.store import write_json, write_parquet_file
 
     try:
+        from cropsm.io.catalog import entries_with_role, open_catalog
+
+        cat = open_catalog(catalog_path)
+        if entries_with_role(cat, "insitu"):
+            _validate_insitu(cat, Path(out))
+            return
         inputs, cat = _load_training_inputs(catalog_path)
         truth = read_entry("truth", cat) if "truth" in cat.entries else None
         reports = []
@@ -245,6 +280,37 @@ def validate(crop, depth, catalog_path, out, seed):
         click.echo(validation.markdown_summary(reports))
     except (CatalogError, ValueError, OSError) as err:
         _fail(err)
+
+
+def _validate_insitu(cat, out: Path) -> None:
+    """Score every ``product`` entry of a real-data catalog against every ``insitu`` one."""
+    from cropsm import validation
+    from cropsm.comparison import compare_insitu
+    from cropsm.io.catalog import entries_with_role, read_entry
+    from cropsm.io.store import write_json
+
+    products = {}
+    for name in entries_with_role(cat, "product"):
+        data = read_entry(name, cat)
+        variable = cat.entries[name].metadata.get("variable", "sm")
+        products[name] = data[variable] if hasattr(data, "data_vars") else data
+    if not products:
+        raise ValueError("The catalog has in-situ entries but no entry with metadata "
+                         "role 'product' to compare them with.")
+    comparison, described = {}, {}
+    for name in entries_with_role(cat, "insitu"):
+        obs = read_entry(name, cat)
+        surface = obs[obs["depth"] == "0-10cm"]
+        comparison[name] = compare_insitu(surface, products)
+        described[name] = (f"{obs['station_id'].nunique()} station(s), {len(surface)} daily "
+                           f"0-10 cm observation(s) kept "
+                           f"(quality flags kept: {', '.join(obs.attrs.get('keep_flags', []))})")
+    out.mkdir(parents=True, exist_ok=True)
+    write_json({"comparison": comparison, "observations": described},
+               out / "insitu_comparison.json", default=float)
+    text = validation.insitu_markdown(comparison, described)
+    (out / "insitu_comparison.md").write_text(text)
+    click.echo(text)
 
 
 @main.command()

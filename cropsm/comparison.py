@@ -18,6 +18,10 @@ with documented degradations (:data:`DEGRADATIONS`):
 
 The truth's irrigation signal is kept (the demo cannot separate it), so these
 competitors are kinder than real ones there.
+
+On real data, :func:`compare_insitu` does the same for any gridded product on a
+regular lat/lon grid (ESA CCI through :mod:`cropsm.io.readers.esa_cci`): stations are
+averaged within each product pixel and day, and the product's value there is scored.
 """
 
 from __future__ import annotations
@@ -30,7 +34,14 @@ import xarray as xr
 
 from cropsm import metrics
 
-__all__ = ["DEGRADATIONS", "Degradation", "coarse_matchups", "compare_products"]
+__all__ = [
+    "DEGRADATIONS",
+    "Degradation",
+    "coarse_matchups",
+    "compare_insitu",
+    "compare_products",
+    "insitu_matchups",
+]
 
 
 @dataclass(frozen=True)
@@ -111,3 +122,86 @@ def compare_products(samples: pd.DataFrame, station_meta: pd.DataFrame, truth: x
             skill = metrics.skill_table(both[column], both["obs"]) if len(both) > 2 else {}
             out[f"{resolution}: {product}"] = {**skill, "pixels": n_pixels}
     return out
+
+
+def insitu_matchups(observations: pd.DataFrame, product: xr.DataArray) -> pd.DataFrame:
+    """In-situ daily observations averaged per product pixel and day, beside the product.
+
+    Parameters
+    ----------
+    observations : pandas.DataFrame
+        Station observation table rows: station_id, lon, lat, date, sm.
+    product : xarray.DataArray
+        Gridded SM on a regular grid, dims (time, lat, lon), NaN where missing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        pixel_lon, pixel_lat, date, obs (mean over stations), stations (count) and
+        product; only days the product covers and stations inside its grid.
+    """
+    from cropsm.io.readers.esa_cci import sample_points
+
+    stations = observations.drop_duplicates("station_id")[["station_id", "lon", "lat"]]
+    pixels = sample_points(product.isel(time=[0]).to_dataset(name="sm"), stations["lon"],
+                           stations["lat"])[["point", "pixel_lon", "pixel_lat"]]
+    pixels["station_id"] = stations["station_id"].to_numpy()[pixels["point"].to_numpy()]
+    days = pd.DatetimeIndex(product["time"].values).normalize()
+    obs = observations[pd.DatetimeIndex(observations["date"]).normalize().isin(days)]
+    obs = obs.merge(pixels[["station_id", "pixel_lon", "pixel_lat"]], on="station_id")
+    cells = obs.groupby(["pixel_lon", "pixel_lat", "date"], as_index=False).agg(
+        obs=("sm", "mean"), stations=("station_id", "nunique"))
+    if cells.empty:
+        return cells.assign(product=pd.Series(dtype="f8"))
+    picked = product.sel(lon=xr.DataArray(cells["pixel_lon"].to_numpy(), dims="cell"),
+                         lat=xr.DataArray(cells["pixel_lat"].to_numpy(), dims="cell"),
+                         time=xr.DataArray(pd.DatetimeIndex(cells["date"]).to_numpy(),
+                                           dims="cell"), method="nearest")
+    cells["product"] = picked.to_numpy().astype("f8")
+    return cells
+
+
+def compare_insitu(observations: pd.DataFrame, products: dict[str, xr.DataArray],
+                   min_pairs: int = 3) -> dict[str, dict]:
+    """Scores of each gridded product against in-situ data at its own resolution.
+
+    Parameters
+    ----------
+    observations : pandas.DataFrame
+        Station observation table rows (station_id, lon, lat, date, sm).
+    products : dict
+        Name -> (time, lat, lon) DataArray.
+    min_pairs : int
+        Fewer matched pixel-days give counts but no metrics.
+
+    Returns
+    -------
+    dict
+        Per product: :func:`cropsm.metrics.skill_table` (when there are enough pairs)
+        plus ``pairs``, ``pixels``, ``overlap_days`` (days both have, before the
+        product's own gaps), ``obs_period`` and ``product_period``, and ``note`` when the
+        metrics are left out.
+    """
+    out = {}
+    obs_days = pd.DatetimeIndex(observations["date"]).normalize()
+    for name, product in products.items():
+        cells = insitu_matchups(observations, product)
+        both = cells[np.isfinite(cells["product"]) & np.isfinite(cells["obs"])]
+        product_days = pd.DatetimeIndex(product["time"].values).normalize()
+        entry = {
+            "pairs": len(both),
+            "pixels": int(both[["pixel_lon", "pixel_lat"]].drop_duplicates().shape[0]),
+            "overlap_days": int(obs_days.unique().isin(product_days).sum()),
+            "obs_period": _period(obs_days), "product_period": _period(product_days),
+        }
+        if len(both) >= min_pairs:
+            entry.update(metrics.skill_table(both["product"], both["obs"]))
+        else:
+            entry["note"] = (f"{len(both)} matched pixel-day(s), fewer than {min_pairs}: "
+                             "no metrics. The in-situ and product periods must overlap.")
+        out[name] = entry
+    return out
+
+
+def _period(days: pd.DatetimeIndex) -> list[str]:
+    return [f"{days.min():%Y-%m-%d}", f"{days.max():%Y-%m-%d}"] if len(days) else []

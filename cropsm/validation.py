@@ -33,8 +33,8 @@ from cropsm import metrics
 from cropsm.features import BASE_FEATURES, FEATURES, features_at, grid_samples
 from cropsm.model import fit_model, make_regressor, split_within_zones
 
-__all__ = ["blocked_predictions", "markdown_summary", "truth_window_report",
-           "truth_window_skill", "validate"]
+__all__ = ["blocked_predictions", "insitu_markdown", "insitu_table", "markdown_summary",
+           "region_report", "truth_window_report", "truth_window_skill", "validate"]
 
 
 def blocked_predictions(table: pd.DataFrame, groups: np.ndarray, splitter,
@@ -47,6 +47,12 @@ def blocked_predictions(table: pd.DataFrame, groups: np.ndarray, splitter,
                           params, seed, n_jobs)
         pred[test] = model.predict(table.iloc[test][list(BASE_FEATURES)])
     return pred
+
+
+def _irrigation_effect(rows: dict[str, dict]) -> dict[str, float]:
+    honest, without = rows["honest"], rows["no_irrigation"]
+    return {"r2_change_pct": 100 * (honest["r2"] / without["r2"] - 1),
+            "rmse_change_pct": 100 * (honest["rmse"] / without["rmse"] - 1)}
 
 
 def _per_month_spatial_r(table: pd.DataFrame, pred: np.ndarray) -> dict[int, float]:
@@ -144,11 +150,7 @@ def validate(table: pd.DataFrame, crop: str, depth: str, params: dict | None = N
     return {
         "crop": crop, "depth": depth, "n_samples": len(table), "n_train": len(train),
         "n_test": len(test), "params": model.info["params"], "rows": rows,
-        "irrigation_module_effect": {
-            "r2_change_pct": 100 * (rows["honest"]["r2"] / rows["no_irrigation"]["r2"] - 1),
-            "rmse_change_pct": 100 * (rows["honest"]["rmse"] / rows["no_irrigation"]["rmse"]
-                                      - 1),
-        },
+        "irrigation_module_effect": _irrigation_effect(rows),
         "per_month_spatial_r": _per_month_spatial_r(table.iloc[test], honest),
         "per_zone_temporal": _per_zone_temporal(table, station_pred),
         "classifier": classifier,
@@ -159,7 +161,16 @@ def validate(table: pd.DataFrame, crop: str, depth: str, params: dict | None = N
                 "station_id": stations, "date": pd.DatetimeIndex(table["date"]),
                 "zone": zones, "lon": table["lon"].to_numpy(), "lat": table["lat"].to_numpy(),
                 "obs": obs_all, "station_blocked": station_pred, "zone_blocked": zone_pred}),
-            "classifier": pd.DataFrame({"cir": cir_test, "score": cir_score}),
+            "classifier": pd.DataFrame({
+                "station_id": stations[test], "lon": table["lon"].to_numpy()[test],
+                "lat": table["lat"].to_numpy()[test], "cir": cir_test, "score": cir_score,
+                "predicted": cir_predicted}),
+            # the random-split rows, so the panel can recompute them for a region
+            "test": pd.DataFrame({
+                "station_id": stations[test], "date": pd.DatetimeIndex(table["date"])[test],
+                "zone": zones[test], "lon": table["lon"].to_numpy()[test],
+                "lat": table["lat"].to_numpy()[test], "obs": obs_test, "paper": paper,
+                "honest": honest, "no_irrigation": without, "honest_cross_fitted": crossfit}),
         },
     }
 
@@ -345,3 +356,87 @@ def comparison_table(report: dict) -> pd.DataFrame:
                                  ("pixels", "n", "r", "bias", "rmse", "ubrmse")}}
             for name, scores in report.get("product_comparison", {}).items()]
     return pd.DataFrame(rows, columns=["product", "pixels", "n", "r", "bias", "rmse", "ubrmse"])
+
+
+def insitu_markdown(comparison: dict[str, dict], observations: dict[str, str]) -> str:
+    """Markdown of :func:`cropsm.comparison.compare_insitu` results on real data.
+
+    Parameters
+    ----------
+    comparison : dict
+        In-situ entry -> product entry -> result of ``compare_insitu``.
+    observations : dict
+        In-situ entry -> a one-line description (stations, days kept).
+    """
+    lines = ["| in situ | product | in-situ days | product days | overlap days | pairs | "
+             "pixels | r | bias | RMSE | ubRMSE |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    notes = []
+    for insitu, products in comparison.items():
+        for product, s in products.items():
+            period = " to ".join(s["obs_period"]) or "none"
+            product_period = " to ".join(s["product_period"]) or "none"
+            scores = (f"{s['r']:.3f} | {s['bias']:+.4f} | {s['rmse']:.4f} | {s['ubrmse']:.4f}"
+                      if "r" in s else "- | - | - | -")
+            lines.append(f"| {insitu} | {product} | {period} | {product_period} | "
+                         f"{s['overlap_days']} | {s['pairs']} | {s['pixels']} | {scores} |")
+            if "note" in s:
+                notes.append(f"- {insitu} vs {product}: {s['note']}")
+    lines += ["", *[f"- {name}: {text}" for name, text in observations.items()], *notes]
+    return "\n".join(lines) + "\n"
+
+
+def insitu_table(comparison: dict[str, dict]) -> pd.DataFrame:
+    """One row per in-situ entry × product of :func:`cropsm.comparison.compare_insitu`."""
+    columns = ["in situ", "product", "overlap_days", "pairs", "pixels", "r", "bias", "rmse",
+               "ubrmse", "note"]
+    rows = [{"in situ": insitu, "product": product, **{c: s.get(c) for c in columns[2:]}}
+            for insitu, products in comparison.items() for product, s in products.items()]
+    return pd.DataFrame(rows, columns=columns)
+
+
+_RANDOM_SPLIT = ("paper", "honest", "no_irrigation", "honest_cross_fitted")
+_BLOCKED = ("station_blocked", "zone_blocked")
+
+
+def region_report(test: pd.DataFrame, samples: pd.DataFrame, classifier: pd.DataFrame,
+                  geometry) -> dict:
+    """The report's rows, per-month and per-zone figures recomputed for a region.
+
+    Parameters
+    ----------
+    test, samples, classifier : pandas.DataFrame
+        The per-sample tables ``cropsm validate`` writes (``test_``, ``samples_`` and
+        ``classifier_<crop>_<depth>.parquet``).
+    geometry : shapely geometry or None
+        Lon/lat region; only stations inside it count.
+
+    Returns
+    -------
+    dict
+        ``rows``, ``irrigation_module_effect``, ``per_month_spatial_r``,
+        ``per_zone_temporal`` and ``classifier`` as in :func:`validate`, plus
+        ``stations`` (count inside the region). Settings are left out for regions with
+        fewer than 3 samples.
+    """
+    test = samples_in_region(test, geometry)
+    samples = samples_in_region(samples, geometry)
+    rows = {}
+    for key in _RANDOM_SPLIT:
+        if len(test) >= 3 and key in test:
+            rows[key] = metrics.skill_table(test[key], test["obs"])
+    for key in _BLOCKED:
+        if len(samples) >= 3 and key in samples:
+            rows[key] = metrics.skill_table(samples[key], samples["obs"])
+    out = {"rows": rows, "stations": int(samples["station_id"].nunique()),
+           "per_month_spatial_r": _per_month_spatial_r(test.rename(columns={"obs": "sm"}),
+                                                       test["honest"].to_numpy()),
+           "per_zone_temporal": _per_zone_temporal(samples.rename(columns={"obs": "sm"}),
+                                                   samples["station_blocked"].to_numpy())}
+    if "honest" in rows and "no_irrigation" in rows:
+        out["irrigation_module_effect"] = _irrigation_effect(rows)
+    if "lon" in classifier:
+        inside = samples_in_region(classifier, geometry)
+        if len(inside):
+            out["classifier"] = metrics.classification_scores(
+                inside["cir"], inside["predicted"], inside["score"])
+    return out

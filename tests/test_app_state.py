@@ -247,3 +247,14 @@ def test_truth_skill_per_pixel_equals_scipy(state, product, tiny_entries):
             truth[:, row, col] - truth[:, row, col].mean())
         assert skill["ubrmse"][row, col] == pytest.approx(np.sqrt((anomaly ** 2).mean()))
     assert np.isnan(skill["r"][skill["days"] < 5]).all()
+
+
+def test_release_drops_results_without_events():
+    state = AppState()
+    fired = []
+    state.param.watch(lambda e: fired.append(e.name), ["run", "region", "tapped"])
+    state.run, state.tapped = object(), (1.0, 2.0)
+    fired.clear()
+    state.release()
+    assert state.run is None and state.tapped is None and state.region is None
+    assert fired == []

@@ -186,11 +186,10 @@ def test_tap_a_station_shows_its_series(browser, product_app, served_catalog):
     assert not errors, errors
 
 
-def test_draw_a_box_run_the_model_and_download_csv(browser, product_app, tmp_path):
+def _draw_box(page) -> None:
+    """Draw BOX on the map with the Box Edit tool (shift-drag), as an analyst does."""
     from cropsm.grid import lonlat_to_xy
 
-    errors = []
-    page = _open(browser, product_app, errors)
     (x0, x1), (y0, y1) = lonlat_to_xy(np.array([BOX[0], BOX[2]]), np.array([BOX[1], BOX[3]]))
     start, end = _to_page(page, x0, y0), _to_page(page, x1, y1)
     page.locator("[title='Box Edit Tool']").first.click()
@@ -201,6 +200,12 @@ def test_draw_a_box_run_the_model_and_download_csv(browser, product_app, tmp_pat
     page.mouse.move(*end, steps=5)
     page.mouse.up()
     page.keyboard.up("Shift")
+
+
+def test_draw_a_box_run_the_model_and_download_csv(browser, product_app, tmp_path):
+    errors = []
+    page = _open(browser, product_app, errors)
+    _draw_box(page)
     page.locator(".bk-tab", has_text="Region").click()
     page.get_by_text("km² of wheat cropland").first.wait_for(timeout=60_000)
     page.get_by_role("button", name="Run the model on the region").click()
@@ -223,10 +228,10 @@ def test_draw_a_box_run_the_model_and_download_csv(browser, product_app, tmp_pat
     assert not errors, errors
 
 
-def test_scenario_panel_runs_on_a_region_and_shows_numbers(browser, product_app):
+def test_scenario_panel_runs_on_a_drawn_box_and_shows_numbers(browser, product_app):
     errors = []
-    region = ",".join(str(v) for v in BOX)
-    page = _open(browser, product_app + f"?region={region}", errors)
+    page = _open(browser, product_app, errors)
+    _draw_box(page)
     page.locator(".bk-tab", has_text="Scenarios").click()
     page.get_by_role("button", name="Run scenario on the region").click()
     page.get_by_text(re.compile("Scenario (finished|refused|failed)")).first.wait_for(
@@ -253,5 +258,14 @@ def test_validation_panel_shows_the_report_numbers(browser, product_app):
     page.get_by_text("station-blocked CV").first.wait_for(timeout=60_000)
     r = round(report["rows"]["station_blocked"]["r"], 4)
     assert page.get_by_text(f"{r}", exact=True).count() >= 1
+    page.get_by_text("Real data: gridded products against in-situ stations").first.wait_for(
+        timeout=30_000)
+    page.close()
+    # the same tab, filtered to a region through the shared URL
+    region = ",".join(str(v) for v in BOX)
+    page = _open(browser, product_app + f"?region={region}", errors)
+    page.locator(".bk-tab", has_text="Validation").click()
+    page.get_by_text(re.compile("Filtered to|No validation station lies in")).first.wait_for(
+        timeout=60_000)
     page.close()
     assert not errors, errors

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from cropsm import metrics
 from cropsm.cli import main
 from cropsm.model import training_table
-from cropsm.validation import markdown_summary, truth_window_report, validate
+from cropsm.validation import markdown_summary, region_report, truth_window_report, validate
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +49,37 @@ def test_truth_window_excludes_its_stations(inputs, report):
     assert out["stations_left_out"] >= 1
     assert out["cells"] > 0 and out["n"] > 0
     assert np.isfinite(out["rmse"])
+
+
+def test_region_report_recomputes_the_report_from_its_tables(report):
+    """With no region the per-sample tables give back every figure of the report."""
+    import shapely
+
+    rep, _ = report
+    tables = rep["tables"]
+    whole = region_report(tables["test"], tables["samples"], tables["classifier"], None)
+    assert set(whole["rows"]) == set(rep["rows"])
+    for key, row in rep["rows"].items():
+        for metric in ("n", "r", "r2", "bias", "rmse", "ubrmse"):
+            assert whole["rows"][key][metric] == pytest.approx(row[metric], rel=1e-9,
+                                                               nan_ok=True), key
+    assert whole["per_month_spatial_r"] == pytest.approx(rep["per_month_spatial_r"])
+    assert whole["per_zone_temporal"] == rep["per_zone_temporal"]
+    assert whole["classifier"] == pytest.approx(rep["classifier"], nan_ok=True)
+    assert whole["irrigation_module_effect"] == pytest.approx(rep["irrigation_module_effect"])
+    # a region holding one station's position only: its rows count only its samples
+    first = tables["samples"].iloc[0]
+    spot = shapely.box(first["lon"] - 1e-3, first["lat"] - 1e-3, first["lon"] + 1e-3,
+                       first["lat"] + 1e-3)
+    one = region_report(tables["test"], tables["samples"], tables["classifier"], spot)
+    near = (tables["samples"]["lon"] - first["lon"]).abs() < 1e-3
+    at_spot = tables["samples"][near
+                                & ((tables["samples"]["lat"] - first["lat"]).abs() < 1e-3)]
+    assert one["stations"] == at_spot["station_id"].nunique()
+    assert one["rows"]["station_blocked"]["n"] == len(at_spot)
+    outside = region_report(tables["test"], tables["samples"], tables["classifier"],
+                            shapely.box(0, 0, 1, 1))
+    assert outside["rows"] == {} and outside["stations"] == 0
 
 
 def test_markdown_summary_lists_rows(report):

@@ -145,3 +145,17 @@ def test_station_skill_per_station_equals_pytesmo(sample_reports):
     assert skill.loc["S2", "bias"] == pytest.approx(-pm.bias(obs, pred))
     assert skill.loc["S2", "ubrmse"] == pytest.approx(pm.ubrmsd(obs, pred))
     assert skill.loc["S2", "zone"] == 4
+
+
+def test_panel_shows_the_real_data_comparison(monkeypatch):
+    """`cropsm validate --catalog catalogs/real-example.yaml` output appears in the panel."""
+    monkeypatch.setenv("CROPSM_REPORTS", str(REPORTS))
+    real = json.loads((REPORTS / "insitu_comparison.json").read_text())
+    view = ValidationView(state=AppState())
+    table = view._insitu.value
+    row = table[(table["in situ"] == "ismn_maqu") & (table["product"] == "esa_cci_passive")]
+    assert len(row) == 1
+    expected = real["comparison"]["ismn_maqu"]["esa_cci_passive"]
+    assert row["overlap_days"].iloc[0] == expected["overlap_days"]
+    assert row["pairs"].iloc[0] == expected["pairs"]
+    assert "397 daily" in view._insitu_notes.object

@@ -129,6 +129,17 @@ def _report(folder: str, crop: str, depth: str) -> dict:
     return read_json(Path(folder) / f"validation_{crop}_{depth}.json")
 
 
+def insitu_comparison() -> dict:
+    """Real-data comparison of ``cropsm validate --catalog <real catalog>``, if it was run."""
+    return _insitu(str(os.environ.get("CROPSM_REPORTS", DEFAULT_REPORTS)))
+
+
+@pn.cache(max_items=1)
+def _insitu(folder: str) -> dict:
+    path = Path(folder) / "insitu_comparison.json"
+    return read_json(path) if path.exists() else {}
+
+
 def validation_table(name: str, crop: str, depth: str) -> pd.DataFrame:
     """A per-sample table of the validation report (``samples`` or ``classifier``)."""
     return _table(str(os.environ.get("CROPSM_REPORTS", DEFAULT_REPORTS)), name, crop, depth)

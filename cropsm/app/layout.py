@@ -85,6 +85,9 @@ def create_app(state: AppState | None = None) -> pn.template.FastListTemplate:
                          "README's run command does it); the catalog tab shows what exists.")
     region, series = RegionView(state=state), SeriesView(state=state)
     map_view = MapView(state=state)
+    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        # a served session: its arrays go with it, not when the GC gets to the views
+        pn.state.on_session_destroyed(lambda _context: state.release())
     if pn.state.location is not None:
         def sync_url(*_):
             pn.state.location.update_query(**state.query())

@@ -45,6 +45,13 @@ class AppState(param.Parameterized):
                          doc="Last tap on the map, grid metres x, y.")
     message = param.String(default="", doc="What the analyst should know now.")
 
+    def release(self) -> None:
+        """Drop the session's large results when its browser tab is gone, without events."""
+        with param.parameterized.discard_events(self):
+            self.run = None
+            self.region = None
+            self.tapped = None
+
     def set_dates(self, dates) -> None:
         """Take the product's days; keep the chosen date if the product has it."""
         days = [pd.Timestamp(d).date() for d in dates]

@@ -13,8 +13,10 @@ from cropsm.validation import (
     comparison_table,
     confusion_table,
     importance_table,
+    insitu_table,
     metrics_table,
     month_table,
+    region_report,
     zone_table,
 )
 
@@ -34,26 +36,31 @@ class ValidationView(pn.viewable.Viewer):
         self._confusion = pn.widgets.Tabulator(disabled=True, sizing_mode="stretch_width")
         self._comparison = pn.widgets.Tabulator(disabled=True, show_index=False,
                                                 sizing_mode="stretch_width")
+        self._insitu = pn.widgets.Tabulator(disabled=True, show_index=False,
+                                            sizing_mode="stretch_width")
+        self._insitu_notes = pn.pane.Markdown()
         self._plots = pn.GridBox(ncols=2, sizing_mode="stretch_width")
         self._skill = SkillView(state=self.state)
-        self.state.param.watch(self._update, ["crop", "depth"])
+        self.state.param.watch(self._update, ["crop", "depth", "region"])
         self._update()
 
     def _update(self, *_):
         crop, depth = self.state.crop, self.state.depth
         try:
-            report = data.validation_report(crop, depth)
+            report = dict(data.validation_report(crop, depth))  # the cached one stays whole
         except OSError as err:
             self._title.object = (f"**No validation report for {crop} {depth}:** {err} "
                                   "Run `cropsm validate` to write it.")
             self._metrics.value = metrics_table({})
             self._plots.objects = []
             return
+        scope = self._region_scope(report)
         effect = report.get("irrigation_module_effect", {})
         classifier = report.get("classifier", {})
         self._title.object = (
             f"**{crop} {depth}**: {report.get('n_samples', 0):,} station observations "
             f"({report.get('n_train', 0):,} train / {report.get('n_test', 0):,} test). "
+            f"{scope}"
             "Rows differ in how honest they are: *paper* uses the observed CIR at test "
             "time as the paper does; the others never see it. Irrigation module: R² "
             f"{effect.get('r2_change_pct', float('nan')):+.1f} %, RMSE "
@@ -63,6 +70,7 @@ class ValidationView(pn.viewable.Viewer):
         self._metrics.value = metrics_table(report).round(4)
         self._confusion.value = confusion_table(report)
         self._comparison.value = comparison_table(report).round(4)
+        self._show_insitu()
         months = month_table(report)
         zones = zone_table(report).astype({"zone": str})  # categories, not a number axis
         importance = importance_table(report)
@@ -83,6 +91,35 @@ class ValidationView(pn.viewable.Viewer):
                 sizing_mode="stretch_width"),
         ]
 
+    def _region_scope(self, report: dict) -> str:
+        """Recompute the report's figures for the state's region, in place; say what was done."""
+        if self.state.region is None:
+            return ""
+        where = self.state.region_label or "the drawn region"
+        crop, depth = self.state.crop, self.state.depth
+        try:
+            tables = [data.validation_table(name, crop, depth)
+                      for name in ("test", "samples", "classifier")]
+        except OSError:
+            return (f"*These tables cover all stations: re-run `cropsm validate` to filter "
+                    f"them to {where}.* ")
+        region = region_report(*tables, self.state.region)
+        # keys a region cannot recompute (importance, classifier without positions) stay
+        report.update(region)
+        if not region["rows"]:
+            return f"*No validation station lies in {where}; nothing to show.* "
+        return (f"**Filtered to {where}: {region['stations']} stations** (permutation "
+                "importance covers all stations). ")
+
+    def _show_insitu(self):
+        real = data.insitu_comparison()
+        self._insitu.value = insitu_table(real.get("comparison", {})).round(4)
+        described = real.get("observations", {})
+        self._insitu_notes.object = (
+            "\n".join(f"- {name}: {text}" for name, text in described.items()) if described
+            else "Run `cropsm validate --catalog catalogs/real-example.yaml` (or your own "
+                 "catalog of real files) to score ESA CCI and other gridded products here.")
+
     def __panel__(self):
         return pn.Column(self._title, self._metrics, self._plots,
                          pn.pane.Markdown("**CIR classifier** (held-out rows)"),
@@ -91,5 +128,9 @@ class ValidationView(pn.viewable.Viewer):
                              "**Product comparison at matched resolution** (in-situ means "
                              "per coarse pixel and day; demo competitors are degraded coarse "
                              "truth, see `cropsm.comparison`)"),
-                         self._comparison, pn.layout.Divider(), self._skill,
+                         self._comparison,
+                         pn.pane.Markdown("**Real data: gridded products against in-situ "
+                                          "stations** (same metrics, at each product's "
+                                          "pixel; see `catalogs/real-example.yaml`)"),
+                         self._insitu, self._insitu_notes, pn.layout.Divider(), self._skill,
                          sizing_mode="stretch_width")

@@ -116,14 +116,10 @@ def read_crop_calendar(crop: str) -> tuple[xr.DataArray, xr.DataArray]:
 def read_ghcn_daily(path: str | Path | None = None) -> pd.DataFrame:
     """A GHCN-Daily CSV (NCEI access format): daily ``prcp`` (mm), ``tmax``, ``tmin`` (°C).
 
-    Defaults to the bundled Beijing record (CHM00054511).
+    Defaults to the bundled Beijing record (CHM00054511). Values that failed GHCN's
+    quality checks are NaN; see :func:`cropsm.io.readers.ghcn.read_ghcn_daily`.
     """
+    from cropsm.io.readers.ghcn import read_ghcn_daily as read_record
+
     path = Path(path) if path else assets_dir() / "meteo" / "GHCND_CHM00054511_Beijing_daily.csv"
-    raw = pd.read_csv(path, usecols=["DATE", "PRCP", "TMAX", "TMIN"], parse_dates=["DATE"])
-    out = pd.DataFrame({
-        "prcp": raw["PRCP"] / 10.0,
-        "tmax": raw["TMAX"] / 10.0,
-        "tmin": raw["TMIN"] / 10.0,
-    })
-    out.index = pd.DatetimeIndex(raw["DATE"], name="date")
-    return out
+    return read_record(path)[["prcp", "tmax", "tmin"]]

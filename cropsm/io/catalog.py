@@ -23,6 +23,7 @@ __all__ = [
     "CatalogError",
     "entry_path",
     "open_catalog",
+    "entries_with_role",
     "read_entry",
     "render_catalog",
     "write_catalog",
@@ -68,6 +69,12 @@ _READERS = {
 _STATION_UNITS = {"sm": "m3 m-3", "lon": "degrees_east", "lat": "degrees_north",
                   "date": "day", "zone": "1"}
 
+
+#: Columns the tables must have for training, validation and the app.
+_REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "stations": ("station_id", "lon", "lat", "crop", "depth", "date", "sm", "zone"),
+    "station_meta": ("station_id", "lon", "lat", "crops", "zone", "row", "col"),
+}
 
 _BUILD = "build it with `cropsm demo build`."
 _MISSING_HINT = {
@@ -150,10 +157,11 @@ def open_catalog(path: str | Path | None = None) -> intake.entry.Catalog:
         cat = intake.from_yaml_file(str(path))
     except Exception as err:  # yaml, intake and import errors all mean a bad file
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CatalogError(
-            f"Catalog {path} is not a valid intake catalog ({first}); restore it with "
-            "`git checkout catalogs/cropsm.yaml` or rebuild with `cropsm demo build`."
-        ) from err
+        fix = ("restore it with `git checkout catalogs/cropsm.yaml` or rebuild it with "
+               "`cropsm demo build`" if path.resolve() == DEFAULT_CATALOG.resolve()
+               else "fix it (intake 2 YAML, see catalogs/real-example.yaml) or pass another")
+        raise CatalogError(f"Catalog {path} is not a valid intake catalog ({first}); "
+                           f"{fix}.") from err
     if not isinstance(getattr(cat, "entries", None), dict):
         raise CatalogError(f"Catalog {path} has no entries; it is not a CropSM catalog.")
     cat.metadata["catalog_dir"] = str(path.resolve().parent)
@@ -184,7 +192,19 @@ def read_entry(name: str, catalog=None) -> xr.Dataset | pd.DataFrame:
     except Exception as err:  # zarr, pyarrow and intake raise many types for bad stores
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise CatalogError(f"Cannot open catalog entry {name!r} ({url}): {first}") from err
+    required = _REQUIRED_COLUMNS.get(name, ())
+    if isinstance(obj, pd.DataFrame) and (missing := [c for c in required if c not in obj]):
+        raise CatalogError(f"Entry {name!r} ({url}) lacks column(s) {', '.join(missing)}; "
+                           f"it has {', '.join(map(str, obj.columns))}. Station tables follow "
+                           "the schema in cropsm.io.readers.stations; convert other tables "
+                           "with cropsm.io.readers.read_station_table.")
     units = cat.entries[name].metadata.get("units")
     if units and isinstance(obj, pd.DataFrame):
         obj.attrs["units"] = dict(units)
     return obj
+
+
+def entries_with_role(cat, role: str) -> list[str]:
+    """Names of the entries whose metadata ``role`` is ``role`` (real-data catalogs)."""
+    return [name for name, entry in cat.entries.items()
+            if (getattr(entry, "metadata", None) or {}).get("role") == role]

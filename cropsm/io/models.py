@@ -18,11 +18,14 @@ import skops.io as sio
 
 from cropsm.model import kept_features
 
-__all__ = ["ModelFileError", "load_model", "model_path", "read_card", "save_model"]
+__all__ = ["TRUSTED_TYPES", "ModelFileError", "load_model", "model_path", "read_card",
+           "save_model"]
 
 _LIBRARIES = ("cropsm", "scikit-learn", "numpy", "skops", "xarray", "pandas")
-# Types a CropSM model archive may contain beyond skops' defaults.
-_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "cropsm.model.SoilMoistureModel", "builtins.")
+#: The only types beyond skops' own safe set that a CropSM model archive may hold; an
+#: archive with any other type is refused before anything in it is constructed.
+TRUSTED_TYPES: frozenset[str] = frozenset({"cropsm.model.SoilMoistureModel",
+                                           "sklearn.tree._tree.Tree"})
 
 
 class ModelFileError(OSError):
@@ -113,11 +116,11 @@ def load_model(path: str | Path, crop: str | None = None, depth: str | None = No
             f"Model file {path} was trained on features {card.get('features')}, but this "
             f"code uses {list(expected)}; retrain with `cropsm train`."
         )
-    untrusted = [t for t in sio.get_untrusted_types(file=path)
-                 if not t.startswith(_TRUSTED_PREFIXES)]
+    untrusted = sorted(set(sio.get_untrusted_types(file=path)) - TRUSTED_TYPES)
     if untrusted:
-        raise ModelFileError(f"Model file {path} contains unexpected types {untrusted}.")
+        raise ModelFileError(f"Model file {path} contains types outside the pinned list "
+                             f"{sorted(TRUSTED_TYPES)}: {untrusted}; it was not loaded.")
     try:
-        return sio.load(path, trusted=sio.get_untrusted_types(file=path))
+        return sio.load(path, trusted=sorted(TRUSTED_TYPES))
     except Exception as err:  # skops raises many types for damaged archives
         raise ModelFileError(f"Cannot load model file {path}: {err}") from err
