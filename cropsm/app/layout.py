@@ -96,7 +96,7 @@ def create_app(state: AppState | None = None) -> pn.template.FastListTemplate:
     tabs = pn.Tabs(("Series", series), ("Region", region), ("Scenarios", ScenarioView(state=state)),
                    ("Validation", ValidationView(state=state)),
                    ("Export", ExportView(state=state)), ("Catalog", Overview(state=state)),
-                   dynamic=False,
+                   dynamic=True,
                    sizing_mode="stretch_width")
     return pn.template.FastListTemplate(
         title="CropSM: daily 1 km soil moisture for China's dryland wheat and maize",
