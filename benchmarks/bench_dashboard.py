@@ -81,6 +81,16 @@ def main() -> None:
         state.date = day
         view._image(width=width, height=height)
 
+    def new_session(_):
+        from bokeh.document import Document
+
+        from cropsm.app import create_app
+
+        create_app().server_doc(Document())
+
+    line("a new session: the page built on the server (create_app + server_doc)",
+         median_time(new_session, list(range(args.repeat + 1))), 2.0)
+
     picks = [days[i % len(days)] for i in range(args.repeat + 1)]
     line("date switch, national view, server-side render", median_time(show, picks), 0.25)
 

@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import psutil
 import pytest
+from servers import free_port, panel_command, serve, stop
 
 pytestmark = pytest.mark.ui
 CHROMIUM = "/usr/bin/chromium"
@@ -39,32 +36,15 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
                "--disable-dev-shm-usage"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(served_catalog, tiny_models):
-    port = _free_port()
-    env = {**os.environ, "CROPSM_CATALOG": str(served_catalog),
-           "CROPSM_MODELS": str(tiny_models)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", str(ROOT / "app.py"), "--port", str(port),
-         "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}",
-         "--unused-session-lifetime", "2000", "--check-unused-sessions", "1000"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.5)
+    port = free_port()
+    # closed sessions are dropped after 2 s unused (default 15 s), so the soak sees cleanup
+    proc = serve(panel_command(port, "--unused-session-lifetime", "2000",
+                               "--check-unused-sessions", "1000"), port,
+                 {"CROPSM_CATALOG": str(served_catalog), "CROPSM_MODELS": str(tiny_models)})
     yield proc, f"http://127.0.0.1:{port}/app"
-    proc.terminate()
-    proc.wait(timeout=30)
+    stop(proc)
 
 
 async def _session(browser, url: str, crop: str, box, timings: dict) -> str:
@@ -144,6 +124,7 @@ def test_concurrent_sessions_bounded(server):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_20_concurrent_sessions(server):
     _load_figure(server, 20)
 
@@ -187,5 +168,6 @@ def test_soak_bounded(server):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3 * 3600)  # about 4 s a session on 2 cores
 def test_soak_500_sessions(server):
     _soak_figure(server, 500)

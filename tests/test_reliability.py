@@ -9,14 +9,10 @@ import asyncio
 import hashlib
 import importlib.metadata
 import json
-import os
 import re
 import shlex
 import shutil
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -26,6 +22,7 @@ import pytest
 import skops.io as sio
 from click.testing import CliRunner
 from packaging.version import Version
+from servers import free_port, serve, stop
 
 from cropsm.cli import main
 from cropsm.io.catalog import CatalogError, open_catalog, read_entry, write_catalog
@@ -181,31 +178,13 @@ def _documented_serve_command(port: int) -> list[str]:
     return shlex.split(line.replace("$(PORT)", str(port)))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def documented_server(tiny_world):
-    port = _free_port()
+    port = free_port()
     command = _documented_serve_command(port)
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT,
-                            env={**os.environ, "CROPSM_CATALOG": str(tiny_world[1])})
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError as err:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode()) from err
-            time.sleep(0.5)
+    proc = serve(command, port, {"CROPSM_CATALOG": str(tiny_world[1])})
     yield port, command
-    proc.terminate()
-    proc.wait(timeout=20)
+    stop(proc)
 
 
 async def _websocket(port: int, token: str, origin: str):

@@ -5,17 +5,13 @@ catalog shows what is missing), one with its product computed and models trained
 """
 
 import io
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from servers import free_port, panel_command, serve, stop
 
 pytestmark = pytest.mark.ui
 CHROMIUM = "/usr/bin/chromium"
@@ -38,31 +34,12 @@ _TO_PAGE = """
 """
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(catalog, models=None):
-    port = _free_port()
-    env = {**os.environ, "CROPSM_CATALOG": str(catalog)}
+    port = free_port()
+    env = {"CROPSM_CATALOG": str(catalog)}
     if models is not None:
         env["CROPSM_MODELS"] = str(models)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", str(ROOT / "app.py"), "--port", str(port),
-         "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError as err:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode()) from err
-            time.sleep(0.5)
-    return proc, f"http://127.0.0.1:{port}/app"
+    return serve(panel_command(port), port, env), f"http://127.0.0.1:{port}/app"
 
 
 @pytest.fixture(scope="module")
@@ -84,16 +61,14 @@ def browser():
 def bare_app(tiny_world):
     proc, url = _serve(tiny_world[1])
     yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    stop(proc)
 
 
 @pytest.fixture(scope="module")
 def product_app(served_catalog, tiny_models):
     proc, url = _serve(served_catalog, tiny_models)
     yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    stop(proc)
 
 
 def _open(browser, url, errors):
