@@ -394,5 +394,9 @@ def predict(start, end, crop, depth, bbox, region, scheduler, workers, catalog_p
                f"{time.perf_counter() - t0:.0f} s -> {target} ({published.name})")
 
 
+from cropsm.cli_network import network  # noqa: E402  (registered after main is defined)
+
+main.add_command(network)
+
 if __name__ == "__main__":
     main()

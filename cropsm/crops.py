@@ -22,6 +22,7 @@ __all__ = [
     "CROPLAND_MIN_FRACTION",
     "CROPS",
     "DEPTHS",
+    "LAYERS",
     "STAGES",
     "SMI_RANGE",
     "smi_lower",
@@ -32,7 +33,11 @@ __all__ = [
 ]
 
 CROPS: tuple[str, ...] = ("wheat", "maize")
+#: Depths of the ChinaCropSM1km random forest and of the gridded product.
 DEPTHS: tuple[str, ...] = ("0-10cm", "10-20cm")
+#: The five 10 cm layers of the multilayer network (Liu et al. 2021), observed at the
+#: demo world's stations; the first ones are :data:`DEPTHS`.
+LAYERS: tuple[str, ...] = ("0-10cm", "10-20cm", "20-30cm", "30-40cm", "40-50cm")
 
 #: Stage names of Table 2, in season order.
 STAGES: dict[str, tuple[str, ...]] = {
@@ -81,12 +86,21 @@ CANOPY_COVER: dict[str, tuple[float, ...]] = {
     "maize": (0.05, 0.2, 0.5, 0.8, 0.85, 0.8, 0.5),
 }
 
-#: Fraction of transpiration drawn from each modelled layer (0-10, 10-20, 20-50 cm).
-ROOT_UPTAKE: dict[str, tuple[tuple[float, float, float], ...]] = {
+#: Fraction of transpiration drawn from 0-10, 10-20 and 20-50 cm, per stage.
+_ROOT_UPTAKE_3: dict[str, tuple[tuple[float, float, float], ...]] = {
     "wheat": ((0.7, 0.3, 0.0), (0.6, 0.3, 0.1), (0.5, 0.3, 0.2), (0.4, 0.3, 0.3),
               (0.35, 0.3, 0.35), (0.3, 0.3, 0.4), (0.3, 0.3, 0.4), (0.3, 0.3, 0.4)),
     "maize": ((0.7, 0.3, 0.0), (0.6, 0.3, 0.1), (0.45, 0.3, 0.25), (0.35, 0.3, 0.35),
               (0.3, 0.3, 0.4), (0.3, 0.3, 0.4), (0.3, 0.3, 0.4)),
+}
+# root density falls with depth, so the 20-50 cm share is split 45/33/22 over its layers
+_DEEP_SPLIT = (0.45, 0.33, 0.22)
+
+#: Fraction of transpiration drawn from each of the five :data:`LAYERS`, per stage.
+ROOT_UPTAKE: dict[str, tuple[tuple[float, ...], ...]] = {
+    crop: tuple((top, second, *(deep * k for k in _DEEP_SPLIT))
+                for top, second, deep in shares)
+    for crop, shares in _ROOT_UPTAKE_3.items()
 }
 
 

@@ -28,7 +28,7 @@ def tiny_entries(tiny_world):
 
 @pytest.fixture(scope="session")
 def tiny_models(tiny_world, tmp_path_factory):
-    """The four tiny-world models trained with ``cropsm train`` into a temporary folder."""
+    """The tiny world's four forests (``cropsm train``) and its network, in one folder."""
     from click.testing import CliRunner
 
     from cropsm.cli import main
@@ -37,6 +37,9 @@ def tiny_models(tiny_world, tmp_path_factory):
     models = tmp_path_factory.mktemp("models")
     result = CliRunner().invoke(main, ["train", "--catalog", str(catalog), "--models",
                                        str(models)])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["network", "train", "--catalog", str(catalog),
+                                       "--models", str(models), "--grid", "single"])
     assert result.exit_code == 0, result.output
     return models
 

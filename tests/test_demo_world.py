@@ -47,7 +47,7 @@ def test_truth_only_on_cropland(entries):
 def test_stations_observe_on_8_18_28_in_season(entries):
     obs, meta = entries["stations"], entries["station_meta"]
     assert set(pd.DatetimeIndex(obs["date"]).day) <= {8, 18, 28}
-    assert set(obs["depth"].unique()) == set(crops.DEPTHS)
+    assert set(obs["depth"].unique()) == set(crops.LAYERS)
     assert meta["station_id"].is_unique
     assert set(obs["station_id"]) <= set(meta["station_id"])
     for crop in crops.CROPS:
@@ -79,7 +79,9 @@ def test_station_covariates_are_the_grid_covariates_at_its_pixel(entries, tiny_w
 def test_station_observations_are_truth_plus_sampling_noise(entries):
     obs, meta, truth = entries["stations"], entries["station_meta"], entries["truth"]
     year = get_profile("tiny").map_year
-    sel = obs[pd.DatetimeIndex(obs["date"]).year == year].merge(
+    # the truth store holds the product's depths; stations observe all five layers
+    sel = obs[(pd.DatetimeIndex(obs["date"]).year == year)
+              & obs["depth"].isin(crops.DEPTHS)].merge(
         meta[["station_id", "row", "col"]], on="station_id")
     sm_truth = truth["sm"].load()
     t = sm_truth.sel(crop=xr_index(sel["crop"]), depth=xr_index(sel["depth"]),

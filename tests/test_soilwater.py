@@ -35,7 +35,7 @@ def _inputs(n=200, rain_scale=1.0, p_irr=0.2, seed=0):
 def test_sm_stays_within_residual_and_saturation(rain_scale):
     kw = _inputs(rain_scale=rain_scale)
     sm, _ = soilwater.simulate_year("maize", YEAR, **kw)
-    assert sm.shape == (2, 365, 200)
+    assert sm.shape == (len(crops.LAYERS), 365, 200)
     assert np.all(sm >= kw["resid"].astype("f4")[None, None] - 1e-6)
     assert np.all(sm <= kw["sat"].astype("f4")[None, None] + 1e-6)
 
@@ -86,3 +86,18 @@ def test_kernel_stage_matches_crops_stage_index(crop):
         expected = crops.stage_index(crop, doy, sow, eos)
         got = np.array([soilwater._stage(d, sow, eos, starts) for d in doy])
         np.testing.assert_array_equal(got, expected)
+
+
+def test_deeper_layers_are_damped_and_lag_the_surface():
+    sm, _ = soilwater.simulate_year("maize", YEAR, **_inputs(p_irr=0.0))
+    spread = sm.std(axis=1).mean(axis=1)  # day-to-day variability per layer
+    print(f"\nmean daily SD per layer: {np.round(spread, 4).tolist()}")
+    assert spread[0] > spread[-1]
+    # the surface answers rain the same day; 40-50 cm follows the surface more than a
+    # day later: its best lag against 0-10 cm is positive on most pixels
+    surface, deep = np.diff(sm[0], axis=0), np.diff(sm[-1], axis=0)
+    lags = []
+    for i in range(surface.shape[1]):
+        corr = [np.corrcoef(surface[:-k or None, i], deep[k:, i])[0, 1] for k in range(0, 6)]
+        lags.append(int(np.nanargmax(corr)))
+    assert np.median(lags) >= 1, lags[:20]

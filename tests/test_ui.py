@@ -222,6 +222,32 @@ def test_scenario_panel_runs_on_a_drawn_box_and_shows_numbers(browser, product_a
     assert not errors, errors
 
 
+def test_network_panel_runs_a_pattern_scenario_on_a_drawn_box(browser, product_app):
+    errors = []
+    page = _open(browser, product_app, errors)
+    _draw_box(page)
+    page.locator(".bk-tab", has_text="Network").click()
+    page.get_by_role("combobox").filter(has_text="40-50cm").first.select_option("20-30cm")
+    page.get_by_role("button", name="Run the network on the region").click()
+    page.get_by_text(re.compile("Network run (finished|refused|failed)")).first.wait_for(
+        timeout=180_000)
+    summary = page.get_by_text(re.compile("mean reference")).first.inner_text()
+    numbers = re.search(r"mean reference (\d\.\d+), pattern − reference ([+-]\d\.\d+)",
+                        summary)
+    assert numbers, summary
+    assert 0 < float(numbers.group(1)) < 0.6 and abs(float(numbers.group(2))) < 0.3
+    assert "at 20-30cm" in summary and "Time flag: 100% of the days" in summary
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_text("Download CSV").click()
+    text = Path(download.value.path()).read_text()
+    assert "# method: multilayer network (Liu et al. 2021)" in text
+    table = pd.read_csv(io.StringIO(text), comment="#")
+    assert list(table.columns[:4]) == ["date", "reference", "scenario", "difference"]
+    assert len(table) == 10
+    page.close()
+    assert not errors, errors
+
+
 def test_validation_panel_shows_the_report_numbers(browser, product_app):
     import json
 

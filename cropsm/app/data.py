@@ -18,7 +18,7 @@ import xarray as xr
 from cropsm.grid import Grid, lonlat_to_xy
 from cropsm.io.assets import read_boundary, read_provinces, read_rivers
 from cropsm.io.catalog import CatalogError, entry_path, open_catalog, read_entry
-from cropsm.io.models import load_model, model_path, read_card
+from cropsm.io.models import load_model, load_network, model_path, network_path, read_card
 from cropsm.io.product import OVERVIEW_FACTORS, open_product
 from cropsm.io.store import read_json, read_parquet
 from cropsm.model import FEATURE_GROUPS, omission_ranking
@@ -100,6 +100,27 @@ def serving_model(crop: str, depth: str, omitted: str | None = None) -> ServingM
 def _serving_model(folder: str, crop: str, depth: str, omitted: str | None) -> ServingModel:
     path = model_path(folder, crop, depth, omitted)
     return ServingModel.from_model(load_model(path, crop, depth), read_card(path)["sha256"])
+
+
+def network():
+    """The saved multilayer network, verified (``cropsm network train``)."""
+    return _network(str(models_dir()))
+
+
+@pn.cache(max_items=2)
+def _network(folder: str):
+    return load_network(network_path(folder))
+
+
+def network_comparison() -> dict:
+    """RF vs NN on the same held-out rows (``cropsm network compare``), if it was run."""
+    return _network_comparison(str(os.environ.get("CROPSM_REPORTS", DEFAULT_REPORTS)))
+
+
+@pn.cache(max_items=1)
+def _network_comparison(folder: str) -> dict:
+    path = Path(folder) / "network_comparison.json"
+    return read_json(path) if path.exists() else {}
 
 
 def omission_table(crop: str, depth: str) -> pd.DataFrame:

@@ -92,7 +92,7 @@ class ExportView(pn.viewable.Viewer):
                                                           "regional mean": "mean"},
                                                  value="mean")
         self._csv = pn.widgets.FileDownload(callback=self._csv_file, filename="cropsm.csv",
-                                            label="Download region CSV", button_type="primary")
+                                            label="Download region CSV", color="primary")
         self._cog = pn.widgets.FileDownload(callback=self._cog_file, filename="cropsm.tif",
                                             label="Download map GeoTIFF")
         self.state.param.watch(self._names, ["crop", "depth", "date", "layer"])

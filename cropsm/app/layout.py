@@ -7,6 +7,7 @@ import panel as pn
 from cropsm.app import data
 from cropsm.app.export_view import ExportView
 from cropsm.app.map_view import MapView
+from cropsm.app.network_view import NetworkView
 from cropsm.app.overview import Overview
 from cropsm.app.region_view import RegionView
 from cropsm.app.scenario_view import ScenarioView
@@ -24,21 +25,21 @@ def _query_args() -> dict[str, str]:
 
 def _controls(state: AppState, region: RegionView) -> list:
     date_picker = pn.widgets.DatePicker.from_param(
-        state.param.date, name="Date", enabled_dates=state.available_dates or None)
-    player = pn.widgets.DiscretePlayer(name="Step through days", options=state.available_dates,
+        state.param.date, label="Date", enabled_dates=state.available_dates or None)
+    player = pn.widgets.DiscretePlayer(label="Step through days", options=state.available_dates,
                                        value=state.date, loop_policy="once", interval=1500,
                                        show_loop_controls=False, width=290,
                                        visible=len(state.available_dates) > 1)
     player.link(state, value="date")
     state.param.watch(lambda e: setattr(player, "value", e.new), "date")
-    region_text = pn.widgets.TextInput(name="Region: box lon0,lat0,lon1,lat1 or province",
+    region_text = pn.widgets.TextInput(label="Region: box lon0,lat0,lon1,lat1 or province",
                                        placeholder="114,36,118,40  or  Hebei",
                                        value=state.region_label)
     try:
         names = [""] + sorted(data.provinces()["name_en"])
     except OSError:
         names = [""]
-    province = pn.widgets.Select(name="or pick a province", options=names)
+    province = pn.widgets.Select(label="or pick a province", options=names)
 
     def use_region(text: str):
         try:
@@ -50,17 +51,17 @@ def _controls(state: AppState, region: RegionView) -> list:
     region_text.param.watch(lambda e: use_region(e.new), "value")
     province.param.watch(lambda e: setattr(region_text, "value", e.new), "value")
     state.param.watch(lambda e: setattr(region_text, "value", e.new), "region_label")
-    run_button = pn.widgets.Button(name="Run the model on the region", button_type="success")
+    run_button = pn.widgets.Button(label="Run the model on the region", color="success")
     run_button.on_click(region.run)
     progress = pn.indicators.Progress(active=True, visible=False, sizing_mode="stretch_width")
     state.param.watch(lambda e: setattr(progress, "visible", e.new), "running")
     state.param.watch(lambda e: setattr(run_button, "disabled", e.new), "running")
     return [pn.widgets.Select.from_param(state.param.crop),
             pn.widgets.Select.from_param(state.param.depth),
-            pn.widgets.Select.from_param(state.param.layer, name="Layer"),
+            pn.widgets.Select.from_param(state.param.layer, label="Layer"),
             date_picker, player, pn.layout.Divider(), region_text, province,
-            pn.widgets.DatePicker.from_param(state.param.run_start, name="Run from"),
-            pn.widgets.DatePicker.from_param(state.param.run_end, name="Run to"),
+            pn.widgets.DatePicker.from_param(state.param.run_start, label="Run from"),
+            pn.widgets.DatePicker.from_param(state.param.run_end, label="Run to"),
             run_button, progress]
 
 
@@ -94,6 +95,7 @@ def create_app(state: AppState | None = None) -> pn.template.FastListTemplate:
         state.param.watch(sync_url, ["crop", "depth", "date", "layer", "extent",
                                      "region_label"])
     tabs = pn.Tabs(("Series", series), ("Region", region), ("Scenarios", ScenarioView(state=state)),
+                   ("Network (0-50 cm)", NetworkView(state=state)),
                    ("Validation", ValidationView(state=state)),
                    ("Export", ExportView(state=state)), ("Catalog", Overview(state=state)),
                    dynamic=True,

@@ -62,13 +62,13 @@ class ScenarioView(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._name = pn.widgets.Select(name="Scenario", options={v: k for k, v in
+        self._name = pn.widgets.Select(label="Scenario", options={v: k for k, v in
                                                                  SCENARIOS.items()})
         low, high = PRECIPITATION_RANGE
-        self._factor = pn.widgets.FloatSlider(name="Precipitation change", start=low,
+        self._factor = pn.widgets.FloatSlider(label="Precipitation change", start=low,
                                               end=high, step=0.05, value=-0.3,
                                               format="0%")
-        self._run = pn.widgets.Button(name="Run scenario on the region", button_type="success")
+        self._run = pn.widgets.Button(label="Run scenario on the region", color="success")
         self._run.on_click(self.run)
         self._summary = pn.pane.Markdown("Choose a region and dates in the sidebar, then a "
                                          "scenario. Nothing is written to the product store.")

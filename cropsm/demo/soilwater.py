@@ -1,7 +1,7 @@
 """The demo world's truth: a layered daily soil-water balance with rule-based irrigation.
 
-Per cropland pixel and crop, three layers (0-10, 10-20 and 20-50 cm) are updated each
-day in this order:
+Per cropland pixel and crop, five 10 cm layers (0-10 ... 40-50 cm, the layers of
+Liu et al. 2021) are updated each day in this order:
 
 1. rain plus any irrigation scheduled the day before infiltrates top-down, each layer
    filling to saturation; water left over runs off;
@@ -35,8 +35,7 @@ from cropsm import crops
 
 __all__ = ["IRRIGATION_ZONE_RATE", "irrigation_probability", "simulate_year"]
 
-LAYER_MM = np.array([100.0, 100.0, 300.0])
-N_OUTPUT_LAYERS = 2
+LAYER_MM = np.full(len(crops.LAYERS), 100.0)
 MIN_DAYS_BETWEEN_IRRIGATIONS = 10
 
 #: Daily chance that a farmer irrigates a pixel in deficit, by zone code, next to a river.
@@ -202,7 +201,7 @@ def simulate_year(crop: str, year: int, rain: np.ndarray, rain_weights: tuple,
     Returns
     -------
     sm : numpy.ndarray
-        float32, ``(2, days of year, n)``: 0-10 and 10-20 cm.
+        float32, ``(5, days of year, n)``: the layers :data:`cropsm.crops.LAYERS`.
     irrigations : numpy.ndarray
         Number of irrigation events per pixel during ``year``.
     """
@@ -215,7 +214,7 @@ def simulate_year(crop: str, year: int, rain: np.ndarray, rain_weights: tuple,
     i0, j0, wi, wj = rain_weights
     n = i0.size
     out_start = int(np.argmax(dates.year == year))
-    out = np.zeros((N_OUTPUT_LAYERS, len(dates) - out_start, n), dtype="f4")
+    out = np.zeros((LAYER_MM.size, len(dates) - out_start, n), dtype="f4")
     irrigations = np.zeros(n, dtype="i4")
     f8 = [np.ascontiguousarray(a, dtype="f8") for a in (fc, wp, sat, resid)]
     kdrain = np.clip(0.3 + 0.5 * np.asarray(sand, "f8"), 0.3, 0.8)

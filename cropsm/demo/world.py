@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from cropsm import crops
+from cropsm import crops, patterns
 from cropsm.demo import climate, geography, soilwater, weather
 from cropsm.demo.profiles import Profile
 from cropsm.demo.soil import saxton_rawls
@@ -98,7 +98,6 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
     t_ref = climate.temperature_climate(ghcn["tmax"], ghcn["tmin"])
     temp = climate.monthly_temperature(t_ref, BEIJING[1], 55.0, lat, elevation)
     pet = climate.thornthwaite_pet(temp, lat)
-    del temp
     im = climate.moisture_index(annual_p, pet.sum(axis=0))
     river_km = geography.river_distance_km(grid, inputs.rivers)
     sand, clay, om = geography.soil_texture(seed, lon, lat, annual_p, zone)
@@ -112,6 +111,9 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
         sos.append(nearest_sample(s.values, s["lat"].values, s["lon"].values, lat, lon))
         eos.append(nearest_sample(e.values, e["lat"].values, e["lon"].values, lat, lon))
 
+    shares = patterns.pattern_fractions(fractions[0], fractions[1], sos[0], eos[0])
+    shares = np.where(inside, shares, 0.0).astype("f4")
+
     def masked(a):
         return np.where(inside, a, np.nan).astype("f4")
 
@@ -123,6 +125,7 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
                             "axis": "X"}),
         "crop": ("crop", np.array(crops.CROPS, dtype=object)),
         "month": ("month", np.arange(1, 13, dtype="i1")),
+        "pattern": ("pattern", np.array(list(patterns.PATTERNS), dtype="i1")),
     }
     v = {
         "elevation": _cf(xr.DataArray(masked(elevation), dims=yx), "elevation", "m",
@@ -135,6 +138,8 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
             long_name="Province adcode", units="1", grid_mapping="spatial_ref"),
         "sand": _cf(xr.DataArray(masked(sand), dims=yx), "sand", "1", "Topsoil sand fraction"),
         "clay": _cf(xr.DataArray(masked(clay), dims=yx), "clay", "1", "Topsoil clay fraction"),
+        "silt": _cf(xr.DataArray(masked(1.0 - sand - clay), dims=yx), "silt", "1",
+                    "Topsoil silt fraction (1 - sand - clay)"),
         "organic_matter": _cf(xr.DataArray(masked(om), dims=yx), "organic_matter", "%",
                               "Topsoil organic matter"),
         "fc": _cf(xr.DataArray(masked(soil.field_capacity), dims=yx), "fc", "m3 m-3",
@@ -158,6 +163,20 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
                                 dims=("month",) + yx), "pet", "mm month-1",
                    "Potential evapotranspiration (Thornthwaite 1948)",
                    "water_potential_evaporation_amount"),
+        "air_temperature": _cf(xr.DataArray(np.where(inside, temp, np.nan).astype("f4"),
+                                            dims=("month",) + yx), "air_temperature",
+                               "degC", "Monthly climatological air temperature "
+                               "(GHCN-Daily Beijing, lapse rate and latitude gradient)",
+                               "air_temperature"),
+        "pattern_fraction": _cf(xr.DataArray(shares, dims=("pattern",) + yx),
+                                "pattern_fraction", "1",
+                                "Share of the pixel's cropland under each cropping pattern"),
+        "cropping_pattern": xr.DataArray(patterns.dominant_pattern(shares),
+                                         dims=yx).assign_attrs(
+            long_name="Dominant cropping pattern", units="1",
+            flag_values=list(patterns.PATTERNS), grid_mapping="spatial_ref",
+            flag_meanings=" ".join(n.replace(" + ", "_plus_").replace(" ", "_")
+                                   for n in patterns.PATTERNS.values())),
         "crop_fraction": _cf(xr.DataArray(np.stack(fractions), dims=("crop",) + yx),
                              "crop_fraction", "1", "Harvested-area fraction"),
         "sos": _cf(xr.DataArray(masked(np.stack(sos)), dims=("crop",) + yx), "sos", "day",
@@ -168,7 +187,9 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
     ds = xr.Dataset(v, coords=coords)
     ds["spatial_ref"] = xr.DataArray(np.int32(0), attrs=grid.cf_grid_mapping())
     ds.attrs.update(title="CropSM demo world: static covariates", profile=profile.name,
-                    seed=seed, Conventions="CF-1.10")
+                    seed=seed, Conventions="CF-1.10",
+                    patterns_present=[int(c) for c in patterns.PATTERNS
+                                      if (shares[c - 1] > 0).any()])
     return Statics(grid, ds, rain)
 
 
@@ -234,7 +255,10 @@ def _pixel_inputs(ds: xr.Dataset, crop: str, rows, cols) -> dict[str, np.ndarray
 def simulate_pixels(statics: Statics, weather_ds: xr.Dataset, crop: str, year: int,
                     rows: np.ndarray, cols: np.ndarray, seed: int
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Truth SM of ``year`` at grid cells (window row/col): ``(2, days, n)`` and irrigations."""
+    """Truth SM of ``year`` at grid cells (window row/col) and irrigations.
+
+    SM has shape ``(layer, day, cell)`` over :data:`cropsm.crops.LAYERS`.
+    """
     grid = statics.grid
     p = _pixel_inputs(statics.ds, crop, rows, cols)
     dates = pd.date_range(f"{year - 1}-10-01", f"{year}-12-31")
@@ -256,8 +280,8 @@ def truth_tiles(statics: Statics, weather_ds: xr.Dataset, crop: str, year: int, 
 
     Yields ``(rows, cols, flat, sm, irrigations, bounds)`` for tiles with cropland:
     ``flat`` indexes the cropland cells in the flattened tile, ``sm`` is
-    ``(depth, time, cell)`` and ``bounds`` counts simulated values below the residual or
-    above the saturated water content.
+    ``(depth, time, cell)`` over the product's :data:`cropsm.crops.DEPTHS` and ``bounds``
+    counts simulated values below the residual or above the saturated water content.
     """
     frac = statics.ds["crop_fraction"].sel(crop=crop).values
     resid = statics.ds["residual"].values
@@ -269,6 +293,7 @@ def truth_tiles(statics: Statics, weather_ds: xr.Dataset, crop: str, year: int, 
             if rr.size == 0:
                 continue
             sm, irr = simulate_pixels(statics, weather_ds, crop, year, rr + r, cc + c, seed)
+            sm = sm[:len(crops.DEPTHS)]
             bounds = {
                 "values": int(sm.size),
                 "below_residual": int((sm < resid[rr + r, cc + c].astype("f4")).sum()),
@@ -280,7 +305,11 @@ def truth_tiles(statics: Statics, weather_ds: xr.Dataset, crop: str, year: int, 
 
 def stations(profile: Profile, statics: Statics, weather_ds: xr.Dataset, seed: int,
              progress=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """AMS-like stations and their observations on the 8th, 18th and 28th."""
+    """AMS-like stations and their observations on the 8th, 18th and 28th.
+
+    Each visit samples the five :data:`cropsm.crops.LAYERS`, as CMA's agrometeorological
+    stations do; each station carries its pixel's dominant cropping pattern.
+    """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x53544E]))
     grid, ds = statics.grid, statics.ds
     meta, obs = [], []
@@ -304,6 +333,8 @@ def stations(profile: Profile, statics: Statics, weather_ds: xr.Dataset, seed: i
         meta.append(pd.DataFrame({
             "station_id": ids, "lon": lon, "lat": lat, "crops": crop, "zone": zone,
             "province": ds["province"].values[rows, cols], "row": rows, "col": cols,
+            "pattern": patterns.crop_pattern(
+                ds["pattern_fraction"].values[:, rows, cols], crop),
             "first_year": first, "last_year": first + length - 1}))
         stage_names = np.array(crops.stage_names(crop))
         sos = ds["sos"].sel(crop=crop).values[rows, cols]
@@ -323,7 +354,7 @@ def stations(profile: Profile, statics: Statics, weather_ds: xr.Dataset, seed: i
                                       crops.sowing_day(crop, sos[idx])[None, :],
                                       eos[idx][None, :])
             t_i, s_i = np.nonzero(stage >= 0)
-            for d, depth in enumerate(crops.DEPTHS):
+            for d, depth in enumerate(crops.LAYERS):
                 truth = sm[d, day_sel[t_i], s_i]
                 noisy = truth + rng.normal(0.0, SAMPLING_NOISE_SD, truth.size)
                 noisy = np.clip(noisy, resid[idx][s_i], sat[idx][s_i])

@@ -18,13 +18,15 @@ import skops.io as sio
 
 from cropsm.model import kept_features
 
-__all__ = ["TRUSTED_TYPES", "ModelFileError", "load_model", "model_path", "read_card",
-           "save_model"]
+__all__ = ["TRUSTED_TYPES", "ModelFileError", "load_model", "load_network", "model_path",
+           "network_path", "read_card", "save_model", "save_network"]
 
 _LIBRARIES = ("cropsm", "scikit-learn", "numpy", "skops", "xarray", "pandas")
 #: The only types beyond skops' own safe set that a CropSM model archive may hold; an
 #: archive with any other type is refused before anything in it is constructed.
 TRUSTED_TYPES: frozenset[str] = frozenset({"cropsm.model.SoilMoistureModel",
+                                           "cropsm.network.LayerNetwork",
+                                           "cropsm.network.MultilayerNetwork",
                                            "sklearn.tree._tree.Tree"})
 
 
@@ -38,6 +40,12 @@ def model_path(folder: str | Path, crop: str, depth: str, omitted: str | None = 
     return Path(folder) / f"cropsm_{crop}_{depth}{suffix}.skops"
 
 
+def network_path(folder: str | Path, omitted: str | None = None) -> Path:
+    """Where the multilayer network (reduced: without group ``omitted``) lives."""
+    suffix = f"_without-{omitted}" if omitted else ""
+    return Path(folder) / f"cropsm_network{suffix}.skops"
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -46,35 +54,61 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save_model(model, folder: str | Path, cv_scores: dict | None = None) -> Path:
-    """Write a :class:`cropsm.model.SoilMoistureModel` and its card (atomically)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = model_path(folder, model.crop, model.depth, model.info.get("omitted_group"))
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:6]}")
-    sio.dump(model, tmp)
+def _versions() -> dict[str, str | None]:
     versions = {}
     for lib in _LIBRARIES:
         try:
             versions[lib] = importlib.metadata.version(lib)
         except importlib.metadata.PackageNotFoundError:
             versions[lib] = None
-    card = {
+    return versions
+
+
+def _dump_with_card(obj, path: Path, card: dict) -> Path:
+    """Write ``obj`` with skops and its card, each to a temporary name, then rename."""
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:6]}")
+    sio.dump(obj, tmp)
+    card = {**card, "library_versions": _versions(), "file": path.name,
+            "file_size_bytes": tmp.stat().st_size, "sha256": _sha256(tmp)}
+    card_path = path.with_suffix(".card.json")
+    card_tmp = card_path.with_name(f".{card_path.name}.tmp")
+    card_tmp.write_text(json.dumps(card, indent=2, default=float))
+    os.replace(tmp, path)
+    os.replace(card_tmp, card_path)
+    return path
+
+
+def save_model(model, folder: str | Path, cv_scores: dict | None = None) -> Path:
+    """Write a :class:`cropsm.model.SoilMoistureModel` and its card (atomically)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = model_path(folder, model.crop, model.depth, model.info.get("omitted_group"))
+    return _dump_with_card(model, path, {
         "crop": model.crop, "depth": model.depth, "features": list(model.features),
         "training_period": model.info.get("training_period"),
         "n_samples": model.info.get("n_samples"),
         "hyper_parameters": model.info.get("params"), "cv_scores": cv_scores or {},
         "cir_training": model.info.get("cir_training"),
         "omitted_group": model.info.get("omitted_group"),
-        "library_versions": versions, "file": path.name,
-        "file_size_bytes": tmp.stat().st_size, "sha256": _sha256(tmp),
-    }
-    card_path = path.with_suffix(".card.json")
-    card_tmp = card_path.with_name(f".{card_path.name}.tmp")
-    card_tmp.write_text(json.dumps(card, indent=2))
-    os.replace(tmp, path)
-    os.replace(card_tmp, card_path)
-    return path
+    })
+
+
+def save_network(network, folder: str | Path, scores: dict | None = None) -> Path:
+    """Write a :class:`cropsm.network.MultilayerNetwork` and its card (atomically)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    layers = {name: {"features": list(net.features), "hyper_parameters": net.info["params"],
+                     "n_samples": net.info["n_samples"], "epochs": net.info["epochs"],
+                     "r2_train": net.info["r2_train"],
+                     "fit_seconds": round(net.info["fit_seconds"], 2)}
+              for name, net in network.layers.items()}
+    return _dump_with_card(network, network_path(folder, network.omitted_group), {
+        "method": "multilayer network (Liu et al. 2021)", "layers": layers,
+        "omitted_group": network.omitted_group,
+        "training_period": network.info.get("training_period"),
+        "split": "random 70/30; 10% of the training rows for validation",
+        "scores": scores or {},
+    })
 
 
 def read_card(path: str | Path) -> dict:
@@ -82,7 +116,9 @@ def read_card(path: str | Path) -> dict:
     path = Path(path)
     card_path = path.with_suffix(".card.json")
     if not path.is_file():
-        raise ModelFileError(f"Model file {path} not found; train it with `cropsm train`.")
+        command = "cropsm network train" if path.name.startswith("cropsm_network") \
+            else "cropsm train"
+        raise ModelFileError(f"Model file {path} not found; train it with `{command}`.")
     if not card_path.is_file():
         raise ModelFileError(f"Model card {card_path} not found; retrain with `cropsm train`.")
     try:
@@ -120,6 +156,41 @@ def load_model(path: str | Path, crop: str | None = None, depth: str | None = No
     if untrusted:
         raise ModelFileError(f"Model file {path} contains types outside the pinned list "
                              f"{sorted(TRUSTED_TYPES)}: {untrusted}; it was not loaded.")
+    try:
+        return sio.load(path, trusted=sorted(TRUSTED_TYPES))
+    except Exception as err:  # skops raises many types for damaged archives
+        raise ModelFileError(f"Cannot load model file {path}: {err}") from err
+
+
+def _check_archive(path: Path, card: dict, retrain: str) -> None:
+    digest = _sha256(path)
+    if digest != card.get("sha256"):
+        raise ModelFileError(
+            f"Model file {path} does not match its card (SHA-256 {digest[:12]}… vs "
+            f"{str(card.get('sha256'))[:12]}…): it changed since it was written; "
+            f"retrain with `{retrain}`.")
+    untrusted = sorted(set(sio.get_untrusted_types(file=path)) - TRUSTED_TYPES)
+    if untrusted:
+        raise ModelFileError(f"Model file {path} contains types outside the pinned list "
+                             f"{sorted(TRUSTED_TYPES)}: {untrusted}; it was not loaded.")
+
+
+def load_network(path: str | Path):
+    """Load a multilayer network after checking its card: SHA-256, types, inputs."""
+    from cropsm.network import kept_features
+
+    path = Path(path)
+    card = read_card(path)
+    _check_archive(path, card, "cropsm network train")
+    for layer, entry in card.get("layers", {}).items():
+        try:
+            expected = kept_features(layer, card.get("omitted_group"))
+        except ValueError as err:
+            raise ModelFileError(f"Model card of {path}: {err}") from err
+        if tuple(entry.get("features", ())) != expected:
+            raise ModelFileError(
+                f"Network {path} was trained for {layer} on {entry.get('features')}, but "
+                f"this code uses {list(expected)}; retrain with `cropsm network train`.")
     try:
         return sio.load(path, trusted=sorted(TRUSTED_TYPES))
     except Exception as err:  # skops raises many types for damaged archives

@@ -1,0 +1,185 @@
+"""The multilayer network of Liu et al. (2021): pattern scenarios, quality flags, RF vs NN."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+import xarray as xr
+
+from cropsm import crops, live, patterns
+from cropsm import pattern_scenarios as ps
+from cropsm.app import data
+from cropsm.app.export_view import provenance
+from cropsm.app.state import AppState
+from cropsm.io.catalog import CatalogError
+from cropsm.io.export import ExportError, csv_bytes
+from cropsm.predict import PredictError
+from cropsm.regions import RegionError
+
+_HEIGHT = 300
+# the reference runs the chain once per pattern present, the scenario once more
+_BUDGET = live.LIVE_BUDGET_PIXEL_DAYS // 5
+
+
+def plan_pattern_run(state: AppState) -> live.RegionRun:
+    """Check and cost a pattern scenario on the state's region and dates."""
+    path = state.catalog_path
+    return live.plan_region(data.entry(path, "covariates"), data.entry(path, "covariates_daily"),
+                            state.crop, crops.DEPTHS[0], state.region, state.run_start,
+                            state.run_end, data.china(), budget=_BUDGET)
+
+
+def _image(values: np.ndarray, run: live.RegionRun, name: str, cmap, clim, title: str):
+    image = xr.DataArray(values, coords={"y": run.grid.y, "x": run.grid.x}, dims=("y", "x"))
+    return hv.Image(image, kdims=["x", "y"], vdims=[name]).opts(
+        cmap=cmap, clim=clim, colorbar=True, responsive=True, height=_HEIGHT, data_aspect=1,
+        xaxis=None, yaxis=None, tools=["hover"], title=title)
+
+
+class NetworkView(pn.viewable.Viewer):
+    """Choose a layer and a cropping pattern; run the network on the region."""
+
+    state = param.ClassSelector(class_=AppState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._layer = pn.widgets.Select(label="Layer", options=list(crops.LAYERS))
+        present = self._present_patterns()
+        self._pattern = pn.widgets.Select(label="Whole region under", options={
+            patterns.PATTERNS[c]: c for c in present})
+        self._run = pn.widgets.Button(label="Run the network on the region",
+                                      color="success")
+        self._run.on_click(self.run)
+        self._summary = pn.pane.Markdown(
+            "The multilayer network (Liu et al. 2021) predicts five 10 cm layers from 0 to "
+            "50 cm. Choose a region and dates in the sidebar, a layer and a cropping pattern: "
+            "the run shows the pattern-weighted reference product, the region under that "
+            "pattern minus the reference, and the quality flags. Nothing is written.")
+        self._plots = pn.Row(sizing_mode="stretch_width")
+        self._seasonal = pn.Row(sizing_mode="stretch_width")
+        self._csv = pn.widgets.FileDownload(callback=self._csv_file, label="Download CSV",
+                                            filename="cropsm_pattern_scenario.csv",
+                                            visible=False)
+        self.result: xr.Dataset | None = None
+        self._run_plan: live.RegionRun | None = None
+
+    def _present_patterns(self) -> list[int]:
+        try:
+            cov = data.entry(self.state.catalog_path, "covariates")
+        except CatalogError:
+            return list(patterns.PATTERNS)
+        return list(cov.attrs.get("patterns_present", patterns.PATTERNS))
+
+    async def run(self, *_):
+        """Check, cost and run the scenario off the event loop."""
+        state = self.state
+        if state.running:
+            return
+        path = state.catalog_path
+        try:
+            plan = plan_pattern_run(state)
+            network = data.network()
+        except (RegionError, PredictError, CatalogError, OSError, ValueError) as err:
+            state.message = f"Network run refused: {err}"
+            return
+        layer, code = self._layer.value, self._pattern.value
+        state.running = True
+        state.message = (f"Running the network ({layer}, {patterns.PATTERNS[code]}) on "
+                         f"{plan.cropland_cells:,} cells …")
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(
+                None, ps.pattern_scenario, network, data.entry(path, "covariates"),
+                data.entry(path, "covariates_daily"), data.entry(path, "stations"),
+                data.entry(path, "station_meta"), plan.rows, plan.cols, plan.region,
+                plan.dates, layer, code)
+        except Exception as err:  # a failed run must leave the session usable
+            state.message = f"Network run failed: {err}"
+            return
+        finally:
+            state.running = False
+        self.result, self._run_plan = result, plan
+        self._show(result, plan)
+        state.message = f"Network run finished: {patterns.PATTERNS[code]} at {layer}."
+
+    def _show(self, result: xr.Dataset, run: live.RegionRun) -> None:
+        reference = result["reference"].mean("time").values
+        difference = result["difference"].mean("time").values
+        flag = np.where(np.isfinite(reference), result["pattern_flag"].values, np.nan)
+        finite = np.isfinite(difference)
+        limit = float(np.nanmax(np.abs(difference))) if finite.any() else 0.01
+        low, high = (np.nanpercentile(reference, [2, 98]) if np.isfinite(reference).any()
+                     else (0.0, 0.4))
+        self._plots.objects = [pn.pane.HoloViews(p, sizing_mode="stretch_width", height=_HEIGHT)
+                               for p in (
+            _image(reference, run, "reference", "viridis_r", (low, high),
+                   "Reference (pattern-weighted), mean"),
+            _image(difference, run, "difference", "RdBu", (-limit, limit),
+                   "Pattern − reference, mean"),
+            _image(flag, run, "pattern_flag", ["#d62728", "#2ca02c"], (0, 1),
+                   "Pattern flag (green: observed in the zone)"))]
+        zones = data.entry(self.state.catalog_path, "covariates")["zone"].isel(
+            y=run.rows, x=run.cols)
+        seasonal = ps.seasonal_difference(result, zones.where(np.isfinite(
+            result["reference"].isel(time=0)), 0).astype(int))
+        if not seasonal.empty:
+            curves = [hv.Curve(frame, "month", "difference", label=f"zone {zone}")
+                      for zone, frame in seasonal.groupby("zone")]
+            self._seasonal.objects = [pn.pane.HoloViews(hv.Overlay(curves).opts(
+                responsive=True, height=_HEIGHT, ylabel="pattern − reference (m³ m⁻³)",
+                title="Monthly difference by agricultural zone", legend_position="top_left"),
+                sizing_mode="stretch_width", height=_HEIGHT)]
+        in_time = float(result["time_flag"].mean())
+        self._summary.object = (
+            f"**{result.attrs['pattern']}** at {result.attrs['layer']}, "
+            f"{run.dates[0]:%Y-%m-%d}..{run.dates[-1]:%Y-%m-%d}: mean reference "
+            f"{np.nanmean(reference):.4f}, pattern − reference "
+            f"{np.nanmean(difference):+.4f} m³ m⁻³. Time flag: {in_time:.0%} of the days lie "
+            f"inside the stations' period; pattern flag: {np.nanmean(flag):.0%} of the cells "
+            "have this pattern observed at stations of their zone." + self._comparison())
+        self._csv.filename = (f"cropsm_pattern_{result.attrs['layer']}_"
+                              f"{int(self._pattern.value)}.csv")
+        self._csv.visible = True
+
+    def _comparison(self) -> str:
+        """RF vs NN on the same held-out rows, from ``cropsm network compare``."""
+        rows = data.network_comparison().get("rows", [])
+        layer = self._layer.value
+        mine = [r for r in rows if r["scheme"] == "station_blocked" and r["layer"] == layer
+                and r["crop"] == self.state.crop]
+        if not mine:
+            return ""
+        text = ", ".join(f"{r['method']} r {r['r']:.3f}, ubRMSE {r['ubrmse']:.4f}" for r in mine)
+        return f"\n\nStation-blocked skill at {layer} ({self.state.crop}): {text}."
+
+    def series(self) -> pd.DataFrame:
+        """Regional means per day, the time flag, and the share of cells the pattern flags."""
+        result = self.result
+        means = result[["reference", "scenario", "difference"]].mean(("y", "x"))
+        frame = means.to_dataframe().reset_index()
+        frame["time_flag"] = result["time_flag"].values
+        cropland = np.isfinite(result["reference"].isel(time=0).values)
+        frame["pattern_flag_share"] = float(result["pattern_flag"].values[cropland].mean())
+        return frame.rename(columns={"time": "date"})
+
+    def _csv_file(self):
+        if self.result is None:
+            return None
+        meta = provenance(self.state)
+        meta.update(method="multilayer network (Liu et al. 2021)",
+                    layer=self.result.attrs["layer"], pattern=self.result.attrs["pattern"],
+                    source="network run (not stored)")
+        try:
+            return io.BytesIO(csv_bytes(self.series(), meta))
+        except ExportError as err:
+            self.state.message = f"CSV not exported: {err}"
+            return None
+
+    def __panel__(self):
+        return pn.Column(pn.Row(self._layer, self._pattern, self._run), self._summary,
+                         self._plots, self._seasonal, self._csv, sizing_mode="stretch_width")

@@ -1,0 +1,137 @@
+"""``cropsm network ...``: the multilayer network of Liu et al. (2021) from the command line."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from cropsm.io.catalog import DEFAULT_CATALOG
+
+_GROUPS = ["precipitation", "air_temperature", "soil", "elevation", "cropping_pattern"]
+
+
+def _fail(err: Exception) -> None:
+    click.echo(f"error: {err}", err=True)
+    sys.exit(2)
+
+
+def _layer_tables(catalog_path: str):
+    from cropsm.io.catalog import open_catalog, read_entry
+    from cropsm.network import layer_tables
+
+    cat = open_catalog(catalog_path)
+    inputs = {name: read_entry(name, cat) for name in
+              ("covariates", "covariates_daily", "stations", "station_meta")}
+    tables, dropped = layer_tables(inputs["covariates"], inputs["covariates_daily"],
+                                   inputs["stations"], inputs["station_meta"])
+    click.echo("rows per layer: " + ", ".join(f"{k} {len(t)}" for k, t in tables.items())
+               + "; dropped for lack of 12 months of rain: "
+               + ", ".join(f"{k} {n}" for k, n in dropped.items()))
+    return inputs, tables, dropped
+
+
+def _grid(name: str) -> dict:
+    from cropsm import network
+
+    return {"paper": network.PAPER_GRID, "default": network.SEARCH_GRID,
+            "single": {k: v[:1] for k, v in network.SEARCH_GRID.items()}}[name]
+
+
+@click.group()
+def network() -> None:
+    """The multilayer neural network (five 10 cm layers, cropping patterns)."""
+
+
+@network.command("train")
+@click.option("--catalog", "catalog_path", default=str(DEFAULT_CATALOG), show_default=True)
+@click.option("--models", "models_dir", default="models", show_default=True, type=click.Path())
+@click.option("--grid", type=click.Choice(["default", "paper", "single"]), default="default",
+              show_default=True, help="Hyper-parameter grid: cropsm.network.SEARCH_GRID, "
+              "the paper's 240 settings, or its first setting only.")
+@click.option("--omit", "omit", multiple=True, type=click.Choice(_GROUPS),
+              help="Also train reduced networks without this feature group (repeatable).")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--if-missing", is_flag=True, help="Skip networks whose file and card exist.")
+def train(catalog_path, models_dir, grid, omit, seed, if_missing):
+    """Train the chained per-layer networks on 70% of the observations (30% held out)."""
+    from cropsm import metrics
+    from cropsm.io.catalog import CatalogError
+    from cropsm.io.models import network_path, save_network
+    from cropsm.network import fit_network, random_split
+
+    todo = [g for g in (None, *omit) if not (
+        if_missing and network_path(models_dir, g).with_suffix(".card.json").exists())]
+    if not todo:
+        click.echo(f"networks already trained in {models_dir}")
+        return
+    try:
+        inputs, tables, dropped = _layer_tables(catalog_path)
+        split = {layer: random_split(t, seed) for layer, t in tables.items()}
+        train_rows = {layer: s[0] for layer, s in split.items()}
+        params = None
+        for group in todo:
+            t0 = time.perf_counter()
+            net = fit_network(tables, train_rows, grid=_grid(grid), params=params,
+                              omit=group, seed=seed)
+            if group is None:
+                params = {k: n.info["params"] for k, n in net.layers.items()}
+            dates = inputs["stations"]["date"]
+            net.info["training_period"] = [f"{dates.min():%Y-%m-%d}", f"{dates.max():%Y-%m-%d}"]
+            scores = {}
+            for layer, table in tables.items():
+                test = split[layer][1]
+                pred = net.predict(table.iloc[test], upto=layer)[layer]
+                scores[layer] = {"r2_train": net.layers[layer].info["r2_train"],
+                                 "held_out": metrics.skill_table(pred,
+                                                                 table["sm"].to_numpy()[test]),
+                                 "dropped_short_history": dropped[layer]}
+            path = save_network(net, models_dir, scores)
+            name = "network" + (f" without {group}" if group else "")
+            click.echo(f"{name}: " + "; ".join(
+                f"{k} R2 train {s['r2_train']:.3f} test {s['held_out']['r2']:.3f}"
+                for k, s in scores.items())
+                + f"; {time.perf_counter() - t0:.0f} s -> {path}")
+    except (CatalogError, ValueError, OSError) as err:
+        _fail(err)
+
+
+@network.command("compare")
+@click.option("--catalog", "catalog_path", default=str(DEFAULT_CATALOG), show_default=True)
+@click.option("--out", default="docs/validation", show_default=True, type=click.Path())
+@click.option("--grid", type=click.Choice(["default", "paper", "single"]), default="default",
+              show_default=True)
+@click.option("--folds", default=5, show_default=True, type=int,
+              help="Station folds of the station-blocked scheme.")
+@click.option("--seed", default=0, show_default=True, type=int)
+def compare(catalog_path, out, grid, folds, seed):
+    """RF vs NN on the same held-out rows, and the control experiments (Fig. 5)."""
+    from cropsm import crops
+    from cropsm import method_comparison as mc
+    from cropsm import model as sm_model
+    from cropsm.io.catalog import CatalogError
+    from cropsm.io.store import write_json
+
+    try:
+        inputs, tables, dropped = _layer_tables(catalog_path)
+        forest = {(c, d): sm_model.training_table(
+            inputs["covariates"], inputs["covariates_daily"], inputs["stations"],
+            inputs["station_meta"], c, d) for c in crops.CROPS for d in crops.DEPTHS}
+        t0 = time.perf_counter()
+        result = mc.compare_methods(tables, forest, seed=seed, n_folds=folds, grid=_grid(grid),
+                                    progress=lambda m: click.echo(
+                                        f"  {m} ({time.perf_counter() - t0:.0f} s)", err=True))
+        control = mc.control_experiments(tables, result["params"], seed=seed)
+        result["control_experiments"] = control.to_dict("records")
+        result["dropped_short_history"] = dropped
+        result["seconds"] = time.perf_counter() - t0
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(result, out / "network_comparison.json", default=float)
+        text = mc.markdown_report(result)
+        (out / "network_comparison.md").write_text(text)
+        click.echo(text)
+    except (CatalogError, ValueError, OSError) as err:
+        _fail(err)

@@ -1,0 +1,351 @@
+"""The multilayer cropland neural network of Liu et al. (2021), on CropSM's grid.
+
+One feed-forward network per 10 cm layer (0-10 ... 40-50 cm, :data:`cropsm.crops.LAYERS`),
+trained on the station observations of that layer across both crops:
+
+* inputs are standardised; the cropping pattern enters one-hot (:mod:`cropsm.patterns`);
+* the network of layer k also takes the prediction of layer k-1 (``sm_upper``): a
+  chain, so a lower layer never sees an observation of the layer above;
+* observations are split 70/30 at random (the paper's scheme) and the network holds 10%
+  of its training rows for validation, which early stopping and the grid search use;
+* the grid search covers batch size, learning rate, hidden layers and units per layer,
+  a documented subset of the paper's Table 2 grid (:data:`SEARCH_GRID`).
+
+scikit-learn's :class:`~sklearn.neural_network.MLPRegressor` is the network: the paper's
+networks are small (at most 3 x 96 units), so no heavier framework is needed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.model_selection import ParameterGrid, train_test_split
+from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from cropsm import crops, metrics, patterns
+from cropsm.features import FeatureError
+from cropsm.grid import Grid, intermittent_sample
+
+__all__ = [
+    "ABSENT_FEATURES",
+    "ACCUMULATION_DAYS",
+    "FEATURES",
+    "GROUPS",
+    "PAPER_GRID",
+    "SEARCH_GRID",
+    "LayerNetwork",
+    "MultilayerNetwork",
+    "check_layer",
+    "features_at",
+    "fit_network",
+    "kept_features",
+    "layer_tables",
+    "random_split",
+]
+
+#: Accumulated precipitation over the previous 1-5 and 12 months (days before the date).
+ACCUMULATION_DAYS: dict[str, int] = {"pre_1m": 30, "pre_2m": 61, "pre_3m": 91,
+                                     "pre_4m": 122, "pre_5m": 152, "pre_12m": 365}
+_PATTERN_COLUMNS = tuple(f"pattern_{code}" for code in patterns.PATTERNS)
+
+#: Inputs of every layer's network, in order (Table 1 of the paper, as far as the world
+#: provides them); layers below the first add ``sm_upper``.
+FEATURES: tuple[str, ...] = ("pre", *ACCUMULATION_DAYS, "air_temperature", "sand", "silt",
+                             "clay", "bulk_density", "elevation", "doy", *_PATTERN_COLUMNS)
+
+#: Table 1 inputs the demo world cannot honestly provide: it has no radiation, humidity,
+#: wind or cloud fields and no soil chemistry. ``air_temperature`` is the monthly
+#: climatology the world's PET is computed from, not daily weather.
+ABSENT_FEATURES: dict[str, str] = {
+    "surface net solar radiation": "no radiation field in the world",
+    "vapour pressure deficit": "no humidity or dew point in the world",
+    "wind speed": "no wind field in the world",
+    "total cloud cover": "no cloud field in the world",
+    "soil pH": "the world's soils have texture and organic matter, no chemistry",
+}
+
+#: Feature groups of the control experiments (Fig. 5); the paper omits its seven
+#: precipitation features together, and its soil features together.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "precipitation": ("pre", *ACCUMULATION_DAYS),
+    "air_temperature": ("air_temperature",),
+    "soil": ("sand", "silt", "clay", "bulk_density"),
+    "elevation": ("elevation",),
+    "cropping_pattern": _PATTERN_COLUMNS,
+}
+
+#: The paper's grid (section 2a): 240 settings per layer.
+PAPER_GRID: dict[str, list] = {"batch_size": [128, 512, 1024, 2048],
+                               "learning_rate_init": [0.0005, 0.001, 0.005, 0.01, 0.015],
+                               "n_hidden": [1, 2, 3], "units": [16, 32, 64, 96]}
+#: The subset searched by default on a 2-core machine: 8 settings per layer, spanning
+#: the paper's range of each parameter and containing its selected architectures.
+SEARCH_GRID: dict[str, list] = {"batch_size": [512, 2048],
+                                "learning_rate_init": [0.001, 0.005],
+                                "n_hidden": [2, 3], "units": [64, 96]}
+_FIXED = {"max_iter": 200, "early_stopping": True, "validation_fraction": 0.1,
+          "n_iter_no_change": 10}
+
+
+def check_layer(layer: str) -> str:
+    """``layer`` if it is one of :data:`cropsm.crops.LAYERS`, else a clear error."""
+    if layer not in crops.LAYERS:
+        raise ValueError(f"Unknown layer {layer!r}; the world has {', '.join(crops.LAYERS)}.")
+    return layer
+
+
+def kept_features(layer: str, omit: str | None = None) -> tuple[str, ...]:
+    """The inputs of ``layer``'s network, without group ``omit``."""
+    names = FEATURES + (("sm_upper",) if crops.LAYERS.index(check_layer(layer)) else ())
+    if omit is None:
+        return names
+    if omit not in GROUPS:
+        raise ValueError(f"Unknown feature group {omit!r}; choose one of {', '.join(GROUPS)}.")
+    return tuple(n for n in names if n not in GROUPS[omit])
+
+
+def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
+                pattern=None, short_history: str = "raise") -> pd.DataFrame:
+    """The network's inputs (:data:`FEATURES`) at grid cells and dates.
+
+    Parameters
+    ----------
+    covariates, daily : xarray.Dataset
+        Static covariates on the grid and daily ``pre`` on its coarse grid, as for
+        :func:`cropsm.features.features_at`.
+    rows, cols, dates : array_like
+        One grid cell and date per sample.
+    pattern : int or array_like of int, optional
+        Cropping pattern code of each sample; the pixel's dominant pattern if None.
+    short_history : {"raise", "nan"}
+        What to do with samples whose 12 months of precipitation are not all in
+        ``daily``: raise a :class:`~cropsm.features.FeatureError`, or give them NaN
+        accumulations (training drops those rows and counts them).
+    """
+    rows = np.asarray(rows, dtype="i8")
+    cols = np.asarray(cols, dtype="i8")
+    dates = pd.DatetimeIndex(dates).normalize()
+    if not (rows.shape == cols.shape == (len(dates),)):
+        raise ValueError("rows, cols and dates must have one value per sample")
+    needed = ["air_temperature", "sand", "silt", "clay", "bulk_density", "elevation",
+              "cropping_pattern"]
+    missing = [v for v in needed if v not in covariates] + ([] if "pre" in daily else ["pre"])
+    if missing:
+        raise FeatureError(f"Covariates missing for the network: {', '.join(missing)}; "
+                           "rebuild the demo world (`cropsm demo build`).")
+    if len(dates) == 0:
+        return pd.DataFrame({f: np.array([], "f4") for f in FEATURES})
+    grid = Grid.from_coords(covariates["x"].values, covariates["y"].values)
+    pixel, inverse = np.unique(rows * grid.shape[1] + cols, return_inverse=True)
+    prow, pcol = pixel // grid.shape[1], pixel % grid.shape[1]
+    lon, lat = grid.rowcol_to_lonlat(prow, pcol)
+    at = {"y": xr.DataArray(prow, dims="pixel"), "x": xr.DataArray(pcol, dims="pixel")}
+    static = covariates[needed].isel(at).compute()
+
+    longest = max(ACCUMULATION_DAYS.values())
+    have = pd.DatetimeIndex(daily["time"].values)
+    first = dates.min() - pd.Timedelta(days=longest)
+    short = first < have[0] and short_history == "raise"
+    if short or dates.min() < have[0] or dates.max() > have[-1]:
+        raise FeatureError(
+            f"Daily precipitation covers {have[0]:%Y-%m-%d}..{have[-1]:%Y-%m-%d}; the network "
+            f"needs {first:%Y-%m-%d}..{dates.max():%Y-%m-%d} (12 months of accumulated "
+            "precipitation before each date).")
+    start = max(first, have[0])
+    span = daily["pre"].sel(time=slice(start, dates.max()))
+    rain = intermittent_sample(np.asarray(span.values, dtype="f4"), daily["lat"].values,
+                               daily["lon"].values, lat, lon)
+    csum = np.concatenate([np.zeros((1, rain.shape[1])), np.cumsum(rain, axis=0, dtype="f8")])
+    day = (dates - start).days.to_numpy()
+    out: dict[str, np.ndarray] = {"pre": rain[day, inverse]}
+    for name, length in ACCUMULATION_DAYS.items():
+        back = day - length
+        out[name] = np.where(back >= 0, csum[day, inverse] - csum[np.maximum(back, 0), inverse],
+                             np.nan)
+    month = dates.month.to_numpy() - 1
+    out["air_temperature"] = static["air_temperature"].values[month, inverse]
+    for name in ("sand", "silt", "clay", "bulk_density", "elevation"):
+        out[name] = static[name].values[inverse]
+    out["doy"] = dates.day_of_year.to_numpy()
+    code = (static["cropping_pattern"].values[inverse] if pattern is None
+            else np.broadcast_to(np.asarray(pattern), (len(dates),)))
+    for column, c in zip(_PATTERN_COLUMNS, patterns.PATTERNS, strict=True):
+        out[column] = code == c
+    return pd.DataFrame({name: np.asarray(out[name], dtype="f4") for name in FEATURES})
+
+
+def layer_tables(covariates: xr.Dataset, daily: xr.Dataset, stations: pd.DataFrame,
+                 station_meta: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Features and target of every station observation, per layer.
+
+    Rows whose 12-month precipitation starts before the daily covariates are dropped
+    and counted (the first months of the record).
+
+    Returns
+    -------
+    tables : dict of str to pandas.DataFrame
+        Per layer: :data:`FEATURES`, then ``sm``, ``station_id``, ``crop``, ``zone``,
+        ``pattern``, ``date``.
+    dropped : dict of str to int
+        Rows dropped per layer for lack of precipitation history.
+    """
+    missing = [c for c in ("station_id", "row", "col", "pattern") if c not in station_meta]
+    if missing:
+        raise ValueError(f"The station metadata lacks {', '.join(missing)}; the network needs "
+                         "each station's grid cell and cropping pattern (cropsm.patterns codes).")
+    meta = station_meta[["station_id", "row", "col", "pattern"]]
+    tables, dropped = {}, {}
+    present = set(stations["depth"].astype(str).unique())
+    if not present & set(crops.LAYERS):
+        raise ValueError(f"No station observations at the network's layers {crops.LAYERS}; "
+                         f"the stations have {sorted(present)}.")
+    for layer in crops.LAYERS:
+        obs = stations[stations["depth"].astype(str) == layer]
+        if obs.empty:
+            continue
+        obs = obs.merge(meta, on="station_id", how="left", validate="many_to_one")
+        table = features_at(covariates, daily, obs["row"], obs["col"], obs["date"],
+                            pattern=obs["pattern"].to_numpy(), short_history="nan")
+        for col in ("sm", "station_id", "crop", "zone", "pattern", "date"):
+            table[col] = obs[col].to_numpy()
+        table["crop"] = table["crop"].astype(str)
+        complete = table[list(FEATURES)].notna().all(axis=1).to_numpy()
+        dropped[layer] = int((~complete).sum())
+        tables[layer] = table[complete].reset_index(drop=True)
+    return tables, dropped
+
+
+def random_split(table: pd.DataFrame, seed: int = 0, test_size: float = 0.3
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The paper's random 70/30 split of one layer's observations (positions)."""
+    idx = np.arange(len(table))
+    train, test = train_test_split(idx, test_size=test_size, random_state=seed)
+    return np.sort(train), np.sort(test)
+
+
+def _make(params: dict, seed: int, n_rows: int | None = None) -> TransformedTargetRegressor:
+    hidden = (int(params["units"]),) * int(params["n_hidden"])
+    batch = int(params["batch_size"])
+    # the grid's batches are for the national station set; a small set trains in one batch
+    if n_rows:
+        batch = min(batch, int(n_rows * (1 - _FIXED["validation_fraction"])))
+    mlp = MLPRegressor(hidden_layer_sizes=hidden, batch_size=batch,
+                       learning_rate_init=float(params["learning_rate_init"]),
+                       random_state=seed, **_FIXED)
+    # standardised SM as the target too: the output layer then starts near the mean
+    return TransformedTargetRegressor(make_pipeline(StandardScaler(), mlp),
+                                      transformer=StandardScaler())
+
+
+@dataclass
+class LayerNetwork:
+    """A fitted network of one layer: standardised inputs and target, MLP, its inputs."""
+
+    layer: str
+    pipeline: TransformedTargetRegressor
+    features: tuple[str, ...]
+    info: dict = field(default_factory=dict)
+
+    def predict(self, x: pd.DataFrame) -> np.ndarray:
+        """SM (m³ m⁻³) from a frame holding this layer's inputs."""
+        return self.pipeline.predict(x[list(self.features)].to_numpy("f4")).astype("f4")
+
+
+@dataclass
+class MultilayerNetwork:
+    """The chain of layer networks, top layer first."""
+
+    layers: dict[str, LayerNetwork]
+    omitted_group: str | None = None
+    info: dict = field(default_factory=dict)
+
+    def predict(self, x: pd.DataFrame, upto: str | None = None) -> dict[str, np.ndarray]:
+        """SM of every layer down to ``upto`` (all by default), each fed the one above.
+
+        ``x`` holds :data:`FEATURES`; ``sm_upper`` always comes from the chain itself.
+        """
+        last = crops.LAYERS.index(check_layer(upto)) if upto else len(self.layers) - 1
+        wanted = crops.LAYERS[:last + 1]
+        gaps = [layer for layer in wanted if layer not in self.layers]
+        if gaps:
+            raise ValueError(f"The network has no model for {', '.join(gaps)}; it has "
+                             f"{', '.join(self.layers)}. Train it with `cropsm network "
+                             "train`.")
+        frame = x.copy()
+        out = {}
+        for layer in wanted:
+            out[layer] = self.layers[layer].predict(frame)
+            frame["sm_upper"] = out[layer]
+        return out
+
+
+def _search(x: np.ndarray, y: np.ndarray, grid: dict, seed: int) -> tuple[dict, list]:
+    """Pick the setting with the lowest MSE on a 10% validation split of the training rows."""
+    fit_idx, val_idx = (np.sort(i) for i in train_test_split(np.arange(len(y)), test_size=0.1,
+                                                             random_state=seed))
+    scores = []
+    for params in ParameterGrid(grid):
+        pipe = _make(params, seed, fit_idx.size).fit(x[fit_idx], y[fit_idx])
+        mse = float(np.mean((pipe.predict(x[val_idx]) - y[val_idx]) ** 2))
+        scores.append({"params": params, "validation_mse": mse})
+    best = min(scores, key=lambda s: s["validation_mse"])
+    return dict(best["params"]), scores
+
+
+def fit_network(tables: dict[str, pd.DataFrame], train_rows: dict[str, np.ndarray] | None = None,
+                grid: dict | None = None, params: dict[str, dict] | None = None,
+                omit: str | None = None, seed: int = 0) -> MultilayerNetwork:
+    """Fit the chain, layer by layer from the top.
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+        :func:`layer_tables` output.
+    train_rows : dict of str to numpy.ndarray, optional
+        Training positions per layer (all rows if None).
+    grid : dict, optional
+        Grid to search per layer (:data:`SEARCH_GRID` if neither ``grid`` nor
+        ``params`` is given).
+    params : dict of str to dict, optional
+        Fixed settings per layer (e.g. those a full model selected), skipping the search.
+    omit : str, optional
+        A key of :data:`GROUPS`: a reduced network for the control experiments.
+    """
+    layers = {}
+    for layer in crops.LAYERS:
+        if layer not in tables:
+            break
+        table = tables[layer]
+        rows = np.arange(len(table)) if train_rows is None else train_rows[layer]
+        frame = table.iloc[rows]
+        if layers:
+            upper = MultilayerNetwork(dict(layers)).predict(frame)
+            frame = frame.assign(sm_upper=upper[crops.LAYERS[len(layers) - 1]])
+        names = kept_features(layer, omit)
+        x = frame[list(names)].to_numpy("f4")
+        y = frame["sm"].to_numpy("f4")
+        t0 = time.perf_counter()
+        if params and layer in params:
+            best, scores = dict(params[layer]), []
+        else:
+            best, scores = _search(x, y, grid or SEARCH_GRID, seed)
+        pipe = _make(best, seed, len(y)).fit(x, y)
+        # the saved network predicts and is never trained further: dropping Adam's state
+        # keeps the archive to types the model loader trusts
+        del pipe.regressor_[-1]._optimizer
+        fitted = pipe.predict(x)
+        layers[layer] = LayerNetwork(layer, pipe, names, info={
+            "params": best, "search": scores, "n_samples": int(len(y)),
+            "epochs": int(pipe.regressor_[-1].n_iter_), "fit_seconds": time.perf_counter() - t0,
+            "r2_train": float(metrics.r2(fitted, y)),
+        })
+    if not layers:
+        raise ValueError(f"No layer tables to train on; expected {', '.join(crops.LAYERS)}.")
+    return MultilayerNetwork(layers, omit, info={"seed": seed})

@@ -1,0 +1,155 @@
+"""The network paper's gridded analyses on a region (Liu et al. 2021, Eq. 1-2, Figs. 9-10).
+
+* **Reference product**: each pixel's SM is the sum over cropping patterns of the SM the
+  network predicts under that pattern, weighted by the pattern's share of the pixel's
+  cropland (``pattern_fraction``).
+* **Alternative-pattern scenario**: the whole region under one pattern, minus the
+  reference; summarised by month (the seasonal differences of Fig. 10).
+* **Quality flags**, stored with the output: ``time_flag`` is 1 on dates inside the
+  stations' observation period; ``pattern_flag`` is 1 where the pattern predicted at a
+  pixel (the scenario's, or the pixel's dominant one for the reference) is observed at
+  stations of the pixel's agricultural zone.
+
+Nothing here writes; results are xarray objects for the dashboard and the exports.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from cropsm import patterns
+from cropsm.network import FEATURES, MultilayerNetwork, check_layer, features_at
+
+__all__ = ["pattern_scenario", "predict_region", "quality_flags", "reference_product",
+           "seasonal_difference"]
+
+
+def _cells(covariates: xr.Dataset, rows: slice, cols: slice, region: np.ndarray):
+    pattern = covariates["cropping_pattern"].isel(y=rows, x=cols).values
+    rr, cc = np.nonzero(region & (pattern > 0))
+    if rr.size == 0:
+        raise ValueError("The region has no cropland of the network's patterns; draw it over "
+                         "wheat or maize land.")
+    return rr, cc
+
+
+def predict_region(network: MultilayerNetwork, covariates: xr.Dataset, daily: xr.Dataset,
+                   rows: slice, cols: slice, region: np.ndarray, dates, layer: str,
+                   pattern: int | None = None) -> xr.DataArray:
+    """Network SM of ``layer`` on a window's cropland cells, ``(time, y, x)``.
+
+    ``pattern`` forces one cropping pattern on every cell; None uses each pixel's
+    dominant pattern.
+    """
+    check_layer(layer)
+    if pattern is not None:
+        pattern = patterns.check_pattern(pattern, covariates.attrs.get("patterns_present"))
+    dates = pd.DatetimeIndex(dates)
+    rr, cc = _cells(covariates, rows, cols, region)
+    n = rr.size
+    x = features_at(covariates, daily, np.tile(rr + rows.start, len(dates)),
+                    np.tile(cc + cols.start, len(dates)), np.repeat(dates.values, n),
+                    pattern=pattern)
+    sm = network.predict(x[list(FEATURES)], upto=layer)[layer].reshape(len(dates), n)
+    shape = (region.shape[0], region.shape[1])
+    out = np.full((len(dates),) + shape, np.nan, "f4")
+    out[:, rr, cc] = sm
+    window = covariates.isel(y=rows, x=cols)
+    return xr.DataArray(out, dims=("time", "y", "x"),
+                        coords={"time": dates, "y": window["y"].values,
+                                "x": window["x"].values},
+                        name="sm", attrs={"units": "m3 m-3", "layer": layer,
+                                          "pattern": "dominant" if pattern is None
+                                          else patterns.PATTERNS[pattern]})
+
+
+def reference_product(network: MultilayerNetwork, covariates: xr.Dataset, daily: xr.Dataset,
+                      rows: slice, cols: slice, region: np.ndarray, dates, layer: str
+                      ) -> xr.DataArray:
+    """Pattern-weighted SM (Eq. 1-2): ``sum_p share_p * SM_p`` on the region's cropland."""
+    shares = covariates["pattern_fraction"].isel(y=rows, x=cols).values
+    total = None
+    for k, code in enumerate(patterns.PATTERNS):
+        share = np.where(region, shares[k], 0.0)
+        if not (share > 0).any():
+            continue
+        sm = predict_region(network, covariates, daily, rows, cols, region, dates, layer, code)
+        part = np.where(share > 0, sm.values * share, 0.0)
+        total = part if total is None else total + part
+        template = sm
+    if total is None:
+        raise ValueError("The region has no cropland of the network's patterns; draw it over "
+                         "wheat or maize land.")
+    cropland = region & (shares.sum(axis=0) > 0)
+    out = template.copy(data=np.where(cropland, total, np.nan).astype("f4"))
+    out.attrs["pattern"] = "reference (area-weighted over patterns)"
+    return out
+
+
+def quality_flags(covariates: xr.Dataset, stations: pd.DataFrame, station_meta: pd.DataFrame,
+                  rows: slice, cols: slice, dates, pattern: int | None = None) -> xr.Dataset:
+    """``time_flag`` (time) and ``pattern_flag`` (y, x) of an output, 1 = supported.
+
+    ``pattern`` is the pattern the output assumes everywhere; None: each pixel's own.
+    """
+    dates = pd.DatetimeIndex(dates)
+    observed = pd.DatetimeIndex(stations["date"])
+    time_flag = (dates >= observed.min()) & (dates <= observed.max())
+    window = covariates[["zone", "cropping_pattern"]].isel(y=rows, x=cols)
+    zone = window["zone"].values
+    assumed = (window["cropping_pattern"].values if pattern is None
+               else np.full(zone.shape, patterns.check_pattern(pattern), "i1"))
+    seen = set(zip(station_meta["zone"].astype(int), station_meta["pattern"].astype(int),
+                   strict=True))
+    flag = np.zeros(zone.shape, "i1")
+    for z, p in seen:
+        flag[(zone == z) & (assumed == p)] = 1
+    return xr.Dataset(
+        {"time_flag": ("time", time_flag.astype("i1"),
+                       {"long_name": "Date inside the stations' observation period",
+                        "flag_values": [0, 1]}),
+         "pattern_flag": (("y", "x"), flag,
+                          {"long_name": "Pattern observed at stations of the pixel's zone",
+                           "flag_values": [0, 1]})},
+        coords={"time": dates, "y": window["y"].values, "x": window["x"].values})
+
+
+def pattern_scenario(network: MultilayerNetwork, covariates: xr.Dataset, daily: xr.Dataset,
+                     stations: pd.DataFrame, station_meta: pd.DataFrame, rows: slice,
+                     cols: slice, region: np.ndarray, dates, layer: str, pattern: int | str
+                     ) -> xr.Dataset:
+    """The region under one cropping pattern, against the reference product.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``reference``, ``scenario`` and ``difference`` (scenario - reference) SM on
+        ``(time, y, x)``, with ``time_flag`` and ``pattern_flag`` (of the scenario).
+    """
+    code = patterns.check_pattern(pattern, covariates.attrs.get("patterns_present"))
+    reference = reference_product(network, covariates, daily, rows, cols, region, dates, layer)
+    scenario = predict_region(network, covariates, daily, rows, cols, region, dates, layer, code)
+    scenario = scenario.where(np.isfinite(reference))
+    out = xr.Dataset({"reference": reference, "scenario": scenario,
+                      "difference": scenario - reference})
+    out = out.merge(quality_flags(covariates, stations, station_meta, rows, cols, dates, code))
+    out.attrs.update(layer=layer, pattern=patterns.PATTERNS[code],
+                     method="multilayer network (Liu et al. 2021)")
+    return out
+
+
+def seasonal_difference(result: xr.Dataset, zones: xr.DataArray | None = None) -> pd.DataFrame:
+    """Mean scenario - reference difference per month (and zone, if given)."""
+    diff = result["difference"]
+    if zones is None:
+        frame = diff.mean(("y", "x")).to_series().rename("difference").to_frame()
+        return frame.groupby(frame.index.month).mean().rename_axis("month").reset_index()
+    rows = []
+    for zone in np.unique(zones.values[zones.values > 0]):
+        series = diff.where(zones == zone).mean(("y", "x")).to_series()
+        for month, value in series.groupby(series.index.month).mean().items():
+            rows.append({"zone": int(zone), "month": int(month), "difference": float(value)})
+    return pd.DataFrame(rows, columns=["zone", "month", "difference"])
+

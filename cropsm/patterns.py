@@ -1,0 +1,109 @@
+"""Cropping patterns: which crops a field carries through the year (Liu et al. 2021).
+
+Liu et al. treat the year-round cropping pattern as a categorical input of their
+network and build a reference product as the area-weighted sum of the SM simulated
+under each pattern (their Eq. 1-2). CropSM derives the patterns from the crops the
+world (or a user's crop maps) puts at a pixel:
+
+=====  ==============================  ==============================================
+code   pattern                         where
+=====  ==============================  ==============================================
+1      winter wheat + summer maize     winter wheat and maize share the pixel: the
+                                       double-cropped part, ``min(f_wheat, f_maize)``
+2      winter wheat + fallow           the rest of the pixel's winter wheat
+3      spring wheat + fallow           wheat whose season stays inside one calendar
+                                       year (sown after 1 January)
+4      fallow + maize                  the rest of the pixel's maize
+=====  ==============================  ==============================================
+
+Wheat is "winter" where its season crosses the new year in the crop calendar
+(:func:`cropsm.crops.sowing_day` after the end of season). The paper's rapeseed and
+soybean patterns are absent because the world has only wheat and maize.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cropsm import crops
+
+__all__ = ["CROP_PATTERNS", "PATTERNS", "check_pattern", "crop_pattern", "dominant_pattern",
+           "pattern_fractions", "winter_wheat"]
+
+#: Pattern code -> name. Code 0 marks pixels without cropland.
+PATTERNS: dict[int, str] = {
+    1: "winter wheat + summer maize",
+    2: "winter wheat + fallow",
+    3: "spring wheat + fallow",
+    4: "fallow + maize",
+}
+
+#: The patterns in which each crop is grown.
+CROP_PATTERNS: dict[str, tuple[int, ...]] = {"wheat": (1, 2, 3), "maize": (1, 4)}
+
+
+def check_pattern(pattern: int | str, present=None) -> int:
+    """The code of a pattern given by code or name, with a clear error naming what exists.
+
+    Parameters
+    ----------
+    pattern : int or str
+        A key or a value of :data:`PATTERNS`.
+    present : iterable of int, optional
+        Codes that occur in the data at hand; asking for another is an error too.
+    """
+    by_name = {name: code for code, name in PATTERNS.items()}
+    code = by_name.get(pattern, pattern)
+    available = sorted(PATTERNS if present is None else set(present) & set(PATTERNS))
+    if code not in available:
+        listed = "; ".join(f"{c} = {PATTERNS[c]}" for c in available) or "none"
+        raise ValueError(f"Unknown or absent cropping pattern {pattern!r}; this world has: "
+                         f"{listed}.")
+    return int(code)
+
+
+def winter_wheat(sos, eos) -> np.ndarray:
+    """Whether the wheat season (sowing to end of season) crosses the new year."""
+    sow = crops.sowing_day("wheat", sos)
+    return np.asarray(sow > np.asarray(eos, "f4"))
+
+
+def pattern_fractions(wheat_fraction, maize_fraction, wheat_sos, wheat_eos) -> np.ndarray:
+    """Area share of each pattern in each pixel's cropland, shape ``(4, *pixels)``.
+
+    Parameters
+    ----------
+    wheat_fraction, maize_fraction : array_like
+        Harvested-area fraction of each crop (0-1).
+    wheat_sos, wheat_eos : array_like
+        The wheat calendar (day of year), to tell winter from spring wheat.
+
+    Returns
+    -------
+    numpy.ndarray of float32
+        Shares in the order of :data:`PATTERNS`; they sum to 1 on cropland and are 0
+        elsewhere.
+    """
+    fw = np.nan_to_num(np.asarray(wheat_fraction, "f4"))
+    fm = np.nan_to_num(np.asarray(maize_fraction, "f4"))
+    winter = winter_wheat(wheat_sos, wheat_eos)
+    double = np.where(winter, np.minimum(fw, fm), 0.0)
+    area = np.stack([double,
+                     np.where(winter, fw - double, 0.0),
+                     np.where(winter, 0.0, fw),
+                     fm - double])
+    total = area.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, area / total, 0.0).astype("f4")
+
+
+def dominant_pattern(fractions: np.ndarray) -> np.ndarray:
+    """The code of each pixel's largest pattern (0 without cropland), int8."""
+    code = np.argmax(fractions, axis=0) + 1
+    return np.where(fractions.sum(axis=0) > 0, code, 0).astype("i1")
+
+
+def crop_pattern(fractions: np.ndarray, crop: str) -> np.ndarray:
+    """The largest pattern growing ``crop`` at each pixel: a station's pattern (int8)."""
+    codes = np.asarray(CROP_PATTERNS[crops._check_crop(crop)])
+    return codes[np.argmax(np.asarray(fractions)[codes - 1], axis=0)].astype("i1")
