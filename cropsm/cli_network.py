@@ -101,37 +101,67 @@ def train(catalog_path, models_dir, grid, omit, seed, if_missing):
 @network.command("compare")
 @click.option("--catalog", "catalog_path", default=str(DEFAULT_CATALOG), show_default=True)
 @click.option("--out", default="docs/validation", show_default=True, type=click.Path())
+@click.option("--models", "models_dir", default="models", show_default=True, type=click.Path(),
+              help="Where the network fitted on the random split's 70 % is saved.")
 @click.option("--grid", type=click.Choice(["default", "paper", "single"]), default="default",
               show_default=True)
 @click.option("--folds", default=5, show_default=True, type=int,
               help="Station folds of the station-blocked scheme.")
+@click.option("--scheme", "schemes", multiple=True,
+              type=click.Choice(["station_blocked", "zone_blocked"]),
+              help="Blocked schemes to run after the random split [default: both].")
+@click.option("--control/--no-control", default=True, show_default=True,
+              help="Also run the control experiments (one reduced network per group).")
 @click.option("--seed", default=0, show_default=True, type=int)
-def compare(catalog_path, out, grid, folds, seed):
-    """RF vs NN on the same held-out rows, and the control experiments (Fig. 5)."""
+def compare(catalog_path, out, models_dir, grid, folds, schemes, control, seed):
+    """RF vs NN on the same held-out rows, and the control experiments (Fig. 5).
+
+    The report is rewritten after every stage, so an interrupted run keeps what it did.
+    """
     from cropsm import crops
     from cropsm import method_comparison as mc
     from cropsm import model as sm_model
     from cropsm.io.catalog import CatalogError
+    from cropsm.io.models import save_network
     from cropsm.io.store import write_json
+
+    out = Path(out)
+    t0 = time.perf_counter()
+
+    def save(message: str, result: dict) -> None:
+        click.echo(f"  {message} ({time.perf_counter() - t0:.0f} s)", err=True)
+        report = {k: v for k, v in result.items() if k != "network"}
+        report["seconds"] = time.perf_counter() - t0
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(report, out / "network_comparison.json", default=float)
+        (out / "network_comparison.md").write_text(mc.markdown_report(report))
 
     try:
         inputs, tables, dropped = _layer_tables(catalog_path)
         forest = {(c, d): sm_model.training_table(
             inputs["covariates"], inputs["covariates_daily"], inputs["stations"],
             inputs["station_meta"], c, d) for c in crops.CROPS for d in crops.DEPTHS}
-        t0 = time.perf_counter()
-        result = mc.compare_methods(tables, forest, seed=seed, n_folds=folds, grid=_grid(grid),
-                                    progress=lambda m: click.echo(
-                                        f"  {m} ({time.perf_counter() - t0:.0f} s)", err=True))
-        control = mc.control_experiments(tables, result["params"], seed=seed)
-        result["control_experiments"] = control.to_dict("records")
-        result["dropped_short_history"] = dropped
-        result["seconds"] = time.perf_counter() - t0
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(result, out / "network_comparison.json", default=float)
-        text = mc.markdown_report(result)
-        (out / "network_comparison.md").write_text(text)
-        click.echo(text)
+        result = {"dropped_short_history": dropped}
+
+        def stage(message: str, partial: dict) -> None:
+            result.update(partial)
+            save(message, result)
+
+        stage("started", {})
+        partial = mc.compare_methods(tables, forest, seed=seed, n_folds=folds, grid=_grid(grid),
+                                     schemes=schemes or mc.SCHEMES, progress=stage)
+        net = partial["network"]
+        dates = inputs["stations"]["date"]
+        net.info["training_period"] = [f"{dates.min():%Y-%m-%d}", f"{dates.max():%Y-%m-%d}"]
+        scores = {r["layer"]: {"r2_train": r["r2_train"], "held_out": {
+            k: r[k] for k in ("n", "r", "r2", "bias", "rmse", "ubrmse")}}
+            for r in partial["rows"] if r["scheme"] == "random_70_30" and r["crop"] == "all"}
+        path = save_network(net, models_dir, scores)
+        click.echo(f"network fitted on the 70 % split -> {path}", err=True)
+        if control:
+            ranking = mc.control_experiments(tables, partial["params"], seed=seed)
+            stage("control experiments done",
+                  {"control_experiments": ranking.to_dict("records")})
+        click.echo((out / "network_comparison.md").read_text())
     except (CatalogError, ValueError, OSError) as err:
         _fail(err)

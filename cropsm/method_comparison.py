@@ -29,8 +29,8 @@ from cropsm.features import BASE_FEATURES
 from cropsm.model import fit_model
 from cropsm.network import GROUPS, fit_network, random_split
 
-__all__ = ["align_forest_tables", "compare_methods", "control_experiments", "markdown_report",
-           "markdown_table"]
+__all__ = ["SCHEMES", "align_forest_tables", "compare_methods", "control_experiments",
+           "markdown_report", "markdown_table"]
 
 _KEYS = ["station_id", "date"]
 
@@ -107,10 +107,14 @@ def _score_both(rows, scheme, tables, aligned, net_pred, forest_pred) -> None:
                                  obs[mine]))
 
 
+SCHEMES: tuple[str, ...] = ("random_70_30", "station_blocked", "zone_blocked")
+
+
 def compare_methods(tables: dict[str, pd.DataFrame],
                     forest_tables: dict[tuple[str, str], pd.DataFrame],
                     seed: int = 0, n_folds: int = 5, grid: dict | None = None,
-                    progress: Callable[[str], None] | None = None) -> dict:
+                    schemes: tuple[str, ...] = SCHEMES,
+                    progress: Callable[[str, dict], None] | None = None) -> dict:
     """RF vs NN per layer and crop under the three schemes.
 
     Parameters
@@ -119,24 +123,34 @@ def compare_methods(tables: dict[str, pd.DataFrame],
         :func:`cropsm.network.layer_tables` output.
     forest_tables : dict
         :func:`cropsm.model.training_table` per (crop, depth) for the forest's depths.
+    schemes : tuple of str
+        Which of :data:`SCHEMES` to run after the random split (which always runs: it
+        selects the network's settings).
+    progress : callable, optional
+        Called after each scheme with a message and the result so far, so a long run can
+        save what it has.
 
     Returns
     -------
     dict
         ``rows`` (one dict per method, scheme, layer and crop with the metrics of
         :func:`cropsm.metrics.skill_table` and, for the random split, ``r2_train`` and
-        ``fit_seconds``), the network's selected ``params`` per layer and its search
-        scores.
+        ``fit_seconds``), the network's selected ``params`` per layer, its search scores,
+        and ``network``: the network fitted on the random split's 70 %.
     """
-    say = progress or (lambda message: None)
+    unknown = set(schemes) - set(SCHEMES)
+    if unknown:
+        raise ValueError(f"Unknown schemes {sorted(unknown)}; choose from {', '.join(SCHEMES)}.")
+    say = progress or (lambda message, result: None)
     aligned = align_forest_tables(tables, forest_tables)
     rows: list[dict] = []
-
     split = {layer: random_split(t, seed) for layer, t in tables.items()}
     t0 = time.perf_counter()
     net = fit_network(tables, {layer: s[0] for layer, s in split.items()}, grid=grid, seed=seed)
-    say(f"network searched and fitted in {time.perf_counter() - t0:.0f} s")
     params = {layer: n.info["params"] for layer, n in net.layers.items()}
+    result = {"rows": rows, "params": params, "n_folds": n_folds, "seed": seed,
+              "search": {layer: n.info["search"] for layer, n in net.layers.items()},
+              "search_seconds": time.perf_counter() - t0, "network": net}
     for layer, table in tables.items():
         train, test = split[layer]
         info = net.layers[layer].info
@@ -144,7 +158,7 @@ def compare_methods(tables: dict[str, pd.DataFrame],
         obs = table["sm"].to_numpy()[test]
         rows.append(_row("network", "random_70_30", layer, "all", pred, obs,
                          r2_train=info["r2_train"], fit_seconds=info["fit_seconds"],
-                         n_train=len(train)))
+                         search_seconds=info["search_seconds"], n_train=len(train)))
         test_crop = table["crop"].to_numpy()[test]
         for crop in crops.CROPS:
             mine = test_crop == crop
@@ -154,18 +168,19 @@ def compare_methods(tables: dict[str, pd.DataFrame],
                 rows.append(_forest_random_split(aligned[crop, layer], crop, layer, train,
                                                  test, seed))
             rows.append(_row("network", "random_70_30", layer, crop, pred[mine], obs[mine]))
-    say("random split scored")
+    say("random split scored", result)
 
-    folds = _fold_splits(tables, n_folds)
-    net_pred = _network_out_of_fold(tables, folds, params, seed)
-    forest_pred = {key: _forest_out_of_fold(t, *key, folds[key[1]][t["position"]], seed)
-                   for key, t in aligned.items()}
-    _score_both(rows, "station_blocked", tables, aligned, net_pred, forest_pred)
-    say("station-blocked scored")
+    if "station_blocked" in schemes:
+        folds = _fold_splits(tables, n_folds)
+        net_pred = _network_out_of_fold(tables, folds, params, seed)
+        forest_pred = {key: _forest_out_of_fold(t, *key, folds[key[1]][t["position"]], seed)
+                       for key, t in aligned.items()}
+        _score_both(rows, "station_blocked", tables, aligned, net_pred, forest_pred)
+        say("station-blocked scored", result)
 
     zones = {layer: t["zone"].to_numpy() for layer, t in tables.items()}
     all_zones = np.unique(np.concatenate(list(zones.values())))
-    if all_zones.size > 1:
+    if "zone_blocked" in schemes and all_zones.size > 1:
         zone_folds = {layer: np.searchsorted(all_zones, z) for layer, z in zones.items()}
         net_pred = _network_out_of_fold(tables, zone_folds, params, seed)
         forest_pred = {}
@@ -177,10 +192,8 @@ def compare_methods(tables: dict[str, pd.DataFrame],
                 pred[test] = model.predict(t.iloc[test][list(BASE_FEATURES)])
             forest_pred[key] = pred
         _score_both(rows, "zone_blocked", tables, aligned, net_pred, forest_pred)
-        say("zone-blocked scored")
-    return {"rows": rows, "params": params,
-            "search": {layer: n.info["search"] for layer, n in net.layers.items()},
-            "n_folds": n_folds, "seed": seed}
+        say("zone-blocked scored", result)
+    return result
 
 
 def _forest_random_split(table, crop, layer, train, test, seed) -> dict:
@@ -236,7 +249,7 @@ def markdown_table(rows: list[dict], scheme: str) -> str:
     """One scheme's RF-vs-NN rows as a Markdown table."""
     frame = pd.DataFrame([r for r in rows if r["scheme"] == scheme])
     cols = ["layer", "crop", "method", "n", "r2_train", "r2", "r", "rmse", "bias", "ubrmse",
-            "fit_seconds"]
+            "fit_seconds", "search_seconds"]
     frame = frame.reindex(columns=cols).sort_values(["layer", "crop", "method"])
     head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
     body = "".join("| " + " | ".join(_fmt(v) for v in row) + " |\n"
@@ -257,14 +270,23 @@ def markdown_report(result: dict) -> str:
              "Forest: ChinaCropSM1km (Cheng et al. 2022), one per crop x depth, CIR from its "
              "classifier. Network: Liu et al. (2021), one per layer across both crops, "
              "chained (each layer takes the prediction of the layer above). `fit_seconds` "
-             "is the final fit of one model; the network's excludes the grid search.\n"]
+             "is the final fit of one model; the network's grid search is timed apart.\n"]
+    rows = result.get("rows", [])
+    if "dropped_short_history" in result:
+        parts.append("Rows per layer without 12 months of rain before them, dropped: " + ", ".join(
+            f"{k} {n}" for k, n in result["dropped_short_history"].items()) + ".\n")
+    if "search_seconds" in result:
+        parts.append(f"Grid search and final fits of the five layers: "
+                     f"{result['search_seconds']:.0f} s; whole run so far: "
+                     f"{result.get('seconds', 0):.0f} s.\n")
     for scheme, title in _SCHEMES.items():
-        if any(r["scheme"] == scheme for r in result["rows"]):
-            parts.append(f"## {title}\n\n" + markdown_table(result["rows"], scheme))
+        if any(r["scheme"] == scheme for r in rows):
+            parts.append(f"## {title}\n\n" + markdown_table(rows, scheme))
     parts.append("## Selected network settings per layer\n\n| layer | hidden layers | units "
                  "| batch size | learning rate |\n|---|---|---|---|---|\n" + "".join(
                      f"| {layer} | {p['n_hidden']} | {p['units']} | {p['batch_size']} | "
-                     f"{p['learning_rate_init']} |\n" for layer, p in result["params"].items()))
+                     f"{p['learning_rate_init']} |\n"
+                     for layer, p in result.get("params", {}).items()))
     if "control_experiments" in result:
         frame = pd.DataFrame(result["control_experiments"])
         ranking = frame.pivot_table(index="group", columns="layer", values="r2_loss")

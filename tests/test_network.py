@@ -271,3 +271,25 @@ def test_cli_trains_networks_and_reduced_ones(tiny_world, tmp_path):
     again = CliRunner().invoke(main, ["network", "train", "--catalog", str(catalog),
                                       "--models", str(tmp_path), "--if-missing"])
     assert "already trained" in again.output
+
+
+def test_cli_compare_writes_the_report_and_saves_the_split_network(tiny_world, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from cropsm.cli import main
+
+    _, catalog, _ = tiny_world
+    result = CliRunner().invoke(main, [
+        "network", "compare", "--catalog", str(catalog), "--out", str(tmp_path / "report"),
+        "--models", str(tmp_path / "models"), "--grid", "single", "--folds", "2",
+        "--scheme", "station_blocked", "--no-control"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "report" / "network_comparison.json").read_text())
+    assert {r["scheme"] for r in report["rows"]} == {"random_70_30", "station_blocked"}
+    assert "control_experiments" not in report and report["seconds"] > 0
+    text = (tmp_path / "report" / "network_comparison.md").read_text()
+    assert "Station-blocked" in text and "Zone-blocked" not in text
+    net = load_network(network_path(tmp_path / "models"))
+    assert list(net.layers) == list(crops.LAYERS)

@@ -100,7 +100,8 @@ def save_network(network, folder: str | Path, scores: dict | None = None) -> Pat
     layers = {name: {"features": list(net.features), "hyper_parameters": net.info["params"],
                      "n_samples": net.info["n_samples"], "epochs": net.info["epochs"],
                      "r2_train": net.info["r2_train"],
-                     "fit_seconds": round(net.info["fit_seconds"], 2)}
+                     "fit_seconds": round(net.info["fit_seconds"], 2),
+                     "search_seconds": round(net.info.get("search_seconds", 0.0), 2)}
               for name, net in network.layers.items()}
     return _dump_with_card(network, network_path(folder, network.omitted_group), {
         "method": "multilayer network (Liu et al. 2021)", "layers": layers,
