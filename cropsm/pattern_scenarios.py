@@ -135,6 +135,10 @@ def pattern_scenario(network: MultilayerNetwork, covariates: xr.Dataset, daily: 
     out = xr.Dataset({"reference": reference, "scenario": scenario,
                       "difference": scenario - reference})
     out = out.merge(quality_flags(covariates, stations, station_meta, rows, cols, dates, code))
+    if "spatial_ref" in covariates:
+        out["spatial_ref"] = covariates["spatial_ref"]
+        for name in ("reference", "scenario", "difference", "pattern_flag"):
+            out[name].attrs["grid_mapping"] = "spatial_ref"
     out.attrs.update(layer=layer, pattern=patterns.PATTERNS[code],
                      method="multilayer network (Liu et al. 2021)")
     return out

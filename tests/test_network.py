@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from sklearn.model_selection import GridSearchCV, PredefinedSplit, train_test_split
 
 from cropsm import crops, network, patterns
@@ -202,7 +203,8 @@ def _window(tiny_entries, size=12):
     return slice(r, r + size), slice(c, c + size), np.ones((size, size), bool)
 
 
-def test_reference_is_the_share_weighted_sum_and_scenarios_carry_flags(tiny_entries, fitted):
+def test_reference_is_the_share_weighted_sum_and_scenarios_carry_flags(tiny_entries, fitted,
+                                                                       tmp_path):
     from cropsm import pattern_scenarios as ps
 
     net, _ = fitted
@@ -230,6 +232,13 @@ def test_reference_is_the_share_weighted_sum_and_scenarios_carry_flags(tiny_entr
     zone = cov["zone"].isel(y=rows, x=cols).values
     flag = result["pattern_flag"].values
     assert ((flag == 1) == np.isin(zone, [z for z, p in seen if p == code])).all()
+    from cropsm.io.export import netcdf_bytes
+
+    (tmp_path / "grids.nc").write_bytes(netcdf_bytes(result, {"model sha256": "abc"}))
+    back = xr.open_dataset(tmp_path / "grids.nc").load()
+    np.testing.assert_array_equal(back["pattern_flag"], result["pattern_flag"])
+    np.testing.assert_allclose(back["difference"], result["difference"])
+    assert back.attrs["model_sha256"] == "abc" and "crs_wkt" in back["spatial_ref"].attrs
     monthly = ps.seasonal_difference(result)
     assert monthly["month"].tolist() == [6]
     late = ps.quality_flags(cov, e["stations"], e["station_meta"], rows, cols,

@@ -244,6 +244,13 @@ def test_network_panel_runs_a_pattern_scenario_on_a_drawn_box(browser, product_a
     table = pd.read_csv(io.StringIO(text), comment="#")
     assert list(table.columns[:4]) == ["date", "reference", "scenario", "difference"]
     assert len(table) == 10
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_text("Download the grids and flags (netCDF)").click()
+    import xarray as xr
+
+    with xr.open_dataset(download.value.path()) as grids:
+        assert set(grids.data_vars) >= {"reference", "difference", "time_flag", "pattern_flag"}
+        assert grids.sizes["time"] == 10 and grids.attrs["layer"] == "20-30cm"
     page.close()
     assert not errors, errors
 

@@ -18,7 +18,7 @@ from cropsm.app import data
 from cropsm.app.export_view import provenance
 from cropsm.app.state import AppState
 from cropsm.io.catalog import CatalogError
-from cropsm.io.export import ExportError, csv_bytes
+from cropsm.io.export import ExportError, csv_bytes, netcdf_bytes
 from cropsm.predict import PredictError
 from cropsm.regions import RegionError
 
@@ -66,6 +66,10 @@ class NetworkView(pn.viewable.Viewer):
         self._csv = pn.widgets.FileDownload(callback=self._csv_file, label="Download CSV",
                                             filename="cropsm_pattern_scenario.csv",
                                             visible=False)
+        self._grid = pn.widgets.FileDownload(callback=self._netcdf_file,
+                                             label="Download the grids and flags (netCDF)",
+                                             filename="cropsm_pattern_scenario.nc",
+                                             visible=False)
         self.result: xr.Dataset | None = None
         self._run_plan: live.RegionRun | None = None
 
@@ -144,7 +148,8 @@ class NetworkView(pn.viewable.Viewer):
             "have this pattern observed at stations of their zone." + self._comparison())
         self._csv.filename = (f"cropsm_pattern_{result.attrs['layer']}_"
                               f"{int(self._pattern.value)}.csv")
-        self._csv.visible = True
+        self._grid.filename = self._csv.filename.replace(".csv", ".nc")
+        self._csv.visible = self._grid.visible = True
 
     def _comparison(self) -> str:
         """RF vs NN on the same held-out rows, from ``cropsm network compare``."""
@@ -170,16 +175,25 @@ class NetworkView(pn.viewable.Viewer):
     def _csv_file(self):
         if self.result is None:
             return None
-        meta = provenance(self.state)
-        meta.update(method="multilayer network (Liu et al. 2021)",
-                    layer=self.result.attrs["layer"], pattern=self.result.attrs["pattern"],
-                    source="network run (not stored)")
         try:
-            return io.BytesIO(csv_bytes(self.series(), meta))
+            return io.BytesIO(csv_bytes(self.series(), self._provenance()))
         except ExportError as err:
             self.state.message = f"CSV not exported: {err}"
             return None
 
+    def _provenance(self) -> dict:
+        meta = provenance(self.state)
+        meta.update(method="multilayer network (Liu et al. 2021)",
+                    layer=self.result.attrs["layer"], pattern=self.result.attrs["pattern"],
+                    source="network run (not stored)")
+        return meta
+
+    def _netcdf_file(self):
+        if self.result is None:
+            return None
+        return io.BytesIO(netcdf_bytes(self.result, self._provenance()))
+
     def __panel__(self):
         return pn.Column(pn.Row(self._layer, self._pattern, self._run), self._summary,
-                         self._plots, self._seasonal, self._csv, sizing_mode="stretch_width")
+                         self._plots, self._seasonal, pn.Row(self._csv, self._grid),
+                         sizing_mode="stretch_width")

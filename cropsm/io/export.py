@@ -30,12 +30,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import rasterio
+import xarray as xr
 from affine import Affine
 from rasterio.io import MemoryFile
 
 from cropsm.grid import Grid
 
-__all__ = ["COG_BLOCKSIZE", "MAX_CSV_ROWS", "ExportError", "cog_bytes", "csv_bytes"]
+__all__ = ["COG_BLOCKSIZE", "MAX_CSV_ROWS", "ExportError", "cog_bytes", "csv_bytes",
+           "netcdf_bytes"]
 
 #: Largest table :func:`csv_bytes` writes. A pixel table row is about 140 bytes of CSV
 #: (``benchmarks/bench_export.py``), so the cap keeps one download near 280 MB and about
@@ -206,3 +208,15 @@ def cog_bytes(values: np.ndarray, grid: Grid, provenance: Mapping[str, object],
             dst.write(data, 1)
             dst.update_tags(**{_tag_key(k): str(v) for k, v in provenance.items()})
         return memfile.read()
+
+
+def netcdf_bytes(ds: xr.Dataset, provenance: Mapping[str, object]) -> bytes:
+    """A gridded result as compressed netCDF-4 bytes, provenance in its global attributes.
+
+    Keeps every variable together, so quality flags travel with the values they qualify.
+    """
+    out = ds.copy()
+    out.attrs = {**{k: v for k, v in ds.attrs.items() if isinstance(v, str | int | float)},
+                 **{_tag_key(k): _header_text(v) for k, v in provenance.items()}}
+    encoding = {name: {"zlib": True, "complevel": 4} for name in out.data_vars}
+    return bytes(out.to_netcdf(engine="netcdf4", encoding=encoding))
