@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 
 import holoviews as hv
@@ -16,11 +15,10 @@ from cropsm import crops, live, patterns
 from cropsm import pattern_scenarios as ps
 from cropsm.app import data
 from cropsm.app.export_view import provenance
+from cropsm.app.jobs import run_in_thread
 from cropsm.app.state import AppState
 from cropsm.io.catalog import CatalogError
 from cropsm.io.export import ExportError, csv_bytes, netcdf_bytes
-from cropsm.predict import PredictError
-from cropsm.regions import RegionError
 
 _HEIGHT = 300
 # the reference runs the chain once per pattern present, the scenario once more
@@ -71,7 +69,6 @@ class NetworkView(pn.viewable.Viewer):
                                              filename="cropsm_pattern_scenario.nc",
                                              visible=False)
         self.result: xr.Dataset | None = None
-        self._run_plan: live.RegionRun | None = None
 
     def _present_patterns(self) -> list[int]:
         try:
@@ -83,31 +80,25 @@ class NetworkView(pn.viewable.Viewer):
     async def run(self, *_):
         """Check, cost and run the scenario off the event loop."""
         state = self.state
-        if state.running:
-            return
-        path = state.catalog_path
-        try:
-            plan = plan_pattern_run(state)
-            network = data.network()
-        except (RegionError, PredictError, CatalogError, OSError, ValueError) as err:
-            state.message = f"Network run refused: {err}"
-            return
         layer, code = self._layer.value, self._pattern.value
-        state.running = True
-        state.message = (f"Running the network ({layer}, {patterns.PATTERNS[code]}) on "
-                         f"{plan.cropland_cells:,} cells …")
-        try:
-            result = await asyncio.get_running_loop().run_in_executor(
-                None, ps.pattern_scenario, network, data.entry(path, "covariates"),
-                data.entry(path, "covariates_daily"), data.entry(path, "stations"),
-                data.entry(path, "station_meta"), plan.rows, plan.cols, plan.region,
-                plan.dates, layer, code)
-        except Exception as err:  # a failed run must leave the session usable
-            state.message = f"Network run failed: {err}"
+        path = state.catalog_path
+
+        def prepare():
+            plan = plan_pattern_run(state)
+            return (f"Running the network ({layer}, {patterns.PATTERNS[code]}) on "
+                    f"{plan.cropland_cells:,} cells …", (plan, data.network()))
+
+        def work(plan, network):
+            return ps.pattern_scenario(
+                network, data.entry(path, "covariates"), data.entry(path, "covariates_daily"),
+                data.entry(path, "stations"), data.entry(path, "station_meta"), plan.rows,
+                plan.cols, plan.region, plan.dates, layer, code)
+
+        done = await run_in_thread(state, "Network run", prepare, work)
+        if done is None:
             return
-        finally:
-            state.running = False
-        self.result, self._run_plan = result, plan
+        (plan, _), result = done
+        self.result = result
         self._show(result, plan)
         state.message = f"Network run finished: {patterns.PATTERNS[code]} at {layer}."
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 import holoviews as hv
@@ -14,6 +13,7 @@ import xarray as xr
 
 from cropsm import live
 from cropsm.app import data
+from cropsm.app.jobs import run_in_thread
 from cropsm.app.state import AppState
 from cropsm.drought import region_summary
 from cropsm.io.catalog import CatalogError
@@ -157,29 +157,21 @@ class RegionView(pn.viewable.Viewer):
     async def run(self, *_):
         """Check, cost and run the model on the region, off the event loop."""
         state = self.state
-        if state.running:
-            return
-        path = state.catalog_path
-        try:
+
+        def prepare():
+            path = state.catalog_path
             cov, daily = data.entry(path, "covariates"), data.entry(path, "covariates_daily")
             plan = live.plan_region(cov, daily, state.crop, state.depth, state.region,
                                     state.run_start, state.run_end, data.china(),
                                     budget=live.LIVE_BUDGET_PIXEL_DAYS)
             model = data.serving_model(state.crop, state.depth)
-        except (RegionError, PredictError, CatalogError, OSError, ValueError) as err:
-            state.message = f"Run refused: {err}"
+            return (f"Running {state.crop} {state.depth} on {plan.cropland_cells:,} cropland "
+                    f"pixels × {len(plan.dates)} days …", (model, cov, daily, plan))
+
+        done = await run_in_thread(state, "Run", prepare, live.run_region)
+        if done is None:
             return
-        state.running = True
-        state.message = (f"Running {state.crop} {state.depth} on {plan.cropland_cells:,} "
-                         f"cropland pixels × {len(plan.dates)} days …")
-        try:
-            result = await asyncio.get_running_loop().run_in_executor(
-                None, live.run_region, model, cov, daily, plan)
-        except Exception as err:  # a failed run must leave the session usable
-            state.message = f"Run failed: {err}"
-            return
-        finally:
-            state.running = False
+        (*_, plan), result = done
         state.run = RegionData(plan, result, "live run")
         self._show(state.run)
         state.message = (f"Run finished: {int(result['predicted'].sum()):,} pixel-days "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 
 import holoviews as hv
@@ -14,11 +13,10 @@ import xarray as xr
 from cropsm import crops, live
 from cropsm.app import data
 from cropsm.app.export_view import provenance
+from cropsm.app.jobs import run_in_thread
 from cropsm.app.state import AppState
-from cropsm.io.catalog import CatalogError
 from cropsm.io.export import ExportError, csv_bytes
 from cropsm.predict import PredictError
-from cropsm.regions import RegionError
 from cropsm.scenarios import (
     PRECIPITATION_RANGE,
     SCENARIOS,
@@ -80,27 +78,20 @@ class ScenarioView(pn.viewable.Viewer):
     async def run(self, *_):
         """Check, cost and run the chosen scenario off the event loop."""
         state, name = self.state, self._name.value
-        if state.running:
-            return
-        try:
+
+        def prepare():
             factor = check_factor(self._factor.value) if name == "precipitation" else 0.0
             plan = plan_scenario(state)
             models = scenario_models(state, name)
-        except (RegionError, PredictError, CatalogError, OSError, ValueError) as err:
-            state.message = f"Scenario refused: {err}"
+            path = state.catalog_path
+            return (f"Running scenario '{SCENARIOS[name]}' on {plan.cropland_cells:,} cells …",
+                    (name, models, data.entry(path, "covariates"),
+                     data.entry(path, "covariates_daily"), plan, factor))
+
+        done = await run_in_thread(state, "Scenario", prepare, run_scenario)
+        if done is None:
             return
-        path = state.catalog_path
-        state.running = True
-        state.message = f"Running scenario '{SCENARIOS[name]}' on {plan.cropland_cells:,} cells …"
-        try:
-            result = await asyncio.get_running_loop().run_in_executor(
-                None, run_scenario, name, models, data.entry(path, "covariates"),
-                data.entry(path, "covariates_daily"), plan, factor)
-        except Exception as err:  # a failed scenario must leave the session usable
-            state.message = f"Scenario failed: {err}"
-            return
-        finally:
-            state.running = False
+        _, result = done
         self.result = result
         self._show(result)
         state.message = f"Scenario finished: {result.label}."
