@@ -29,12 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_prediction import busiest_tiles  # noqa: E402
+from bench_prediction import busiest_tiles, forest_matrix  # noqa: E402
 from common import best, line  # noqa: E402
 
 from cropsm import network  # noqa: E402
 from cropsm import pattern_scenarios as ps  # noqa: E402
-from cropsm.features import BASE_FEATURES, FEATURES  # noqa: E402
 from cropsm.features import features_at as forest_features_at  # noqa: E402
 from cropsm.inference import ServingForest  # noqa: E402
 from cropsm.io.catalog import DEFAULT_CATALOG, open_catalog, read_entry  # noqa: E402
@@ -52,11 +51,8 @@ def real_rows(cov, daily, n_rows: int) -> tuple[pd.DataFrame, np.ndarray]:
         rr, cc = np.nonzero(cropland(window, "wheat"))
         for day in DAYS:
             nets.append(network.features_at(window, daily, rr, cc, [day] * rr.size))
-            table = forest_features_at(window, daily, rr, cc, [day] * rr.size)
-            x = np.zeros((rr.size, len(FEATURES)), np.float32)
-            for name in BASE_FEATURES:
-                x[:, FEATURES.index(name)] = table[name].to_numpy()
-            forests.append(x)
+            forests.append(forest_matrix(forest_features_at(window, daily, rr, cc,
+                                                            [day] * rr.size)))
             total += rr.size
             if total >= n_rows:
                 return (pd.concat(nets, ignore_index=True).iloc[:n_rows],

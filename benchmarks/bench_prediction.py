@@ -47,6 +47,14 @@ def busiest_tiles(cov: xr.Dataset, n: int) -> list[tuple[int, int, int, int]]:
     return [tiles[i] for i in np.argsort(counts)[::-1][:n]]
 
 
+def forest_matrix(table: pd.DataFrame) -> np.ndarray:
+    """The forest's input matrix of base-feature rows, CIR left at 0 for the classifier."""
+    x = np.zeros((len(table), len(FEATURES)), np.float32)
+    for name in BASE_FEATURES:
+        x[:, FEATURES.index(name)] = table[name].to_numpy()
+    return x
+
+
 def grid_rows(cov, daily, tiles, n_rows: int) -> np.ndarray:
     """Real feature rows: cropland cells of the busiest tiles, in season, day after day."""
     rows = []
@@ -56,11 +64,7 @@ def grid_rows(cov, daily, tiles, n_rows: int) -> np.ndarray:
         mask = cropland(window, CROP)
         rr, cc = np.nonzero(mask)
         for day in pd.date_range("2018-04-01", periods=30):
-            table = features_at(window, daily, rr, cc, [day] * rr.size)
-            X = np.zeros((rr.size, len(FEATURES)), np.float32)
-            for name in BASE_FEATURES:
-                X[:, FEATURES.index(name)] = table[name].to_numpy()
-            rows.append(X)
+            rows.append(forest_matrix(features_at(window, daily, rr, cc, [day] * rr.size)))
             total += rr.size
             if total >= n_rows:
                 return np.concatenate(rows)[:n_rows]
@@ -140,11 +144,7 @@ def bench_end_to_end(serving: ServingModel, cov, daily, tiles, repeat: int) -> f
     for w in window:
         out = predict_window(serving, w, daily, DATES)
         t, r, c = np.nonzero(out["predicted"])
-        table = features_at(w, daily, r, c, DATES[t])
-        X = np.zeros((t.size, len(FEATURES)), np.float32)
-        for name in BASE_FEATURES:
-            X[:, FEATURES.index(name)] = table[name].to_numpy()
-        rows.append(X)
+        rows.append(forest_matrix(features_at(w, daily, r, c, DATES[t])))
     X = np.concatenate(rows)
     t_inf, _ = best(lambda: serving.predict_rows(X.copy()), repeat)
     rate = n_cells / t_all
