@@ -209,15 +209,21 @@ def layer_tables(covariates: xr.Dataset, daily: xr.Dataset, stations: pd.DataFra
     if not present & set(crops.LAYERS):
         raise ValueError(f"No station observations at the network's layers {crops.LAYERS}; "
                          f"the stations have {sorted(present)}.")
+    depth = stations["depth"].astype(str)
+    observed = stations[depth.isin(crops.LAYERS)].assign(depth=depth)
+    # every layer of a visit shares its inputs: compute them once per station and date
+    visits = observed[["station_id", "date"]].drop_duplicates(ignore_index=True).merge(
+        meta, on="station_id", how="left", validate="many_to_one")
+    inputs = features_at(covariates, daily, visits["row"], visits["col"], visits["date"],
+                         pattern=visits["pattern"].to_numpy(), short_history="nan")
+    inputs[["station_id", "date", "pattern"]] = visits[["station_id", "date", "pattern"]]
     for layer in crops.LAYERS:
-        obs = stations[stations["depth"].astype(str) == layer]
+        obs = observed[observed["depth"] == layer]
         if obs.empty:
             continue
-        obs = obs.merge(meta, on="station_id", how="left", validate="many_to_one")
-        table = features_at(covariates, daily, obs["row"], obs["col"], obs["date"],
-                            pattern=obs["pattern"].to_numpy(), short_history="nan")
-        for col in ("sm", "station_id", "crop", "zone", "pattern", "date"):
-            table[col] = obs[col].to_numpy()
+        table = obs[["station_id", "date", "sm", "crop", "zone"]].merge(
+            inputs, on=["station_id", "date"], how="left", validate="one_to_one")
+        table = table[[*FEATURES, "sm", "station_id", "crop", "zone", "pattern", "date"]]
         table["crop"] = table["crop"].astype(str)
         complete = table[list(FEATURES)].notna().all(axis=1).to_numpy()
         dropped[layer] = int((~complete).sum())
