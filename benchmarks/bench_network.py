@@ -15,7 +15,6 @@ Ratios are baseline time / measured time (> 1: faster than the baseline).
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import sys
@@ -30,13 +29,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_prediction import busiest_tiles, forest_matrix  # noqa: E402
-from common import best, line  # noqa: E402
+from common import best, line, model_parser  # noqa: E402
 
 from cropsm import network  # noqa: E402
 from cropsm import pattern_scenarios as ps  # noqa: E402
 from cropsm.features import features_at as forest_features_at  # noqa: E402
 from cropsm.inference import ServingForest  # noqa: E402
-from cropsm.io.catalog import DEFAULT_CATALOG, open_catalog, read_entry  # noqa: E402
+from cropsm.io.catalog import open_catalog, read_entry  # noqa: E402
 from cropsm.io.models import load_model, load_network, model_path, network_path  # noqa: E402
 from cropsm.predict import cropland  # noqa: E402
 
@@ -101,11 +100,7 @@ def bench_scenario(net, cov, daily, stations, meta, repeat: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--catalog", default=str(DEFAULT_CATALOG))
-    parser.add_argument("--models", default=str(ROOT / "models"))
+    parser = model_parser(__doc__)
     args = parser.parse_args()
     print(f"# {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}")

@@ -11,7 +11,6 @@ worker for scaling, the time-series layout for reads. Times are the best of ``--
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import sys
@@ -26,12 +25,12 @@ import xarray as xr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from common import best, line  # noqa: E402
+from common import best, line, model_parser  # noqa: E402
 
 from cropsm import crops, engine  # noqa: E402
 from cropsm.features import BASE_FEATURES, FEATURES, features_at  # noqa: E402
 from cropsm.inference import ServingForest, sklearn_forest_nbytes  # noqa: E402
-from cropsm.io.catalog import DEFAULT_CATALOG, entry_path, open_catalog, read_entry  # noqa: E402
+from cropsm.io.catalog import entry_path, open_catalog, read_entry  # noqa: E402
 from cropsm.io.models import load_model, model_path, read_card  # noqa: E402
 from cropsm.io.product import SM_FILL, ProductStore, encode_sm  # noqa: E402
 from cropsm.predict import COVARIATES, ServingModel, cropland, predict_window  # noqa: E402
@@ -196,11 +195,7 @@ def bench_chunking(repeat: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--catalog", default=str(DEFAULT_CATALOG))
-    parser.add_argument("--models", default=str(ROOT / "models"))
+    parser = model_parser(__doc__)
     parser.add_argument("--only", nargs="*", default=["inference", "scaling", "chunking"],
                         help="Parts to run besides end to end and cost.")
     args = parser.parse_args()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def best(fn, repeat: int) -> tuple[float, object]:
@@ -19,3 +23,15 @@ def line(name: str, ratio: float | str, ok: bool | str, target: str) -> None:
     """One result line: name, ratio to the baseline, whether the target is met, target."""
     ratio = f"{ratio:8.2f}" if isinstance(ratio, float) else f"{ratio:>8s}"
     print(f"{name:78s} {ratio}  {ok!s:5s} {target}", flush=True)
+
+
+def model_parser(doc: str) -> argparse.ArgumentParser:
+    """Options of the benchmarks that run trained models on real rows of the demo world."""
+    from cropsm.io.catalog import DEFAULT_CATALOG
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--catalog", default=str(DEFAULT_CATALOG))
+    parser.add_argument("--models", default=str(ROOT / "models"))
+    return parser
