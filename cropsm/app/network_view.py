@@ -110,7 +110,8 @@ class NetworkView(pn.viewable.Viewer):
         limit = float(np.nanmax(np.abs(difference))) if finite.any() else 0.01
         low, high = (np.nanpercentile(reference, [2, 98]) if np.isfinite(reference).any()
                      else (0.0, 0.4))
-        self._plots.objects = [pn.pane.HoloViews(p, sizing_mode="stretch_width", height=_HEIGHT)
+        self._plots.objects = [pn.pane.HoloViews(p, sizing_mode="stretch_width", height=_HEIGHT,
+                                                 linked_axes=False)
                                for p in (
             _image(reference, run, "reference", "viridis_r", (low, high),
                    "Reference (pattern-weighted), mean"),
@@ -123,12 +124,14 @@ class NetworkView(pn.viewable.Viewer):
         seasonal = ps.seasonal_difference(result, zones.where(np.isfinite(
             result["reference"].isel(time=0)), 0).astype(int))
         if not seasonal.empty:
-            curves = [hv.Curve(frame, "month", "difference", label=f"zone {zone}")
-                      for zone, frame in seasonal.groupby("zone")]
+            # points as well as lines: a run inside one month has one value per zone
+            curves = [element(frame, "month", "difference", label=f"zone {zone}")
+                      for zone, frame in seasonal.groupby("zone")
+                      for element in (hv.Curve, hv.Scatter)]
             self._seasonal.objects = [pn.pane.HoloViews(hv.Overlay(curves).opts(
                 responsive=True, height=_HEIGHT, ylabel="pattern − reference (m³ m⁻³)",
                 title="Monthly difference by agricultural zone", legend_position="top_left"),
-                sizing_mode="stretch_width", height=_HEIGHT)]
+                sizing_mode="stretch_width", height=_HEIGHT, linked_axes=False)]
         in_time = float(result["time_flag"].mean())
         self._summary.object = (
             f"**{result.attrs['pattern']}** at {result.attrs['layer']}, "

@@ -151,7 +151,8 @@ class RegionView(pn.viewable.Viewer):
                 cmap=cmap, clim=clim, colorbar=True, responsive=True, height=_HEIGHT,
                 data_aspect=1, xaxis=None, yaxis=None, tools=["hover"], clabel=label,
                 title=f"Against the demo truth: {label} per pixel over "
-                      f"{int(skill['days'].max())} days"), sizing_mode="stretch_width"))
+                      f"{int(skill['days'].max())} days"), sizing_mode="stretch_width",
+                linked_axes=False))
         self._skill.objects = maps
 
     async def run(self, *_):
@@ -193,7 +194,8 @@ class RegionView(pn.viewable.Viewer):
             responsive=True, height=_HEIGHT, ylabel="regional mean SM (m³ m⁻³)",
             title="Regional mean and 10–90 % band")
         self._results.objects = [
-            pn.pane.HoloViews(result_map, sizing_mode="stretch_width", height=_HEIGHT),
+            pn.pane.HoloViews(result_map, sizing_mode="stretch_width", height=_HEIGHT,
+                              linked_axes=False),
             pn.pane.HoloViews(result_series, sizing_mode="stretch_width", height=_HEIGHT)]
 
     def __panel__(self):

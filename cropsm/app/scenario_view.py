@@ -123,7 +123,8 @@ class ScenarioView(pn.viewable.Viewer):
             responsive=True, height=_HEIGHT, ylabel="regional mean SM (m³ m⁻³)",
             legend_position="top_left", title="Regional mean")
         self._plots.objects = [
-            pn.pane.HoloViews(difference_map, sizing_mode="stretch_width", height=_HEIGHT),
+            pn.pane.HoloViews(difference_map, sizing_mode="stretch_width", height=_HEIGHT,
+                              linked_axes=False),
             pn.pane.HoloViews(series, sizing_mode="stretch_width", height=_HEIGHT)]
         self._csv.filename = f"cropsm_scenario_{result.name}_{run.crop}_{run.depth}.csv"
         self._csv.visible = True
