@@ -23,6 +23,8 @@ __all__ = [
     "FeatureError",
     "features_at",
     "grid_samples",
+    "rain_at_pixels",
+    "sample_pixels",
 ]
 
 #: The regressor's inputs, in order: the paper's 11 variables (Cheng et al. 2022, 2.3.1)
@@ -87,23 +89,12 @@ def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
         return pd.DataFrame({f: np.array([], "f4") for f in
                              (FEATURES if cir is not None else BASE_FEATURES)})
     _check(covariates, daily, dates)
-    grid = Grid.from_coords(covariates["x"].values, covariates["y"].values)
-    if rows.min() < 0 or cols.min() < 0 or rows.max() >= grid.shape[0] \
-            or cols.max() >= grid.shape[1]:
-        raise FeatureError(f"Samples fall outside the covariate grid of shape {grid.shape}.")
-
-    pixel, inverse = np.unique(rows * grid.shape[1] + cols, return_inverse=True)
-    prow, pcol = pixel // grid.shape[1], pixel % grid.shape[1]
-    lon, lat = grid.rowcol_to_lonlat(prow, pcol)
-    at = {"y": xr.DataArray(prow, dims="pixel"), "x": xr.DataArray(pcol, dims="pixel")}
+    at, inverse, lon, lat = sample_pixels(covariates, rows, cols)
     static = covariates[list(_STATIC)].isel(at).compute()
     pet = covariates["pet"].isel(at).compute().values  # (month, pixel)
 
     first = dates.min() - pd.Timedelta(days=ANTECEDENT_DAYS)
-    span = daily["pre"].sel(time=slice(first, dates.max()))
-    rain = intermittent_sample(np.asarray(span.values, dtype="f4"), daily["lat"].values,
-                               daily["lon"].values, lat, lon)  # (day, pixel)
-    csum = np.concatenate([np.zeros((1, rain.shape[1])), np.cumsum(rain, axis=0, dtype="f8")])
+    rain, csum = rain_at_pixels(daily, lat, lon, first, dates.max())
     day = (dates - first).days.to_numpy()
     pre10 = csum[day, inverse] - csum[day - ANTECEDENT_DAYS, inverse]
 
@@ -123,6 +114,42 @@ def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
         out["CIR"] = np.asarray(cir)
     names = FEATURES if cir is not None else BASE_FEATURES
     return pd.DataFrame({name: np.asarray(out[name], dtype="f4") for name in names})
+
+
+def sample_pixels(covariates: xr.Dataset, rows: np.ndarray, cols: np.ndarray):
+    """The distinct grid cells of samples, for reading each covariate once per cell.
+
+    Returns
+    -------
+    at : dict
+        ``isel`` indexers of the distinct cells (dimension ``pixel``).
+    inverse : numpy.ndarray
+        Position of each sample's cell among them.
+    lon, lat : numpy.ndarray
+        Cell-centre coordinates of the distinct cells.
+    """
+    grid = Grid.from_coords(covariates["x"].values, covariates["y"].values)
+    if rows.min() < 0 or cols.min() < 0 or rows.max() >= grid.shape[0] \
+            or cols.max() >= grid.shape[1]:
+        raise FeatureError(f"Samples fall outside the covariate grid of shape {grid.shape}.")
+    pixel, inverse = np.unique(rows * grid.shape[1] + cols, return_inverse=True)
+    prow, pcol = pixel // grid.shape[1], pixel % grid.shape[1]
+    lon, lat = grid.rowcol_to_lonlat(prow, pcol)
+    at = {"y": xr.DataArray(prow, dims="pixel"), "x": xr.DataArray(pcol, dims="pixel")}
+    return at, inverse, lon, lat
+
+
+def rain_at_pixels(daily: xr.Dataset, lat, lon, start, end) -> tuple[np.ndarray, np.ndarray]:
+    """Daily rain at cells from ``start`` to ``end``, and its running sums.
+
+    Returns ``rain`` (day, cell) and ``csum`` (day + 1, cell), with ``csum[k]`` the rain
+    of the days before day ``k``, so ``csum[d] - csum[d - n]`` is the n days before day d.
+    """
+    span = daily["pre"].sel(time=slice(start, end))
+    rain = intermittent_sample(np.asarray(span.values, dtype="f4"), daily["lat"].values,
+                               daily["lon"].values, lat, lon)
+    csum = np.concatenate([np.zeros((1, rain.shape[1])), np.cumsum(rain, axis=0, dtype="f8")])
+    return rain, csum
 
 
 def grid_samples(mask: np.ndarray, dates) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex]:

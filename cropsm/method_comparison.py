@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, PredefinedSplit
+from sklearn.model_selection import GroupKFold, PredefinedSplit
 
 from cropsm import crops, metrics
 from cropsm.features import BASE_FEATURES
@@ -183,14 +183,8 @@ def compare_methods(tables: dict[str, pd.DataFrame],
     if "zone_blocked" in schemes and all_zones.size > 1:
         zone_folds = {layer: np.searchsorted(all_zones, z) for layer, z in zones.items()}
         net_pred = _network_out_of_fold(tables, zone_folds, params, seed)
-        forest_pred = {}
-        for key, t in aligned.items():
-            pred = np.full(len(t), np.nan, "f4")
-            zone = t["zone"].to_numpy()
-            for train, test in LeaveOneGroupOut().split(t, groups=zone):
-                model = fit_model(t.iloc[train], *key, seed=seed)
-                pred[test] = model.predict(t.iloc[test][list(BASE_FEATURES)])
-            forest_pred[key] = pred
+        forest_pred = {key: _forest_out_of_fold(t, *key, zone_folds[key[1]][t["position"]], seed)
+                       for key, t in aligned.items()}
         _score_both(rows, "zone_blocked", tables, aligned, net_pred, forest_pred)
         say("zone-blocked scored", result)
     return result

@@ -30,8 +30,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from cropsm import crops, metrics, patterns
-from cropsm.features import FeatureError
-from cropsm.grid import Grid, intermittent_sample
+from cropsm.features import FeatureError, rain_at_pixels, sample_pixels
 
 __all__ = [
     "ABSENT_FEATURES",
@@ -145,11 +144,7 @@ def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
                            "rebuild the demo world (`cropsm demo build`).")
     if len(dates) == 0:
         return pd.DataFrame({f: np.array([], "f4") for f in FEATURES})
-    grid = Grid.from_coords(covariates["x"].values, covariates["y"].values)
-    pixel, inverse = np.unique(rows * grid.shape[1] + cols, return_inverse=True)
-    prow, pcol = pixel // grid.shape[1], pixel % grid.shape[1]
-    lon, lat = grid.rowcol_to_lonlat(prow, pcol)
-    at = {"y": xr.DataArray(prow, dims="pixel"), "x": xr.DataArray(pcol, dims="pixel")}
+    at, inverse, lon, lat = sample_pixels(covariates, rows, cols)
     static = covariates[needed].isel(at).compute()
 
     longest = max(ACCUMULATION_DAYS.values())
@@ -162,10 +157,7 @@ def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
             f"needs {first:%Y-%m-%d}..{dates.max():%Y-%m-%d} (12 months of accumulated "
             "precipitation before each date).")
     start = max(first, have[0])
-    span = daily["pre"].sel(time=slice(start, dates.max()))
-    rain = intermittent_sample(np.asarray(span.values, dtype="f4"), daily["lat"].values,
-                               daily["lon"].values, lat, lon)
-    csum = np.concatenate([np.zeros((1, rain.shape[1])), np.cumsum(rain, axis=0, dtype="f8")])
+    rain, csum = rain_at_pixels(daily, lat, lon, start, dates.max())
     day = (dates - start).days.to_numpy()
     out: dict[str, np.ndarray] = {"pre": rain[day, inverse]}
     for name, length in ACCUMULATION_DAYS.items():
