@@ -15,6 +15,8 @@ Nothing here writes; results are xarray objects for the dashboard and the export
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -22,8 +24,8 @@ import xarray as xr
 from cropsm import patterns
 from cropsm.network import FEATURES, MultilayerNetwork, check_layer, features_at
 
-__all__ = ["pattern_scenario", "predict_region", "quality_flags", "reference_product",
-           "seasonal_difference"]
+__all__ = ["RegionInputs", "pattern_scenario", "predict_region", "quality_flags",
+           "reference_product", "region_inputs", "seasonal_difference"]
 
 
 def _cells(covariates: xr.Dataset, rows: slice, cols: slice, region: np.ndarray):
@@ -35,47 +37,74 @@ def _cells(covariates: xr.Dataset, rows: slice, cols: slice, region: np.ndarray)
     return rr, cc
 
 
+@dataclass(frozen=True)
+class RegionInputs:
+    """The network's inputs on a window's cropland cells x dates, computed once."""
+
+    x: pd.DataFrame
+    cells: tuple[np.ndarray, np.ndarray]
+    dates: pd.DatetimeIndex
+    coords: dict
+
+
+def region_inputs(covariates: xr.Dataset, daily: xr.Dataset, rows: slice, cols: slice,
+                  region: np.ndarray, dates) -> RegionInputs:
+    """Inputs of every cropland cell and date of a window (each cell's dominant pattern)."""
+    dates = pd.DatetimeIndex(dates)
+    rr, cc = _cells(covariates, rows, cols, region)
+    x = features_at(covariates, daily, np.tile(rr + rows.start, len(dates)),
+                    np.tile(cc + cols.start, len(dates)), np.repeat(dates.values, rr.size))
+    window = covariates.isel(y=rows, x=cols)
+    return RegionInputs(x, (rr, cc), dates, {"time": dates, "y": window["y"].values,
+                                             "x": window["x"].values})
+
+
+def _predict(network: MultilayerNetwork, inputs: RegionInputs, shape: tuple[int, int],
+             layer: str, pattern: int | None) -> xr.DataArray:
+    x = inputs.x
+    if pattern is not None:
+        # only the one-hot pattern columns change between patterns
+        x = x.assign(**{f"pattern_{c}": np.float32(c == pattern) for c in patterns.PATTERNS})
+    rr, cc = inputs.cells
+    sm = network.predict(x[list(FEATURES)], upto=layer)[layer]
+    out = np.full((len(inputs.dates),) + shape, np.nan, "f4")
+    out[:, rr, cc] = sm.reshape(len(inputs.dates), rr.size)
+    return xr.DataArray(out, dims=("time", "y", "x"), coords=inputs.coords, name="sm",
+                        attrs={"units": "m3 m-3", "layer": layer,
+                               "pattern": "dominant" if pattern is None
+                               else patterns.PATTERNS[pattern]})
+
+
 def predict_region(network: MultilayerNetwork, covariates: xr.Dataset, daily: xr.Dataset,
                    rows: slice, cols: slice, region: np.ndarray, dates, layer: str,
-                   pattern: int | None = None) -> xr.DataArray:
+                   pattern: int | None = None, inputs: RegionInputs | None = None
+                   ) -> xr.DataArray:
     """Network SM of ``layer`` on a window's cropland cells, ``(time, y, x)``.
 
     ``pattern`` forces one cropping pattern on every cell; None uses each pixel's
-    dominant pattern.
+    dominant pattern. ``inputs`` (:func:`region_inputs` of the same window and dates)
+    saves recomputing them.
     """
     check_layer(layer)
     if pattern is not None:
         pattern = patterns.check_pattern(pattern, covariates.attrs.get("patterns_present"))
-    dates = pd.DatetimeIndex(dates)
-    rr, cc = _cells(covariates, rows, cols, region)
-    n = rr.size
-    x = features_at(covariates, daily, np.tile(rr + rows.start, len(dates)),
-                    np.tile(cc + cols.start, len(dates)), np.repeat(dates.values, n),
-                    pattern=pattern)
-    sm = network.predict(x[list(FEATURES)], upto=layer)[layer].reshape(len(dates), n)
-    shape = (region.shape[0], region.shape[1])
-    out = np.full((len(dates),) + shape, np.nan, "f4")
-    out[:, rr, cc] = sm
-    window = covariates.isel(y=rows, x=cols)
-    return xr.DataArray(out, dims=("time", "y", "x"),
-                        coords={"time": dates, "y": window["y"].values,
-                                "x": window["x"].values},
-                        name="sm", attrs={"units": "m3 m-3", "layer": layer,
-                                          "pattern": "dominant" if pattern is None
-                                          else patterns.PATTERNS[pattern]})
+    inputs = inputs or region_inputs(covariates, daily, rows, cols, region, dates)
+    return _predict(network, inputs, region.shape, layer, pattern)
 
 
 def reference_product(network: MultilayerNetwork, covariates: xr.Dataset, daily: xr.Dataset,
-                      rows: slice, cols: slice, region: np.ndarray, dates, layer: str
-                      ) -> xr.DataArray:
+                      rows: slice, cols: slice, region: np.ndarray, dates, layer: str,
+                      inputs: RegionInputs | None = None) -> xr.DataArray:
     """Pattern-weighted SM (Eq. 1-2): ``sum_p share_p * SM_p`` on the region's cropland."""
+    check_layer(layer)
     shares = covariates["pattern_fraction"].isel(y=rows, x=cols).values
+    inputs = inputs or region_inputs(covariates, daily, rows, cols, region, dates)
     total = None
     for k, code in enumerate(patterns.PATTERNS):
         share = np.where(region, shares[k], 0.0)
         if not (share > 0).any():
             continue
-        sm = predict_region(network, covariates, daily, rows, cols, region, dates, layer, code)
+        sm = _predict(network, inputs, region.shape, layer, code)
         part = np.where(share > 0, sm.values * share, 0.0)
         total = part if total is None else total + part
         template = sm
@@ -129,8 +158,10 @@ def pattern_scenario(network: MultilayerNetwork, covariates: xr.Dataset, daily: 
         ``(time, y, x)``, with ``time_flag`` and ``pattern_flag`` (of the scenario).
     """
     code = patterns.check_pattern(pattern, covariates.attrs.get("patterns_present"))
-    reference = reference_product(network, covariates, daily, rows, cols, region, dates, layer)
-    scenario = predict_region(network, covariates, daily, rows, cols, region, dates, layer, code)
+    inputs = region_inputs(covariates, daily, rows, cols, region, dates)
+    reference = reference_product(network, covariates, daily, rows, cols, region, dates, layer,
+                                  inputs)
+    scenario = _predict(network, inputs, region.shape, layer, code)
     scenario = scenario.where(np.isfinite(reference))
     out = xr.Dataset({"reference": reference, "scenario": scenario,
                       "difference": scenario - reference})
