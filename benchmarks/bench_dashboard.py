@@ -32,14 +32,14 @@ sys.path.insert(0, str(ROOT))
 import holoviews.plotting.bokeh  # noqa: E402, F401
 from shapely.geometry import box  # noqa: E402
 
-from cropsm import live  # noqa: E402
 from cropsm.app import data  # noqa: E402
 from cropsm.app.map_view import MapView  # noqa: E402
 from cropsm.app.series_view import pixel_series  # noqa: E402
 from cropsm.app.state import AppState  # noqa: E402
 from cropsm.io.models import model_path  # noqa: E402
-from cropsm.predict import COVARIATES, cropland, predict_window  # noqa: E402
-from cropsm.scenarios import SCENARIOS, run_scenario  # noqa: E402
+from cropsm.serve import live  # noqa: E402
+from cropsm.serve.forest_scenarios import SCENARIOS, run_scenario  # noqa: E402
+from cropsm.serve.predict import COVARIATES, cropland, predict_window  # noqa: E402
 
 SCREEN = (900, 900)
 

@@ -1,8 +1,8 @@
 """Benchmark of the CSV export: pyarrow's writer in ``csv_bytes`` vs pandas ``to_csv``.
 
 Needs no demo world; the table is a synthetic pixel table built by
-:func:`cropsm.regional.pixel_table` (8 days over a 1 km window, float64 predictions as
-:func:`cropsm.predict.predict_window` returns them)::
+:func:`cropsm.analysis.region_tables.pixel_table` (8 days over a 1 km window, float64 predictions as
+:func:`cropsm.serve.predict.predict_window` returns them)::
 
     .venv/bin/python benchmarks/bench_export.py [--rows 3000000] [--repeat 1]
 
@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from common import best, line  # noqa: E402
 
-from cropsm.grid import china_grid  # noqa: E402
+from cropsm.analysis.region_tables import pixel_table  # noqa: E402
+from cropsm.core.grid import china_grid  # noqa: E402
 from cropsm.io.export import csv_bytes  # noqa: E402
-from cropsm.regional import pixel_table  # noqa: E402
 
 DAYS = 8
 PROVENANCE = {"product": "CropSM benchmark", "crop": "wheat", "depth": "0-10cm"}

@@ -19,10 +19,10 @@ import pandas as pd
 import shapely
 from scipy.interpolate import RegularGridInterpolator
 
+from cropsm.core.grid import bilinear_sample, bilinear_weights, china_grid
 from cropsm.demo import soilwater
 from cropsm.demo.build import build
 from cropsm.demo.soil import saxton_rawls
-from cropsm.grid import bilinear_sample, bilinear_weights, china_grid
 from cropsm.io.assets import read_provinces
 
 

@@ -11,11 +11,11 @@ import sys
 import tempfile
 import time
 
-from cropsm import metrics
-from cropsm.features import BASE_FEATURES
+from cropsm.core import metrics
 from cropsm.io.catalog import open_catalog, read_entry
 from cropsm.io.models import save_model
-from cropsm.model import fit_model, split_within_zones, training_table
+from cropsm.rf.features import BASE_FEATURES
+from cropsm.rf.model import fit_model, split_within_zones, training_table
 
 
 def main(crop: str = "wheat", depth: str = "0-10cm") -> None:

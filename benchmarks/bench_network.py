@@ -6,7 +6,7 @@ Run after ``make run`` and ``cropsm network train`` on the demo world::
 
 * inference on the same 1 M real grid rows (cropland cells of the busiest wheat tiles,
   April 2018): the network's top layer, its five-layer chain, and the forest's fast
-  engine (:class:`cropsm.inference.ServingForest`) and scikit-learn's ``predict``;
+  engine (:class:`cropsm.serve.serving_forest.ServingForest`) and scikit-learn's ``predict``;
 * a pattern scenario (reference product over every pattern + one pattern) on a
   100 x 100 km region x 90 days.
 
@@ -31,13 +31,14 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_prediction import busiest_tiles, forest_matrix  # noqa: E402
 from common import best, line, model_parser  # noqa: E402
 
-from cropsm import network  # noqa: E402
-from cropsm import pattern_scenarios as ps  # noqa: E402
-from cropsm.features import features_at as forest_features_at  # noqa: E402
-from cropsm.inference import ServingForest  # noqa: E402
 from cropsm.io.catalog import open_catalog, read_entry  # noqa: E402
-from cropsm.io.models import load_model, load_network, model_path, network_path  # noqa: E402
-from cropsm.predict import cropland  # noqa: E402
+from cropsm.io.models import model_path, network_path  # noqa: E402
+from cropsm.nn import network  # noqa: E402
+from cropsm.nn import pattern_scenarios as ps  # noqa: E402
+from cropsm.rf.features import features_at as forest_features_at  # noqa: E402
+from cropsm.serve.models import load_model, load_network  # noqa: E402
+from cropsm.serve.predict import cropland  # noqa: E402
+from cropsm.serve.serving_forest import ServingForest  # noqa: E402
 
 DAYS = pd.date_range("2018-04-01", periods=30)
 

@@ -27,13 +27,15 @@ sys.path.insert(0, str(ROOT))
 
 from common import best, line, model_parser  # noqa: E402
 
-from cropsm import crops, engine  # noqa: E402
-from cropsm.features import BASE_FEATURES, FEATURES, features_at  # noqa: E402
-from cropsm.inference import ServingForest, sklearn_forest_nbytes  # noqa: E402
+from cropsm.core import crops  # noqa: E402
 from cropsm.io.catalog import entry_path, open_catalog, read_entry  # noqa: E402
-from cropsm.io.models import load_model, model_path, read_card  # noqa: E402
+from cropsm.io.models import model_path, read_card  # noqa: E402
 from cropsm.io.product import SM_FILL, ProductStore, encode_sm  # noqa: E402
-from cropsm.predict import COVARIATES, ServingModel, cropland, predict_window  # noqa: E402
+from cropsm.rf.features import BASE_FEATURES, FEATURES, features_at  # noqa: E402
+from cropsm.serve import engine  # noqa: E402
+from cropsm.serve.models import load_model  # noqa: E402
+from cropsm.serve.predict import COVARIATES, ServingModel, cropland, predict_window  # noqa: E402
+from cropsm.serve.serving_forest import ServingForest, sklearn_forest_nbytes  # noqa: E402
 
 CROP, DEPTH = "wheat", "0-10cm"
 DATES = pd.date_range("2018-05-01", periods=8)

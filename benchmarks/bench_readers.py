@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from common import best, line  # noqa: E402
 
-from cropsm.grid import ALBERS_CHINA, Grid, lonlat_to_xy  # noqa: E402
+from cropsm.core.grid import ALBERS_CHINA, Grid, lonlat_to_xy  # noqa: E402
 from cropsm.io.readers.gridded import read_gridded  # noqa: E402
 
 HENAN = (110.3, 31.4, 116.7, 36.4)

@@ -1,7 +1,7 @@
 """Headless dashboard tests: set the state, assert on what the views derive.
 
 References are computed independently: the product store read with xarray, the saved
-scikit-learn models, and :mod:`cropsm.drought` on the raw arrays.
+scikit-learn models, and :mod:`cropsm.analysis.drought` on the raw arrays.
 """
 
 from __future__ import annotations
@@ -16,18 +16,19 @@ import pytest
 import rasterio
 from shapely.geometry import box
 
+from cropsm.analysis.drought import NotEnoughYears, drought_grade, relative_sm
 from cropsm.app import data
 from cropsm.app.export_view import map_cog, region_csv
 from cropsm.app.map_view import layer_window
 from cropsm.app.region_view import RegionView, region_statistics
 from cropsm.app.series_view import nearest_station, pixel_series, station_series
 from cropsm.app.state import AppState
-from cropsm.drought import NotEnoughYears, drought_grade, relative_sm
-from cropsm.features import BASE_FEATURES, FEATURES, features_at
+from cropsm.core.regions import RegionError
 from cropsm.io.catalog import entry_path, open_catalog
-from cropsm.io.models import load_model, model_path
+from cropsm.io.models import model_path
 from cropsm.io.product import open_product
-from cropsm.regions import RegionError
+from cropsm.rf.features import BASE_FEATURES, FEATURES, features_at
+from cropsm.serve.models import load_model
 
 BOX = "116.0,39.0,116.8,39.8"  # inside the tiny world (115.4-117.2 E, 38.6-40.2 N)
 
@@ -148,7 +149,7 @@ def test_station_series_matches_sklearn_with_predicted_cir(state, tiny_entries, 
 
 
 def test_region_statistics_count_cropland(state, tiny_entries):
-    from cropsm.grid import Grid
+    from cropsm.core.grid import Grid
 
     state.set_region(BOX)
     stats = region_statistics(state)
@@ -164,8 +165,8 @@ def test_region_statistics_count_cropland(state, tiny_entries):
 
 
 def test_live_run_equals_predict_window_and_guards_cost(state, tiny_entries, monkeypatch):
-    from cropsm import live
-    from cropsm.predict import predict_window
+    from cropsm.serve import live
+    from cropsm.serve.predict import predict_window
 
     state.set_region(BOX)
     state.param.update(run_start=dt.date(2018, 6, 1), run_end=dt.date(2018, 6, 4))

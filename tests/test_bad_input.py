@@ -15,12 +15,12 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cropsm import live
 from cropsm.app import data
 from cropsm.app.state import AppState
-from cropsm.predict import PredictError
-from cropsm.regions import RegionError
-from cropsm.scenarios import check_factor
+from cropsm.core.regions import RegionError
+from cropsm.serve import live
+from cropsm.serve.forest_scenarios import check_factor
+from cropsm.serve.predict import PredictError
 
 DOCUMENTED = (RegionError, PredictError)
 SLOWEST = {"seconds": 0.0}

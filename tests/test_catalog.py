@@ -36,7 +36,7 @@ def test_every_entry_opens_lazily_with_cf_units(tiny_world):
     assert "crs_wkt" in cov["spatial_ref"].attrs
     daily = read_entry("covariates_daily", cat)
     assert daily["pre"].attrs["units"] == "mm day-1"
-    assert daily["pre"].attrs["interpolation"] == "cropsm.grid.intermittent_sample"
+    assert daily["pre"].attrs["interpolation"] == "cropsm.core.grid.intermittent_sample"
     truth = read_entry("truth", cat)
     assert truth["sm"].dims == ("crop", "depth", "time", "y", "x")
     assert truth["sm"].attrs["units"] == "m3 m-3"

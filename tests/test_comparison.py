@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cropsm import metrics
-from cropsm.comparison import DEGRADATIONS, coarse_matchups, compare_products
+from cropsm.analysis.product_comparison import DEGRADATIONS, coarse_matchups, compare_products
+from cropsm.core import metrics
 
 
 @pytest.fixture(scope="module")

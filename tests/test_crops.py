@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cropsm import crops
+from cropsm.core import crops
 
 
 def test_table2_thresholds_cover_every_stage_and_depth():

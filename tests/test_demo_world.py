@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cropsm import crops
+from cropsm.core import crops
 from cropsm.demo import world
 from cropsm.demo.build import read_inputs
 from cropsm.demo.profiles import get_profile
@@ -47,7 +47,7 @@ def test_truth_only_on_cropland(entries):
 def test_stations_observe_on_8_18_28_in_season(entries):
     obs, meta = entries["stations"], entries["station_meta"]
     assert set(pd.DatetimeIndex(obs["date"]).day) <= {8, 18, 28}
-    assert set(obs["depth"].unique()) == set(crops.LAYERS)
+    assert set(obs["depth"].unique()) == set(crops.SOIL_LAYERS)
     assert meta["station_id"].is_unique
     assert set(obs["station_id"]) <= set(meta["station_id"])
     for crop in crops.CROPS:
@@ -117,7 +117,7 @@ def test_irrigation_events_more_frequent_near_rivers(tiny_world):
 
 
 def test_tiny_world_is_a_window_of_the_national_grid(entries):
-    from cropsm.grid import Grid, china_grid
+    from cropsm.core.grid import Grid, china_grid
 
     cov = entries["covariates"]
     grid = Grid.from_coords(cov["x"].values, cov["y"].values)

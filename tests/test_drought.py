@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from cropsm import drought
-from cropsm.drought import (
+from cropsm.analysis import drought
+from cropsm.analysis.drought import (
     DROUGHT_GRADES,
     GRADE_FILL,
     NotEnoughYears,

@@ -7,9 +7,14 @@ import xarray as xr
 from pyproj import CRS
 from rasterio.io import MemoryFile
 
-from cropsm.grid import china_grid
+from cropsm.analysis.region_tables import (
+    PIXEL_COLUMNS,
+    SERIES_COLUMNS,
+    mean_series_table,
+    pixel_table,
+)
+from cropsm.core.grid import china_grid
 from cropsm.io.export import MAX_CSV_ROWS, ExportError, cog_bytes, csv_bytes
-from cropsm.regional import PIXEL_COLUMNS, SERIES_COLUMNS, mean_series_table, pixel_table
 
 DATES = pd.date_range("2018-05-01", periods=3)
 WINDOW_ROWS, WINDOW_COLS = slice(2100, 2105), slice(2900, 2906)

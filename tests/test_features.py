@@ -2,10 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cropsm import crops
-from cropsm.features import BASE_FEATURES, FEATURES, FeatureError, features_at, grid_samples
+from cropsm.core import crops
 from cropsm.io.catalog import open_catalog, read_entry
-from cropsm.irrigation import cir_labels, smi_threshold
+from cropsm.rf.features import BASE_FEATURES, FEATURES, FeatureError, features_at, grid_samples
+from cropsm.rf.irrigation import cir_labels, smi_threshold
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 from shapely.geometry import Polygon, box
 
-from cropsm.grid import (
+from cropsm.core.grid import (
     ALBERS_CHINA,
     Grid,
     bilinear_sample,

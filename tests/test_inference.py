@@ -1,4 +1,4 @@
-"""cropsm.inference against scikit-learn and numpy: bit-identical, smaller."""
+"""cropsm.serve.serving_forest against scikit-learn and numpy: bit-identical, smaller."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
-from cropsm.inference import ServingForest, sklearn_forest_nbytes
+from cropsm.serve.serving_forest import ServingForest, sklearn_forest_nbytes
 
 
 @pytest.fixture(scope="module")

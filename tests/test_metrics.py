@@ -5,7 +5,7 @@ from pytesmo import metrics as pm
 from scipy import stats
 from sklearn.metrics import mean_squared_error, r2_score, roc_auc_score
 
-from cropsm import metrics
+from cropsm.core import metrics
 
 
 @pytest.fixture

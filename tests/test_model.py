@@ -3,10 +3,11 @@ import json
 import numpy as np
 import pytest
 
-from cropsm.features import FEATURES
 from cropsm.io.catalog import open_catalog, read_entry
-from cropsm.io.models import ModelFileError, load_model, save_model
-from cropsm.model import PAPER_PARAMS, fit_model, split_within_zones, training_table
+from cropsm.io.models import ModelFileError, save_model
+from cropsm.rf.features import FEATURES
+from cropsm.rf.model import PAPER_PARAMS, fit_model, split_within_zones, training_table
+from cropsm.serve.models import load_model
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,12 @@ import pytest
 import xarray as xr
 from sklearn.model_selection import GridSearchCV, PredefinedSplit, train_test_split
 
-from cropsm import crops, network, patterns
-from cropsm.features import FeatureError
-from cropsm.grid import intermittent_sample
-from cropsm.io.models import ModelFileError, load_network, network_path, save_network
+from cropsm.core import crops, patterns
+from cropsm.core.grid import intermittent_sample
+from cropsm.io.models import ModelFileError, network_path, save_network
+from cropsm.nn import network
+from cropsm.rf.features import FeatureError
+from cropsm.serve.models import load_network
 
 SMALL = {"batch_size": [256], "learning_rate_init": [0.005], "n_hidden": [2], "units": [32]}
 
@@ -32,7 +34,7 @@ def fitted(tables):
 
 def test_world_has_five_layers_patterns_and_the_papers_covariates(tiny_entries):
     stations, meta, cov = (tiny_entries[k] for k in ("stations", "station_meta", "covariates"))
-    assert sorted(stations["depth"].astype(str).unique()) == sorted(crops.LAYERS)
+    assert sorted(stations["depth"].astype(str).unique()) == sorted(crops.SOIL_LAYERS)
     assert list(tiny_entries["truth"]["depth"].values) == list(crops.DEPTHS)
     for crop, codes in patterns.CROP_PATTERNS.items():
         assert set(meta.loc[meta["crops"] == crop, "pattern"]) <= set(codes)
@@ -83,7 +85,7 @@ def test_accumulations_match_a_direct_sum(tiny_entries, tables):
 
 
 def table_lonlat(cov, rows, cols):
-    from cropsm.grid import Grid
+    from cropsm.core.grid import Grid
 
     return Grid.from_coords(cov["x"].values, cov["y"].values).rowcol_to_lonlat(rows, cols)
 
@@ -99,14 +101,14 @@ def test_chain_feeds_predictions_never_observations(tables, fitted):
     tables, _ = tables
     net, _ = fitted
     assert "sm_upper" not in net.layers["0-10cm"].features
-    for layer in crops.LAYERS[1:]:
+    for layer in crops.SOIL_LAYERS[1:]:
         assert net.layers[layer].features[-1] == "sm_upper"
     assert all("sm" not in n.features for n in net.layers.values())
     x = tables["20-30cm"].iloc[:100]
     chained = net.predict(x)
     # an observation slipped into the frame as sm_upper is overwritten by the chain
     leaked = net.predict(x.assign(sm_upper=x["sm"]))
-    for layer in crops.LAYERS:
+    for layer in crops.SOIL_LAYERS:
         np.testing.assert_array_equal(chained[layer], leaked[layer])
     upper = chained["10-20cm"]
     direct = net.layers["20-30cm"].pipeline.predict(
@@ -119,7 +121,7 @@ def test_chain_feeds_predictions_never_observations(tables, fitted):
 def test_search_picks_what_scikit_learn_grid_search_picks(tables):
     tables, _ = tables
     table = tables["0-10cm"]
-    x = table[list(network.FEATURES)].to_numpy("f4")
+    x = table[list(network.NETWORK_FEATURES)].to_numpy("f4")
     y = table["sm"].to_numpy("f4")
     grid = {"batch_size": [64, 256], "learning_rate_init": [0.001, 0.01], "n_hidden": [1],
             "units": [16]}
@@ -157,8 +159,8 @@ def test_network_file_round_trip_and_refusals(tables, fitted, tmp_path):
 
 
 def test_comparison_scores_both_methods_on_the_same_rows(tables, tiny_entries):
-    from cropsm import method_comparison as mc
-    from cropsm import model
+    from cropsm.analysis import method_comparison as mc
+    from cropsm.rf import model
 
     tables, _ = tables
     e = tiny_entries
@@ -172,13 +174,13 @@ def test_comparison_scores_both_methods_on_the_same_rows(tables, tiny_entries):
                     & (rows["crop"] == "wheat")].set_index("method")
         assert set(pair.index) == {"forest", "network"}
         assert pair.loc["forest", "n"] == pair.loc["network", "n"] > 0
-    assert set(rows.loc[rows["method"] == "network", "layer"]) == set(crops.LAYERS)
+    assert set(rows.loc[rows["method"] == "network", "layer"]) == set(crops.SOIL_LAYERS)
     text = mc.markdown_report(result)
     assert "Station-blocked" in text and "soil pH" in text
 
 
 def test_control_experiments_rank_every_group(tables, fitted):
-    from cropsm.method_comparison import control_experiments
+    from cropsm.analysis.method_comparison import control_experiments
 
     tables, _ = tables
     net, _ = fitted
@@ -205,7 +207,7 @@ def _window(tiny_entries, size=12):
 
 def test_reference_is_the_share_weighted_sum_and_scenarios_carry_flags(tiny_entries, fitted,
                                                                        tmp_path):
-    from cropsm import pattern_scenarios as ps
+    from cropsm.nn import pattern_scenarios as ps
 
     net, _ = fitted
     e = tiny_entries
@@ -247,7 +249,7 @@ def test_reference_is_the_share_weighted_sum_and_scenarios_carry_flags(tiny_entr
 
 
 def test_absent_pattern_and_empty_region_are_named(tiny_entries, fitted):
-    from cropsm import pattern_scenarios as ps
+    from cropsm.nn import pattern_scenarios as ps
 
     net, _ = fitted
     cov, daily = tiny_entries["covariates"], tiny_entries["covariates_daily"]
@@ -273,7 +275,7 @@ def test_cli_trains_networks_and_reduced_ones(tiny_world, tmp_path):
                                        "--omit", "soil"])
     assert result.exit_code == 0, result.output
     card = read_card(network_path(tmp_path))
-    assert list(card["layers"]) == list(crops.LAYERS)
+    assert list(card["layers"]) == list(crops.SOIL_LAYERS)
     assert set(card["scores"]["0-10cm"]) >= {"r2_train", "held_out"}
     reduced = load_network(network_path(tmp_path, "soil"))
     assert "sand" not in reduced.layers["0-10cm"].features
@@ -301,4 +303,4 @@ def test_cli_compare_writes_the_report_and_saves_the_split_network(tiny_world, t
     text = (tmp_path / "report" / "network_comparison.md").read_text()
     assert "Station-blocked" in text and "Zone-blocked" not in text
     net = load_network(network_path(tmp_path / "models"))
-    assert list(net.layers) == list(crops.LAYERS)
+    assert list(net.layers) == list(crops.SOIL_LAYERS)

@@ -16,15 +16,17 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from cropsm import crops, engine
-from cropsm.applicability import SITE_FEATURES, fit_applicability
 from cropsm.cli import main
-from cropsm.features import BASE_FEATURES, FEATURES, features_at
+from cropsm.core import crops
 from cropsm.io.catalog import open_catalog, read_entry
-from cropsm.io.models import load_model, model_path, read_card
+from cropsm.io.models import model_path, read_card
 from cropsm.io.product import open_product, product_versions
-from cropsm.model import fit_model, training_table
-from cropsm.predict import PredictError, ServingModel, coarsen_mean, predict_window
+from cropsm.rf.applicability import SITE_FEATURES, fit_applicability
+from cropsm.rf.features import BASE_FEATURES, FEATURES, features_at
+from cropsm.rf.model import fit_model, training_table
+from cropsm.serve import engine
+from cropsm.serve.models import load_model
+from cropsm.serve.predict import PredictError, ServingModel, coarsen_mean, predict_window
 
 START, END = "2018-05-01", "2018-05-12"
 

@@ -12,7 +12,7 @@ import xarray as xr
 from affine import Affine
 from rasterio.windows import from_bounds
 
-from cropsm.grid import ALBERS_CHINA, Grid, lonlat_to_xy
+from cropsm.core.grid import ALBERS_CHINA, Grid, lonlat_to_xy
 from cropsm.io.readers import ReaderError
 from cropsm.io.readers.catalog_readers import GriddedReader
 from cropsm.io.readers.gridded import date_regex, read_gridded, regrid

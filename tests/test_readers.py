@@ -17,9 +17,9 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from cropsm import metrics
+from cropsm.analysis.product_comparison import compare_insitu
 from cropsm.cli import main
-from cropsm.comparison import compare_insitu
+from cropsm.core import metrics
 from cropsm.io.catalog import CatalogError, open_catalog, read_entry
 from cropsm.io.readers import (
     AGME_COLUMNS,

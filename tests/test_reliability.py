@@ -26,15 +26,10 @@ from servers import free_port, serve, stop
 
 from cropsm.cli import main
 from cropsm.io.catalog import CatalogError, open_catalog, read_entry, write_catalog
-from cropsm.io.models import (
-    TRUSTED_TYPES,
-    ModelFileError,
-    load_model,
-    model_path,
-    network_path,
-)
+from cropsm.io.models import TRUSTED_TYPES, ModelFileError, model_path, network_path
 from cropsm.io.readers import ReaderError, read_esa_cci, read_ismn_stm
-from cropsm.model import kept_features
+from cropsm.rf.model import kept_features
+from cropsm.serve.models import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -163,8 +158,8 @@ def test_model_with_a_type_outside_the_pinned_list_is_refused(tmp_path, tiny_mod
     with pytest.raises(ModelFileError, match="outside the pinned list") as err:
         load_model(path)
     assert "collections.Counter" in str(err.value)
-    assert TRUSTED_TYPES == {"cropsm.model.SoilMoistureModel", "cropsm.network.LayerNetwork",
-                             "cropsm.network.MultilayerNetwork", "sklearn.tree._tree.Tree"}
+    assert TRUSTED_TYPES == {"cropsm.rf.model.SoilMoistureModel", "cropsm.nn.network.LayerNetwork",
+                             "cropsm.nn.network.MultilayerNetwork", "sklearn.tree._tree.Tree"}
     assert set(sio.get_untrusted_types(file=source)) <= TRUSTED_TYPES
     network = network_path(tiny_models)
     assert set(sio.get_untrusted_types(file=network)) <= TRUSTED_TYPES

@@ -11,16 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cropsm import live
 from cropsm.app import data
 from cropsm.app.scenario_view import ScenarioView, plan_scenario
 from cropsm.app.state import AppState
-from cropsm.features import BASE_FEATURES, FEATURES
+from cropsm.core.regions import RegionError
 from cropsm.io.catalog import entry_path, open_catalog
-from cropsm.io.models import load_model, model_path
-from cropsm.predict import COVARIATES, PredictError, apply_model, predict_window, window_rows
-from cropsm.regions import RegionError
-from cropsm.scenarios import check_factor, run_scenario, scenario_summary
+from cropsm.io.models import model_path
+from cropsm.rf.features import BASE_FEATURES, FEATURES
+from cropsm.serve import live
+from cropsm.serve.forest_scenarios import check_factor, run_scenario, scenario_summary
+from cropsm.serve.models import load_model
+from cropsm.serve.predict import COVARIATES, PredictError, apply_model, predict_window, window_rows
 
 BOX = "116.0,39.0,116.8,39.8"
 
@@ -98,7 +99,7 @@ def test_precipitation_factor_out_of_range_is_refused(factor):
 
 
 def test_scenario_budget_and_regions_without_cropland(state, tiny_entries, monkeypatch):
-    from cropsm.grid import Grid
+    from cropsm.core.grid import Grid
 
     monkeypatch.setattr(live, "LIVE_BUDGET_PIXEL_DAYS", 40)
     with pytest.raises(PredictError, match="over the live budget of 20"):
@@ -162,8 +163,8 @@ def reduced_models(tiny_world, tiny_models):
 
 def test_reduced_model_files_and_serving_equal_sklearn(reduced_models, tiny_entries):
     from cropsm.io.models import read_card
-    from cropsm.model import kept_features
-    from cropsm.predict import ServingModel
+    from cropsm.rf.model import kept_features
+    from cropsm.serve.predict import ServingModel
 
     path = model_path(reduced_models, "wheat", "0-10cm", "precipitation")
     card = read_card(path)
@@ -186,7 +187,7 @@ def test_reduced_model_files_and_serving_equal_sklearn(reduced_models, tiny_entr
 
 
 def test_omission_scenario_shows_the_r2_ranking(state, reduced_models):
-    from cropsm.model import omission_ranking
+    from cropsm.rf.model import omission_ranking
 
     view = ScenarioView(state=state)
     view._name.value = "omit_precipitation"

@@ -2,10 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cropsm import crops
+from cropsm.core import crops
+from cropsm.core.grid import bilinear_weights
 from cropsm.demo import soilwater
 from cropsm.demo.soil import saxton_rawls
-from cropsm.grid import bilinear_weights
 
 YEAR = 2010
 DATES = pd.date_range(f"{YEAR - 1}-10-01", f"{YEAR}-12-31")
@@ -35,7 +35,7 @@ def _inputs(n=200, rain_scale=1.0, p_irr=0.2, seed=0):
 def test_sm_stays_within_residual_and_saturation(rain_scale):
     kw = _inputs(rain_scale=rain_scale)
     sm, _ = soilwater.simulate_year("maize", YEAR, **kw)
-    assert sm.shape == (len(crops.LAYERS), 365, 200)
+    assert sm.shape == (len(crops.SOIL_LAYERS), 365, 200)
     assert np.all(sm >= kw["resid"].astype("f4")[None, None] - 1e-6)
     assert np.all(sm <= kw["sat"].astype("f4")[None, None] + 1e-6)
 

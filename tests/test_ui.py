@@ -144,7 +144,7 @@ def test_url_opens_the_shared_view_and_rejects_bad_values(browser, product_app):
 
 
 def test_tap_a_station_shows_its_series(browser, product_app, served_catalog):
-    from cropsm.grid import lonlat_to_xy
+    from cropsm.core.grid import lonlat_to_xy
     from cropsm.io.catalog import read_entry
 
     obs = read_entry("stations", served_catalog)
@@ -163,7 +163,7 @@ def test_tap_a_station_shows_its_series(browser, product_app, served_catalog):
 
 def _draw_box(page) -> None:
     """Draw BOX on the map with the Box Edit tool (shift-drag), as an analyst does."""
-    from cropsm.grid import lonlat_to_xy
+    from cropsm.core.grid import lonlat_to_xy
 
     (x0, x1), (y0, y1) = lonlat_to_xy(np.array([BOX[0], BOX[2]]), np.array([BOX[1], BOX[3]]))
     start, end = _to_page(page, x0, y0), _to_page(page, x1, y1)

@@ -5,10 +5,15 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from cropsm import metrics
+from cropsm.analysis.validation import (
+    markdown_summary,
+    region_report,
+    truth_window_report,
+    validate,
+)
 from cropsm.cli import main
-from cropsm.model import training_table
-from cropsm.validation import markdown_summary, region_report, truth_window_report, validate
+from cropsm.core import metrics
+from cropsm.rf.model import training_table
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cropsm.analysis.validation import SETTINGS, confusion_table, importance_table, metrics_table
 from cropsm.app.state import AppState
 from cropsm.app.validation_view import ValidationView
-from cropsm.validation import SETTINGS, confusion_table, importance_table, metrics_table
 
 REPORTS = Path(__file__).resolve().parents[1] / "docs" / "validation"
 
@@ -90,7 +90,7 @@ def test_skill_view_numbers_equal_pytesmo_and_follow_the_region(sample_reports):
     from pytesmo import metrics as pm
 
     from cropsm.app.skill_view import SkillView
-    from cropsm.metrics import taylor_statistics
+    from cropsm.core.metrics import taylor_statistics
 
     state = AppState()
     view = SkillView(state=state)
@@ -119,7 +119,7 @@ def test_skill_view_numbers_equal_pytesmo_and_follow_the_region(sample_reports):
 
 
 def test_comparison_table_rows_follow_the_report():
-    from cropsm.validation import comparison_table
+    from cropsm.analysis.validation import comparison_table
 
     report = {"product_comparison": {
         "0.25°: CropSM (station-blocked)": {"n": 10, "r": 0.7, "bias": 0.0, "rmse": 0.05,
@@ -135,7 +135,7 @@ def test_comparison_table_rows_follow_the_report():
 def test_station_skill_per_station_equals_pytesmo(sample_reports):
     from pytesmo import metrics as pm
 
-    from cropsm.validation import station_skill
+    from cropsm.analysis.validation import station_skill
 
     skill = station_skill(sample_reports).set_index("station_id")
     one = sample_reports[sample_reports["station_id"] == "S2"]

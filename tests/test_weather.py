@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cropsm.core.grid import china_grid, intermittent_sample
 from cropsm.demo import weather
-from cropsm.grid import china_grid, intermittent_sample
 from cropsm.io.assets import read_ghcn_daily
 
 BEIJING = (116.28, 39.93)

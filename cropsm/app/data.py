@@ -15,14 +15,15 @@ import panel as pn
 import shapely
 import xarray as xr
 
-from cropsm.grid import Grid, lonlat_to_xy
+from cropsm.core.grid import Grid, lonlat_to_xy
 from cropsm.io.assets import read_boundary, read_provinces, read_rivers
 from cropsm.io.catalog import CatalogError, entry_path, open_catalog, read_entry
-from cropsm.io.models import load_model, load_network, model_path, network_path, read_card
+from cropsm.io.models import model_path, network_path, read_card
 from cropsm.io.product import OVERVIEW_FACTORS, open_product
 from cropsm.io.store import read_json, read_parquet
-from cropsm.model import FEATURE_GROUPS, omission_ranking
-from cropsm.predict import ServingModel
+from cropsm.rf.model import FEATURE_GROUPS, omission_ranking
+from cropsm.serve.models import load_model, load_network
+from cropsm.serve.predict import ServingModel
 
 DEFAULT_MODELS = Path(__file__).resolve().parents[2] / "models"
 DEFAULT_REPORTS = Path(__file__).resolve().parents[2] / "docs" / "validation"

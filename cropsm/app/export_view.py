@@ -9,13 +9,13 @@ from importlib.metadata import version
 import panel as pn
 import param
 
+from cropsm.analysis.region_tables import mean_series_table, pixel_table
 from cropsm.app import data
 from cropsm.app.map_view import layer_window
 from cropsm.app.region_view import RegionData, product_region
 from cropsm.app.state import AppState
-from cropsm.grid import Grid
+from cropsm.core.grid import Grid
 from cropsm.io.export import ExportError, cog_bytes, csv_bytes
-from cropsm.regional import mean_series_table, pixel_table
 
 #: Largest map exported as GeoTIFF, in cells (a 4000 × 4000 km view at 1 km).
 MAX_COG_CELLS = 16_000_000

@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Callable
 
 from cropsm.app.state import AppState
+from cropsm.core.regions import RegionError
 from cropsm.io.catalog import CatalogError
-from cropsm.predict import PredictError
-from cropsm.regions import RegionError
+from cropsm.serve.predict import PredictError
 
 __all__ = ["REFUSALS", "run_in_thread"]
 

@@ -14,7 +14,7 @@ from cropsm.app.scenario_view import ScenarioView
 from cropsm.app.series_view import SeriesView
 from cropsm.app.state import AppState
 from cropsm.app.validation_view import ValidationView
-from cropsm.regions import RegionError
+from cropsm.core.regions import RegionError
 
 
 def _query_args() -> dict[str, str]:

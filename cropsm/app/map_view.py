@@ -11,12 +11,12 @@ import shapely
 import xarray as xr
 from holoviews.operation.datashader import rasterize
 
+from cropsm.analysis.drought import DROUGHT_GRADES, NotEnoughYears, doy_anomaly
+from cropsm.analysis.map_layers import GRADE_COLOURS, MAP_LAYERS, layer_values
 from cropsm.app import data
 from cropsm.app.state import AppState
-from cropsm.drought import DROUGHT_GRADES, NotEnoughYears, doy_anomaly
-from cropsm.grid import xy_to_lonlat
+from cropsm.core.grid import xy_to_lonlat
 from cropsm.io.catalog import CatalogError
-from cropsm.layers import GRADE_COLOURS, LAYERS, layer_values
 
 _HEIGHT = 560
 _SCREEN_PX = 700  # typical width of the map in pixels, for choosing an overview level
@@ -48,7 +48,7 @@ def layer_window(state: AppState, x_range=None, y_range=None, screen_px: int = _
     cropsm.io.catalog.CatalogError, ValueError
         The product or a layer's input is missing, with what to do.
     """
-    path, layer = state.catalog_path, LAYERS[state.layer]
+    path, layer = state.catalog_path, MAP_LAYERS[state.layer]
     if state.date is None:
         raise CatalogError("The product has no dates yet; run `cropsm predict` first.")
     full = data.grid(path)
@@ -126,7 +126,7 @@ class MapView(pn.viewable.Viewer):
 
     # -- rendering ---------------------------------------------------------------------
     def _image(self, x_range=None, y_range=None, width=None, height=None, **_):
-        layer = LAYERS[self.state.layer]
+        layer = MAP_LAYERS[self.state.layer]
         title = f"{layer.label}: {self.state.crop} {self.state.depth}, {self.state.date}"
         try:
             values = layer_window(self.state, x_range, y_range,

@@ -11,14 +11,15 @@ import panel as pn
 import param
 import xarray as xr
 
-from cropsm import crops, live, patterns
-from cropsm import pattern_scenarios as ps
 from cropsm.app import data
 from cropsm.app.export_view import provenance
 from cropsm.app.jobs import run_in_thread
 from cropsm.app.state import AppState
+from cropsm.core import crops, patterns
 from cropsm.io.catalog import CatalogError
 from cropsm.io.export import ExportError, csv_bytes, netcdf_bytes
+from cropsm.nn import pattern_scenarios as ps
+from cropsm.serve import live
 
 _HEIGHT = 300
 # the reference runs the chain once per pattern present, the scenario once more
@@ -47,7 +48,7 @@ class NetworkView(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._layer = pn.widgets.Select(label="Layer", options=list(crops.LAYERS))
+        self._layer = pn.widgets.Select(label="Layer", options=list(crops.SOIL_LAYERS))
         present = self._present_patterns()
         self._pattern = pn.widgets.Select(label="Whole region under", options={
             patterns.PATTERNS[c]: c for c in present})

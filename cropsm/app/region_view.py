@@ -11,16 +11,16 @@ import panel as pn
 import param
 import xarray as xr
 
-from cropsm import live
+from cropsm.analysis.drought import region_summary
+from cropsm.analysis.region_tables import mean_series_table
+from cropsm.analysis.validation import pixel_skill
 from cropsm.app import data
 from cropsm.app.jobs import run_in_thread
 from cropsm.app.state import AppState
-from cropsm.drought import region_summary
+from cropsm.core.regions import RegionError
 from cropsm.io.catalog import CatalogError
-from cropsm.predict import PredictError, cropland
-from cropsm.regional import mean_series_table
-from cropsm.regions import RegionError
-from cropsm.validation import pixel_skill
+from cropsm.serve import live
+from cropsm.serve.predict import PredictError, cropland
 
 _HEIGHT = 320
 

@@ -10,14 +10,14 @@ import panel as pn
 import param
 import xarray as xr
 
-from cropsm import crops, live
 from cropsm.app import data
 from cropsm.app.export_view import provenance
 from cropsm.app.jobs import run_in_thread
 from cropsm.app.state import AppState
+from cropsm.core import crops
 from cropsm.io.export import ExportError, csv_bytes
-from cropsm.predict import PredictError
-from cropsm.scenarios import (
+from cropsm.serve import live
+from cropsm.serve.forest_scenarios import (
     PRECIPITATION_RANGE,
     SCENARIOS,
     ScenarioResult,
@@ -25,6 +25,7 @@ from cropsm.scenarios import (
     run_scenario,
     scenario_summary,
 )
+from cropsm.serve.predict import PredictError
 
 _HEIGHT = 320
 

@@ -8,11 +8,11 @@ import pandas as pd
 import panel as pn
 import param
 
-from cropsm import metrics
 from cropsm.app import data
 from cropsm.app.state import AppState
-from cropsm.features import BASE_FEATURES, FEATURES, features_at
+from cropsm.core import metrics
 from cropsm.io.catalog import CatalogError
+from cropsm.rf.features import BASE_FEATURES, FEATURES, features_at
 
 _HEIGHT = 300
 _STATION_PIXELS = 8  # a tap this close to a station (in screen pixels) picks the station

@@ -3,7 +3,7 @@
 Reads the held-out predictions ``cropsm validate`` writes beside its report
 (``samples_<crop>_<depth>.parquet``: station-blocked and zone-blocked predictions of every
 observation; ``classifier_<crop>_<depth>.parquet``: the CIR classifier's test scores).
-Every number is recomputed with :mod:`cropsm.metrics` for the samples inside the
+Every number is recomputed with :mod:`cropsm.core.metrics` for the samples inside the
 state's region.
 """
 
@@ -17,10 +17,10 @@ import param
 from holoviews.operation.datashader import rasterize
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from cropsm import metrics
+from cropsm.analysis.validation import samples_in_region, station_skill
 from cropsm.app import data
 from cropsm.app.state import AppState
-from cropsm.validation import samples_in_region, station_skill
+from cropsm.core import metrics
 
 _HEIGHT = 320
 SETTINGS = {"station_blocked": "station-blocked CV", "zone_blocked": "zone-blocked CV"}

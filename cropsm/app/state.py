@@ -8,10 +8,10 @@ import os
 import pandas as pd
 import param
 
-from cropsm import crops
+from cropsm.analysis.map_layers import MAP_LAYERS
+from cropsm.core import crops
+from cropsm.core.regions import RegionError, parse_bbox, province_region
 from cropsm.io.catalog import DEFAULT_CATALOG
-from cropsm.layers import LAYERS
-from cropsm.regions import RegionError, parse_bbox, province_region
 
 #: State the URL carries (``?crop=maize&date=2018-05-03&...``).
 URL_KEYS = ("crop", "depth", "date", "layer", "extent", "region")
@@ -32,7 +32,7 @@ class AppState(param.Parameterized):
     date = param.CalendarDate(default=None, allow_None=True, doc="Day shown on the map.")
     available_dates = param.List(default=[], item_type=dt.date,
                                  doc="Days the product holds.")
-    layer = param.Selector(default="sm", objects=list(LAYERS))
+    layer = param.Selector(default="sm", objects=list(MAP_LAYERS))
     extent = param.NumericTuple(default=None, length=4, allow_None=True,
                                 doc="Visible map extent x0, y0, x1, y1 (grid metres).")
     region = param.Parameter(default=None, doc="Region of interest, shapely lon/lat.")
@@ -66,7 +66,7 @@ class AppState(param.Parameterized):
 
         Raises
         ------
-        cropsm.regions.RegionError
+        cropsm.core.regions.RegionError
             The text is neither; the state is unchanged.
         """
         text = text.strip()

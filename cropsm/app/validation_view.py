@@ -6,10 +6,7 @@ import holoviews as hv
 import panel as pn
 import param
 
-from cropsm.app import data
-from cropsm.app.skill_view import SkillView
-from cropsm.app.state import AppState
-from cropsm.validation import (
+from cropsm.analysis.validation import (
     comparison_table,
     confusion_table,
     importance_table,
@@ -19,6 +16,9 @@ from cropsm.validation import (
     region_report,
     zone_table,
 )
+from cropsm.app import data
+from cropsm.app.skill_view import SkillView
+from cropsm.app.state import AppState
 
 _HEIGHT = 280
 
@@ -127,7 +127,7 @@ class ValidationView(pn.viewable.Viewer):
                          pn.pane.Markdown(
                              "**Product comparison at matched resolution** (in-situ means "
                              "per coarse pixel and day; demo competitors are degraded coarse "
-                             "truth, see `cropsm.comparison`)"),
+                             "truth, see `cropsm.analysis.product_comparison`)"),
                          self._comparison,
                          pn.pane.Markdown("**Real data: gridded products against in-situ "
                                           "stations** (same metrics, at each product's "

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from cropsm import crops
+from cropsm.core import crops
 from cropsm.demo import check, world
 from cropsm.demo.profiles import Profile, get_profile
 from cropsm.io import assets

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from cropsm import crops
+from cropsm.core import crops
+from cropsm.core.grid import bilinear_sample, intermittent_sample
 from cropsm.demo import weather
 from cropsm.demo.profiles import Profile
-from cropsm.grid import bilinear_sample, intermittent_sample
 from cropsm.io.store import open_zarr
 
 __all__ = ["format_report", "irrigation_contrast", "rain_check", "run_checks"]

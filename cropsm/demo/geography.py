@@ -24,8 +24,8 @@ import numpy as np
 from rasterio.features import rasterize
 from scipy import ndimage
 
-from cropsm.crops import CROPLAND_MIN_FRACTION
-from cropsm.grid import Grid, bilinear_sample
+from cropsm.core.crops import CROPLAND_MIN_FRACTION
+from cropsm.core.grid import Grid, bilinear_sample
 
 __all__ = [
     "CROP_INTENSITY",

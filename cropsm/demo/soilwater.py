@@ -31,11 +31,11 @@ import numba
 import numpy as np
 import pandas as pd
 
-from cropsm import crops
+from cropsm.core import crops
 
 __all__ = ["IRRIGATION_ZONE_RATE", "irrigation_probability", "simulate_year"]
 
-LAYER_MM = np.full(len(crops.LAYERS), 100.0)
+LAYER_MM = np.full(len(crops.SOIL_LAYERS), 100.0)
 MIN_DAYS_BETWEEN_IRRIGATIONS = 10
 
 #: Daily chance that a farmer irrigates a pixel in deficit, by zone code, next to a river.
@@ -64,7 +64,10 @@ def _uniform(seed, pixel, day):
 
 @numba.njit(cache=True)
 def _stage(doy, sow, eos, starts):
-    """Stage index of day ``doy``; -1 outside the season (as :func:`cropsm.crops.stage_index`)."""
+    """Stage index of day ``doy``; -1 outside the season.
+
+    As :func:`cropsm.core.crops.stage_index`.
+    """
     if not (np.isfinite(sow) and np.isfinite(eos)):
         return -1
     length = eos - sow if eos >= sow else eos + 365.0 - sow
@@ -82,7 +85,7 @@ def _stage(doy, sow, eos, starts):
 
 @numba.njit(cache=True)
 def _intermittent(weights, v00, v01, v10, v11):
-    """Rain at a point from its four cells, as :func:`cropsm.grid.intermittent_sample`."""
+    """Rain at a point from its four cells, as :func:`cropsm.core.grid.intermittent_sample`."""
     values = (v00, v01, v10, v11)
     wet_weight = 0.0
     amount = 0.0
@@ -182,8 +185,8 @@ def simulate_year(crop: str, year: int, rain: np.ndarray, rain_weights: tuple,
         Daily rain (mm) on the coarse lon/lat grid, ``(dates.size, n_lat, n_lon)``;
         ``dates`` must run from 1 October of ``year - 1`` to 31 December of ``year``.
     rain_weights : tuple
-        ``(i0, j0, wi, wj)`` from :func:`cropsm.grid.bilinear_weights` for the pixels.
-        Rain is interpolated inside the kernel as :func:`cropsm.grid.intermittent_sample`
+        ``(i0, j0, wi, wj)`` from :func:`cropsm.core.grid.bilinear_weights` for the pixels.
+        Rain is interpolated inside the kernel as :func:`cropsm.core.grid.intermittent_sample`
         does, so no (days x pixels) array is built.
     pet_month : numpy.ndarray
         Monthly PET (mm month⁻¹), shape ``(12, n)``.
@@ -201,7 +204,7 @@ def simulate_year(crop: str, year: int, rain: np.ndarray, rain_weights: tuple,
     Returns
     -------
     sm : numpy.ndarray
-        float32, ``(5, days of year, n)``: the layers :data:`cropsm.crops.LAYERS`.
+        float32, ``(5, days of year, n)``: the layers :data:`cropsm.core.crops.SOIL_LAYERS`.
     irrigations : numpy.ndarray
         Number of irrigation events per pixel during ``year``.
     """

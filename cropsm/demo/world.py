@@ -13,11 +13,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from cropsm import crops, patterns
-from cropsm.demo import climate, geography, soilwater, weather
-from cropsm.demo.profiles import Profile
-from cropsm.demo.soil import saxton_rawls
-from cropsm.grid import (
+from cropsm.core import crops, patterns
+from cropsm.core.grid import (
     Grid,
     bilinear_sample,
     bilinear_weights,
@@ -25,6 +22,9 @@ from cropsm.grid import (
     lonlat_to_xy,
     nearest_sample,
 )
+from cropsm.demo import climate, geography, soilwater, weather
+from cropsm.demo.profiles import Profile
+from cropsm.demo.soil import saxton_rawls
 
 __all__ = ["Inputs", "Statics", "profile_grid", "stations", "static_covariates",
            "truth_tiles", "weather_dataset"]
@@ -231,7 +231,7 @@ def weather_dataset(profile: Profile, statics: Statics, seed: int) -> xr.Dataset
         "pre": xr.DataArray(rain, dims=dims, attrs={
             "units": "mm day-1", "long_name": "Daily precipitation",
             "standard_name": "lwe_thickness_of_precipitation_amount",
-            "interpolation": "cropsm.grid.intermittent_sample"}),
+            "interpolation": "cropsm.core.grid.intermittent_sample"}),
     }, coords=coords)
     ds.attrs.update(title="CropSM demo world: daily weather (0.25 deg)",
                     profile=profile.name, seed=seed, Conventions="CF-1.10")
@@ -257,7 +257,7 @@ def simulate_pixels(statics: Statics, weather_ds: xr.Dataset, crop: str, year: i
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Truth SM of ``year`` at grid cells (window row/col) and irrigations.
 
-    SM has shape ``(layer, day, cell)`` over :data:`cropsm.crops.LAYERS`.
+    SM has shape ``(layer, day, cell)`` over :data:`cropsm.core.crops.SOIL_LAYERS`.
     """
     grid = statics.grid
     p = _pixel_inputs(statics.ds, crop, rows, cols)
@@ -280,7 +280,7 @@ def truth_tiles(statics: Statics, weather_ds: xr.Dataset, crop: str, year: int, 
 
     Yields ``(rows, cols, flat, sm, irrigations, bounds)`` for tiles with cropland:
     ``flat`` indexes the cropland cells in the flattened tile, ``sm`` is
-    ``(depth, time, cell)`` over the product's :data:`cropsm.crops.DEPTHS` and ``bounds``
+    ``(depth, time, cell)`` over the product's :data:`cropsm.core.crops.DEPTHS` and ``bounds``
     counts simulated values below the residual or above the saturated water content.
     """
     frac = statics.ds["crop_fraction"].sel(crop=crop).values
@@ -307,7 +307,7 @@ def stations(profile: Profile, statics: Statics, weather_ds: xr.Dataset, seed: i
              progress=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """AMS-like stations and their observations on the 8th, 18th and 28th.
 
-    Each visit samples the five :data:`cropsm.crops.LAYERS`, as CMA's agrometeorological
+    Each visit samples the five :data:`cropsm.core.crops.SOIL_LAYERS`, as CMA's agrometeorological
     stations do; each station carries its pixel's dominant cropping pattern.
     """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x53544E]))
@@ -354,7 +354,7 @@ def stations(profile: Profile, statics: Statics, weather_ds: xr.Dataset, seed: i
                                       crops.sowing_day(crop, sos[idx])[None, :],
                                       eos[idx][None, :])
             t_i, s_i = np.nonzero(stage >= 0)
-            for d, depth in enumerate(crops.LAYERS):
+            for d, depth in enumerate(crops.SOIL_LAYERS):
                 truth = sm[d, day_sel[t_i], s_i]
                 noisy = truth + rng.normal(0.0, SAMPLING_NOISE_SD, truth.size)
                 noisy = np.clip(noisy, resid[idx][s_i], sat[idx][s_i])

@@ -17,6 +17,8 @@ import pandas as pd
 import xarray as xr
 import yaml
 
+from cropsm.core.errors import CropSMError
+
 __all__ = [
     "DEFAULT_CATALOG",
     "ENTRIES",
@@ -38,7 +40,7 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
                    "crop fractions and season dates (crop, y, x)."),
     "covariates_daily": ("weather.zarr", "zarr",
                          "Daily precipitation `pre` (time, lat, lon) at 0.25 deg; sample it "
-                         "at 1 km with cropsm.grid.intermittent_sample."),
+                         "at 1 km with cropsm.core.grid.intermittent_sample."),
     "stations": ("stations.parquet", "parquet",
                  "Station SM observations, one row per observation: station_id, lon, lat, "
                  "crop, depth, date, sm (m3 m-3), phenology, zone."),
@@ -99,7 +101,7 @@ def entry_path(cat, name: str) -> str | None:
     return None if "{" in url or "://" in url else url
 
 
-class CatalogError(ValueError):
+class CatalogError(CropSMError, ValueError):
     """The catalog file is missing or malformed, or an entry cannot be opened."""
 
 

@@ -34,7 +34,8 @@ import xarray as xr
 from affine import Affine
 from rasterio.io import MemoryFile
 
-from cropsm.grid import Grid
+from cropsm.core.errors import CropSMError
+from cropsm.core.grid import Grid
 
 __all__ = ["COG_BLOCKSIZE", "MAX_CSV_ROWS", "ExportError", "cog_bytes", "csv_bytes",
            "netcdf_bytes"]
@@ -60,7 +61,7 @@ _NON_NUMERIC_INFERRED = ("string", "mixed", "mixed-integer", "bytes", "unknown-a
                          "categorical", "interval", "period", "complex", "time")
 
 
-class ExportError(ValueError):
+class ExportError(CropSMError, ValueError):
     """An export request cannot be served as asked; the message says what to do."""
 
 
@@ -175,7 +176,7 @@ def cog_bytes(values: np.ndarray, grid: Grid, provenance: Mapping[str, object],
     ----------
     values : numpy.ndarray
         Shape ``grid.shape``, written as float32; NaN cells are missing.
-    grid : cropsm.grid.Grid
+    grid : cropsm.core.grid.Grid
         Gives the CRS (e.g. ESRI:102025) and the affine transform.
     provenance : mapping of str to str
         Written as GeoTIFF metadata tags (keys reduced to letters, digits, ``_.-``).

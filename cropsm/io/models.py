@@ -12,11 +12,12 @@ import importlib.metadata
 import json
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import skops.io as sio
 
-from cropsm.model import kept_features
+from cropsm.core.errors import CropSMError
 
 __all__ = ["TRUSTED_TYPES", "ModelFileError", "load_model", "load_network", "model_path",
            "network_path", "read_card", "save_model", "save_network"]
@@ -24,13 +25,13 @@ __all__ = ["TRUSTED_TYPES", "ModelFileError", "load_model", "load_network", "mod
 _LIBRARIES = ("cropsm", "scikit-learn", "numpy", "skops", "xarray", "pandas")
 #: The only types beyond skops' own safe set that a CropSM model archive may hold; an
 #: archive with any other type is refused before anything in it is constructed.
-TRUSTED_TYPES: frozenset[str] = frozenset({"cropsm.model.SoilMoistureModel",
-                                           "cropsm.network.LayerNetwork",
-                                           "cropsm.network.MultilayerNetwork",
+TRUSTED_TYPES: frozenset[str] = frozenset({"cropsm.rf.model.SoilMoistureModel",
+                                           "cropsm.nn.network.LayerNetwork",
+                                           "cropsm.nn.network.MultilayerNetwork",
                                            "sklearn.tree._tree.Tree"})
 
 
-class ModelFileError(OSError):
+class ModelFileError(CropSMError, OSError):
     """A model file is missing, changed since it was written, or does not match the code."""
 
 
@@ -79,7 +80,7 @@ def _dump_with_card(obj, path: Path, card: dict) -> Path:
 
 
 def save_model(model, folder: str | Path, cv_scores: dict | None = None) -> Path:
-    """Write a :class:`cropsm.model.SoilMoistureModel` and its card (atomically)."""
+    """Write a :class:`cropsm.rf.model.SoilMoistureModel` and its card (atomically)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = model_path(folder, model.crop, model.depth, model.info.get("omitted_group"))
@@ -94,7 +95,7 @@ def save_model(model, folder: str | Path, cv_scores: dict | None = None) -> Path
 
 
 def save_network(network, folder: str | Path, scores: dict | None = None) -> Path:
-    """Write a :class:`cropsm.network.MultilayerNetwork` and its card (atomically)."""
+    """Write a :class:`cropsm.nn.network.MultilayerNetwork` and its card (atomically)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     layers = {name: {"features": list(net.features), "hyper_parameters": net.info["params"],
@@ -129,8 +130,21 @@ def read_card(path: str | Path) -> dict:
                              "retrain with `cropsm train`.") from err
 
 
-def load_model(path: str | Path, crop: str | None = None, depth: str | None = None):
-    """Load a model after checking its card: SHA-256, feature order, crop and depth."""
+def load_model(path: str | Path, crop: str | None = None, depth: str | None = None, *,
+               expected_features: Callable[[str | None], tuple[str, ...]] | None = None):
+    """Load a forest after checking its card: SHA-256, crop and depth, feature order.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The ``.skops`` file; its card sits beside it.
+    crop, depth : str, optional
+        What the file must be for.
+    expected_features : callable, optional
+        Maps the card's omitted feature group to the feature order the calling code
+        uses (:func:`cropsm.rf.model.kept_features`); a different order is refused.
+        :func:`cropsm.serve.models.load_model` passes it.
+    """
     path = Path(path)
     card = read_card(path)
     if (crop, depth) != (None, None) and (card.get("crop"), card.get("depth")) != (crop, depth):
@@ -144,15 +158,16 @@ def load_model(path: str | Path, crop: str | None = None, depth: str | None = No
             f"{str(card.get('sha256'))[:12]}…): it changed since it was written; "
             "retrain with `cropsm train`."
         )
-    try:
-        expected = kept_features(card.get("omitted_group"))
-    except ValueError as err:
-        raise ModelFileError(f"Model card of {path}: {err}") from err
-    if tuple(card.get("features", ())) != expected:
-        raise ModelFileError(
-            f"Model file {path} was trained on features {card.get('features')}, but this "
-            f"code uses {list(expected)}; retrain with `cropsm train`."
-        )
+    if expected_features is not None:
+        try:
+            expected = expected_features(card.get("omitted_group"))
+        except ValueError as err:
+            raise ModelFileError(f"Model card of {path}: {err}") from err
+        if tuple(card.get("features", ())) != expected:
+            raise ModelFileError(
+                f"Model file {path} was trained on features {card.get('features')}, but "
+                f"this code uses {list(expected)}; retrain with `cropsm train`."
+            )
     untrusted = sorted(set(sio.get_untrusted_types(file=path)) - TRUSTED_TYPES)
     if untrusted:
         raise ModelFileError(f"Model file {path} contains types outside the pinned list "
@@ -176,16 +191,19 @@ def _check_archive(path: Path, card: dict, retrain: str) -> None:
                              f"{sorted(TRUSTED_TYPES)}: {untrusted}; it was not loaded.")
 
 
-def load_network(path: str | Path):
-    """Load a multilayer network after checking its card: SHA-256, types, inputs."""
-    from cropsm.network import kept_features
+def load_network(path: str | Path, *,
+                 expected_features: Callable[[str, str | None], tuple[str, ...]] | None = None):
+    """Load a multilayer network after checking its card: SHA-256, types, inputs.
 
+    ``expected_features(layer, omitted_group)`` gives the input order the calling code
+    uses per layer (:func:`cropsm.nn.network.kept_features`); a different order is refused.
+    """
     path = Path(path)
     card = read_card(path)
     _check_archive(path, card, "cropsm network train")
-    for layer, entry in card.get("layers", {}).items():
+    for layer, entry in card.get("layers", {}).items() if expected_features else ():
         try:
-            expected = kept_features(layer, card.get("omitted_group"))
+            expected = expected_features(layer, card.get("omitted_group"))
         except ValueError as err:
             raise ModelFileError(f"Model card of {path}: {err}") from err
         if tuple(entry.get("features", ())) != expected:

@@ -32,8 +32,8 @@ import pandas as pd
 import xarray as xr
 import zarr
 
-from cropsm import crops
-from cropsm.grid import Grid
+from cropsm.core import crops
+from cropsm.core.grid import Grid
 from cropsm.io.store import StoreError, publish_dir
 
 __all__ = [

@@ -23,6 +23,8 @@ import pandas as pd
 import xarray as xr
 import zarr
 
+from cropsm.core.errors import CropSMError
+
 __all__ = [
     "RegionWriter",
     "StoreError",
@@ -38,7 +40,7 @@ __all__ = [
 ]
 
 
-class StoreError(OSError):
+class StoreError(CropSMError, OSError):
     """A store is missing, unreadable or cannot be written."""
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cropsm.core.errors import CropSMError
+
 __all__ = ["ReaderError"]
 
 
-class ReaderError(ValueError):
+class ReaderError(CropSMError, ValueError):
     """A file cannot be read as the format its reader expects.
 
     Parameters

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from cropsm.comparison import coarse_average, sample_points
+from cropsm.core.latlon import coarse_average, sample_points
 from cropsm.io.readers._errors import ReaderError
 from cropsm.io.readers._files import expand_paths, missing_days
 

@@ -29,7 +29,7 @@ from rasterio.errors import WindowError
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
-from cropsm.grid import Grid
+from cropsm.core.grid import Grid
 from cropsm.io.readers._errors import ReaderError
 from cropsm.io.readers._files import expand_paths, missing_days
 
@@ -319,7 +319,7 @@ def regrid(da: xr.DataArray, grid: Grid, resampling: str = "average") -> xr.Data
     ----------
     da : xarray.DataArray
         Output of :func:`read_gridded` (any array with ``rio.crs`` set).
-    grid : cropsm.grid.Grid
+    grid : cropsm.core.grid.Grid
         Target grid; the output has its ``x``/``y`` cell centres.
     resampling : str
         A :class:`rasterio.enums.Resampling` name: ``"average"`` for coarser targets,

@@ -1,6 +1,6 @@
 """Tables of a regional prediction for export: one row per pixel-day, or per day.
 
-Both functions take the dictionary :func:`cropsm.predict.predict_window` returns (arrays
+Both functions take the dictionary :func:`cropsm.serve.predict.predict_window` returns (arrays
 of shape ``(n_dates, ny, nx)``: ``sm``, ``sm_q10``, ``sm_q90``, ``aoa`` and the boolean
 ``predicted``) and build pandas tables; writing them is :mod:`cropsm.io.export`'s job.
 """
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from cropsm.grid import Grid, china_grid
+from cropsm.core.grid import Grid, china_grid
 
 __all__ = ["PIXEL_COLUMNS", "SERIES_COLUMNS", "mean_series_table", "pixel_table"]
 
@@ -51,14 +51,14 @@ def pixel_table(result: Mapping[str, np.ndarray], dates, grid_window: Grid, crop
     Parameters
     ----------
     result : mapping of str to numpy.ndarray
-        The output of :func:`cropsm.predict.predict_window` for ``grid_window``.
+        The output of :func:`cropsm.serve.predict.predict_window` for ``grid_window``.
     dates : array_like of datetime64
         The ``n_dates`` days of ``result``.
-    grid_window : cropsm.grid.Grid
+    grid_window : cropsm.core.grid.Grid
         The window of the grid ``result`` covers.
     crop, depth : str
         Written in every row.
-    parent : cropsm.grid.Grid, optional
+    parent : cropsm.core.grid.Grid, optional
         The grid whose indices ``row`` and ``col`` are (a window keeps no offset of its
         own; it is recovered from the transforms with :meth:`Grid.offset_in`). Default:
         the national grid at the window's resolution, so indices are stable across
@@ -109,7 +109,7 @@ def mean_series_table(result: Mapping[str, np.ndarray], dates, crop: str,
     Parameters
     ----------
     result : mapping of str to numpy.ndarray
-        The output of :func:`cropsm.predict.predict_window`.
+        The output of :func:`cropsm.serve.predict.predict_window`.
     dates : array_like of datetime64
         The ``n_dates`` days of ``result``.
     crop, depth : str

@@ -2,7 +2,7 @@
 
 Eq. 1 of Cheng et al. (2022): CIR = 1 when the relative soil moisture
 (sm / fc × 100) reaches the SMI threshold of the crop, phenological stage and depth
-(Table 2, :data:`cropsm.crops.SMI_RANGE`, lower bound of the suitable range), else 0.
+(Table 2, :data:`cropsm.core.crops.SMI_RANGE`, lower bound of the suitable range), else 0.
 At prediction time, and in honest validation, CIR comes from the classifier, never from
 the observation.
 """
@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 
-from cropsm import crops
-from cropsm.features import BASE_FEATURES
+from cropsm.core import crops
+from cropsm.rf.features import BASE_FEATURES
 
 __all__ = ["cir_labels", "make_classifier", "smi_threshold"]
 
@@ -29,7 +29,7 @@ def smi_threshold(crop: str, phenology, depth: str) -> np.ndarray:
     phenology : array_like of str
         Stage names (Table 2's names).
     depth : str
-        One of :data:`cropsm.crops.DEPTHS`.
+        One of :data:`cropsm.core.crops.DEPTHS`.
     """
     if depth not in crops.DEPTHS:
         raise ValueError(f"Unknown depth {depth!r}; choose one of {', '.join(crops.DEPTHS)}.")
@@ -51,7 +51,7 @@ def cir_labels(sm, fc, crop: str, phenology, depth: str) -> np.ndarray:
 def make_classifier(n_estimators: int = 50, max_features: int = 4, min_samples_leaf: int = 1,
                     max_samples: float | None = None, random_state: int = 0,
                     n_jobs: int = -1) -> RandomForestClassifier:
-    """The CIR classifier: a random forest on :data:`cropsm.features.BASE_FEATURES`.
+    """The CIR classifier: a random forest on :data:`cropsm.rf.features.BASE_FEATURES`.
 
     Defaults are the paper's optimum for its forests (50 trees, 4 features per split,
     leaves of one sample, full bootstrap samples).

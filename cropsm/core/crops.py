@@ -22,7 +22,7 @@ __all__ = [
     "CROPLAND_MIN_FRACTION",
     "CROPS",
     "DEPTHS",
-    "LAYERS",
+    "SOIL_LAYERS",
     "STAGES",
     "SMI_RANGE",
     "smi_lower",
@@ -37,7 +37,7 @@ CROPS: tuple[str, ...] = ("wheat", "maize")
 DEPTHS: tuple[str, ...] = ("0-10cm", "10-20cm")
 #: The five 10 cm layers of the multilayer network (Liu et al. 2021), observed at the
 #: demo world's stations; the first ones are :data:`DEPTHS`.
-LAYERS: tuple[str, ...] = ("0-10cm", "10-20cm", "20-30cm", "30-40cm", "40-50cm")
+SOIL_LAYERS: tuple[str, ...] = ("0-10cm", "10-20cm", "20-30cm", "30-40cm", "40-50cm")
 
 #: Stage names of Table 2, in season order.
 STAGES: dict[str, tuple[str, ...]] = {
@@ -96,7 +96,7 @@ _ROOT_UPTAKE_3: dict[str, tuple[tuple[float, float, float], ...]] = {
 # root density falls with depth, so the 20-50 cm share is split 45/33/22 over its layers
 _DEEP_SPLIT = (0.45, 0.33, 0.22)
 
-#: Fraction of transpiration drawn from each of the five :data:`LAYERS`, per stage.
+#: Fraction of transpiration drawn from each of the five :data:`SOIL_LAYERS`, per stage.
 ROOT_UPTAKE: dict[str, tuple[tuple[float, ...], ...]] = {
     crop: tuple((top, second, *(deep * k for k in _DEEP_SPLIT))
                 for top, second, deep in shares)

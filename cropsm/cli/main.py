@@ -154,7 +154,7 @@ def _load_training_inputs(catalog_path: str):
 
 
 def _selection(crop: str | None, depth: str | None):
-    from cropsm import crops
+    from cropsm.core import crops
 
     return [(c, d) for c in crops.CROPS for d in crops.DEPTHS
             if (crop in (None, c)) and (depth in (None, d))]
@@ -163,7 +163,7 @@ def _selection(crop: str | None, depth: str | None):
 @main.command()
 @click.option("--crop", type=click.Choice(["wheat", "maize"]), default=None)
 @click.option("--depth", type=click.Choice(["0-10cm", "10-20cm"]), default=None)
-@click.option("--tune", is_flag=True, help="10-fold CV grid search (cropsm.model.TUNING_GRID).")
+@click.option("--tune", is_flag=True, help="10-fold CV grid search (cropsm.rf.model.TUNING_GRID).")
 @click.option("--catalog", "catalog_path", default=str(DEFAULT_CATALOG), show_default=True)
 @click.option("--models", "models_dir", default="models", show_default=True,
               type=click.Path(), help="Folder for the skops files and model cards.")
@@ -183,11 +183,11 @@ def train(crop, depth, tune, catalog_path, models_dir, cir_training, seed, if_mi
 
     from tqdm import tqdm
 
-    from cropsm import metrics
-    from cropsm import model as sm_model
-    from cropsm.features import BASE_FEATURES
+    from cropsm.core import metrics
     from cropsm.io.catalog import CatalogError
     from cropsm.io.models import model_path, save_model
+    from cropsm.rf import model as sm_model
+    from cropsm.rf.features import BASE_FEATURES
 
     todo = [(c, d, group) for c, d in _selection(crop, depth) for group in (None, *omit)
             if not (if_missing and model_path(models_dir, c, d, group).with_suffix(
@@ -241,11 +241,11 @@ def validate(crop, depth, catalog_path, out, seed):
     """Write the validation report (JSON + Markdown) per crop x depth."""
     from tqdm import tqdm
 
-    from cropsm import model as sm_model
-    from cropsm import validation
-    from cropsm.comparison import compare_products
+    from cropsm.analysis import validation
+    from cropsm.analysis.product_comparison import compare_products
     from cropsm.io.catalog import CatalogError, read_entry
     from cropsm.io.store import write_json, write_parquet_file
+    from cropsm.rf import model as sm_model
 
     try:
         from cropsm.io.catalog import entries_with_role, open_catalog
@@ -284,8 +284,8 @@ def validate(crop, depth, catalog_path, out, seed):
 
 def _validate_insitu(cat, out: Path) -> None:
     """Score every ``product`` entry of a real-data catalog against every ``insitu`` one."""
-    from cropsm import validation
-    from cropsm.comparison import compare_insitu
+    from cropsm.analysis import validation
+    from cropsm.analysis.product_comparison import compare_insitu
     from cropsm.io.catalog import entries_with_role, read_entry
     from cropsm.io.store import write_json
 
@@ -341,14 +341,15 @@ def predict(start, end, crop, depth, bbox, region, scheduler, workers, catalog_p
     """Predict daily 1 km SM into the product store (Zarr), resumably, on dask."""
     import time
 
-    from cropsm import engine
+    from cropsm.core.regions import RegionError, parse_bbox, province_region
     from cropsm.demo.profiles import get_profile
     from cropsm.io import assets
     from cropsm.io.catalog import CatalogError, entry_path, open_catalog, read_entry
-    from cropsm.io.models import ModelFileError, load_model, model_path, read_card
+    from cropsm.io.models import ModelFileError, model_path, read_card
     from cropsm.io.product import product_versions
-    from cropsm.predict import PredictError, ServingModel
-    from cropsm.regions import RegionError, parse_bbox, province_region
+    from cropsm.serve import engine
+    from cropsm.serve.models import load_model
+    from cropsm.serve.predict import PredictError, ServingModel
 
     if bbox and region:
         _fail(ValueError("Give --bbox or --region, not both."))
@@ -394,9 +395,7 @@ def predict(start, end, crop, depth, bbox, region, scheduler, workers, catalog_p
                f"{time.perf_counter() - t0:.0f} s -> {target} ({published.name})")
 
 
-from cropsm.cli_network import network  # noqa: E402  (registered after main is defined)
+from cropsm.cli.network import network  # noqa: E402  (registered after main is defined)
 
 main.add_command(network)
 
-if __name__ == "__main__":
-    main()

@@ -16,10 +16,10 @@ import xarray as xr
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.model_selection import train_test_split
 
-from cropsm import crops
-from cropsm.applicability import fit_applicability
-from cropsm.features import BASE_FEATURES, FEATURES, features_at
-from cropsm.irrigation import cir_labels, make_classifier
+from cropsm.core import crops
+from cropsm.rf.applicability import fit_applicability
+from cropsm.rf.features import BASE_FEATURES, FEATURES, features_at
+from cropsm.rf.irrigation import cir_labels, make_classifier
 
 __all__ = [
     "FEATURE_GROUPS",
@@ -78,7 +78,7 @@ def training_table(covariates: xr.Dataset, daily: xr.Dataset, stations: pd.DataF
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`cropsm.features.FEATURES` (CIR from the observation, Eq. 1),
+        Columns :data:`cropsm.rf.features.FEATURES` (CIR from the observation, Eq. 1),
         then ``sm``, ``station_id``, ``zone``, ``date``, ``phenology``.
     """
     obs = stations[(stations["crop"] == crop) & (stations["depth"] == depth)]
@@ -141,7 +141,7 @@ def omission_ranking(full: dict, reduced: dict[str, dict]) -> pd.DataFrame:
     Parameters
     ----------
     full : dict
-        Held-out skill of the full model (:func:`cropsm.metrics.skill_table`).
+        Held-out skill of the full model (:func:`cropsm.core.metrics.skill_table`).
     reduced : dict of str to dict
         Held-out skill of each reduced model, by omitted group, on the same split.
     """

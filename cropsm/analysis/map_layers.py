@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cropsm.drought import DROUGHT_GRADES, drought_grade, relative_sm
+from cropsm.analysis.drought import DROUGHT_GRADES, drought_grade, relative_sm
 
-__all__ = ["LAYERS", "Layer", "layer_values"]
+__all__ = ["MAP_LAYERS", "Layer", "layer_values"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Layer:
 
 _GRADE_COLOURS = ("#d9f0d3", "#fee08b", "#fdae61", "#f46d43", "#a50026")
 
-LAYERS: dict[str, Layer] = {
+MAP_LAYERS: dict[str, Layer] = {
     "sm": Layer("Soil moisture", "m³ m⁻³", ("sm",), None, "viridis_r", (0.0, 0.45)),
     "uncertainty": Layer("Uncertainty (10–90 % tree spread)", "m³ m⁻³", ("sm_q10", "sm_q90"),
                          None, "magma_r", (0.0, 0.15)),
@@ -71,8 +71,8 @@ def layer_values(name: str, product: dict[str, np.ndarray], extra: np.ndarray | 
     Parameters
     ----------
     name : str
-        A key of :data:`LAYERS` other than ``"anomaly"`` (computed over the time axis with
-        :func:`cropsm.drought.doy_anomaly`).
+        A key of :data:`MAP_LAYERS` other than ``"anomaly"`` (computed over the time axis with
+        :func:`cropsm.analysis.drought.doy_anomaly`).
     product : dict of numpy.ndarray
         The layer's product variables on the window, SM in m³ m⁻³ (NaN where missing),
         ``aoa`` as stored (255 where missing).
@@ -97,4 +97,4 @@ def layer_values(name: str, product: dict[str, np.ndarray], extra: np.ndarray | 
         return np.where(grade == 255, np.nan, grade).astype(float)
     if name == "error":
         return product["sm"] - extra
-    raise ValueError(f"Unknown layer {name!r}; choose one of {', '.join(LAYERS)}.")
+    raise ValueError(f"Unknown layer {name!r}; choose one of {', '.join(MAP_LAYERS)}.")

@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from cropsm import crops
-from cropsm.live import RegionRun
-from cropsm.model import FEATURE_GROUPS
-from cropsm.predict import COVARIATES, PredictError, ServingModel, apply_model, window_rows
+from cropsm.core import crops
+from cropsm.rf.model import FEATURE_GROUPS
+from cropsm.serve.live import RegionRun
+from cropsm.serve.predict import COVARIATES, PredictError, ServingModel, apply_model, window_rows
 
 __all__ = ["PRECIPITATION_RANGE", "SCENARIOS", "ScenarioResult", "run_scenario",
            "scenario_summary"]
@@ -57,7 +57,7 @@ class ScenarioResult:
         What the scenario changed, for display and provenance.
     run : RegionRun
     baseline, scenario : dict of numpy.ndarray
-        Arrays of :func:`cropsm.predict.predict_window`.
+        Arrays of :func:`cropsm.serve.predict.predict_window`.
     """
 
     name: str
@@ -123,7 +123,7 @@ def run_scenario(name: str, models: dict[str, ServingModel], covariates: xr.Data
     covariates, daily : xarray.Dataset
         The catalog's covariates (lazy is fine) and daily precipitation.
     run : RegionRun
-        From :func:`cropsm.live.plan_region`; plan it with half the live budget, since a
+        From :func:`cropsm.serve.live.plan_region`; plan it with half the live budget, since a
         scenario runs the forests twice.
     factor : float
         The precipitation change for ``precipitation``.

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from cropsm.features import FEATURES
+from cropsm.rf.features import FEATURES
 
 __all__ = ["DAILY_FEATURES", "SITE_FEATURES", "Applicability", "fit_applicability"]
 
@@ -78,9 +78,9 @@ def fit_applicability(table: pd.DataFrame, importances) -> Applicability:
     Parameters
     ----------
     table : pandas.DataFrame
-        Training samples with columns :data:`cropsm.features.FEATURES`.
+        Training samples with columns :data:`cropsm.rf.features.FEATURES`.
     importances : array_like
-        The regressor's feature importances, in :data:`cropsm.features.FEATURES` order.
+        The regressor's feature importances, in :data:`cropsm.rf.features.FEATURES` order.
     """
     importances = np.asarray(importances, "f8")
     weights = importances[[FEATURES.index(f) for f in SITE_FEATURES]]

@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from cropsm.core.errors import CropSMError
+
 __all__ = [
     "DROUGHT_GRADES",
     "GRADE_FILL",
@@ -74,7 +76,7 @@ _GRADE_ATTRS = {
 }
 
 
-class NotEnoughYears(ValueError):
+class NotEnoughYears(CropSMError, ValueError):
     """A series is too short for a day-of-year climatology."""
 
 

@@ -3,10 +3,10 @@
 The product is computed in chunk-aligned blocks (one crop and depth, one tile of the
 grid, a run of days). :func:`predict_window` is the pure computation of one block; the
 dask graph that runs blocks on a cluster and writes them to Zarr is in
-:mod:`cropsm.engine`. The dashboard's live region runs call :func:`predict_window` too.
+:mod:`cropsm.serve.engine`. The dashboard's live region runs call :func:`predict_window` too.
 
 Predictions are made for cropland cells of the crop (harvested fraction at least
-:data:`cropsm.crops.CROPLAND_MIN_FRACTION`) on days of its season (sowing to end of
+:data:`cropsm.core.crops.CROPLAND_MIN_FRACTION`) on days of its season (sowing to end of
 season), the domain of the station data the model learned from; other cells are missing.
 """
 
@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from cropsm import crops
-from cropsm.applicability import Applicability
-from cropsm.features import ANTECEDENT_DAYS, BASE_FEATURES, FEATURES, features_at
-from cropsm.inference import ServingForest
+from cropsm.core import crops
+from cropsm.core.errors import CropSMError
+from cropsm.rf.applicability import Applicability
+from cropsm.rf.features import ANTECEDENT_DAYS, BASE_FEATURES, FEATURES, features_at
+from cropsm.serve.serving_forest import ServingForest
 
 __all__ = ["COVARIATES", "QUANTILES", "PredictError", "ServingModel", "WindowRows", "apply_model",
            "coarsen_mean", "cropland", "predict_window", "valid_dates", "window_rows"]
@@ -34,7 +35,7 @@ QUANTILES = (0.1, 0.9)
 _CIR = FEATURES.index("CIR")
 
 
-class PredictError(ValueError):
+class PredictError(CropSMError, ValueError):
     """A prediction request cannot be served (dates, region or model); nothing was written."""
 
 
@@ -51,7 +52,7 @@ class ServingModel:
 
     @classmethod
     def from_model(cls, model, sha256: str = "") -> ServingModel:
-        """Convert a :class:`cropsm.model.SoilMoistureModel` (as trained and saved)."""
+        """Convert a :class:`cropsm.rf.model.SoilMoistureModel` (as trained and saved)."""
         if not set(model.features) <= set(FEATURES):
             raise PredictError(f"The model uses features {list(model.features)}, this code "
                                f"{list(FEATURES)}; retrain it with `cropsm train`.")

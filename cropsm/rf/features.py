@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from cropsm.grid import Grid, intermittent_sample
+from cropsm.core.errors import CropSMError
+from cropsm.core.grid import Grid, intermittent_sample
 
 __all__ = [
     "BASE_FEATURES",
@@ -38,7 +39,7 @@ _STATIC = ("bulk_density", "river_distance", "moisture_index", "fc")
 ANTECEDENT_DAYS = 10
 
 
-class FeatureError(ValueError):
+class FeatureError(CropSMError, ValueError):
     """A covariate needed for the features is missing or does not cover the samples."""
 
 

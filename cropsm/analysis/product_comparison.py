@@ -4,7 +4,7 @@ Coarse products are judged against in-situ data averaged within each coarse pixe
 every coarse pixel and day with observations, the mean of the stations' observations is
 the reference, and every product (CropSM's held-out predictions averaged over the same
 stations, and each coarse product's value at that pixel) is scored with the same
-:mod:`cropsm.metrics`.
+:mod:`cropsm.core.metrics`.
 
 On the demo world the competitors are *satellite-like* products derived from the truth
 with documented degradations (:data:`DEGRADATIONS`):
@@ -32,17 +32,16 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from cropsm import metrics
+from cropsm.core import metrics
+from cropsm.core.latlon import sample_points
 
 __all__ = [
     "DEGRADATIONS",
     "Degradation",
-    "coarse_average",
     "coarse_matchups",
     "compare_insitu",
     "compare_products",
     "insitu_matchups",
-    "sample_points",
 ]
 
 
@@ -110,7 +109,7 @@ def compare_products(samples: pd.DataFrame, station_meta: pd.DataFrame, truth: x
     Returns
     -------
     dict
-        ``"<resolution>: <product>"`` -> :func:`cropsm.metrics.skill_table` plus the number
+        ``"<resolution>: <product>"`` -> :func:`cropsm.core.metrics.skill_table` plus the number
         of coarse pixels, all on the same pixel-days where every product has a value.
     """
     out = {}
@@ -177,7 +176,7 @@ def compare_insitu(observations: pd.DataFrame, products: dict[str, xr.DataArray]
     Returns
     -------
     dict
-        Per product: :func:`cropsm.metrics.skill_table` (when there are enough pairs)
+        Per product: :func:`cropsm.core.metrics.skill_table` (when there are enough pairs)
         plus ``pairs``, ``pixels``, ``overlap_days`` (days both have, before the
         product's own gaps), ``obs_period`` and ``product_period``, and ``note`` when the
         metrics are left out.
@@ -205,57 +204,3 @@ def compare_insitu(observations: pd.DataFrame, products: dict[str, xr.DataArray]
 
 def _period(days: pd.DatetimeIndex) -> list[str]:
     return [f"{days.min():%Y-%m-%d}", f"{days.max():%Y-%m-%d}"] if len(days) else []
-
-
-def sample_points(ds: xr.Dataset, lon, lat, variable: str = "sm") -> pd.DataFrame:
-    """Values of the pixels holding each point, per day.
-
-    Parameters
-    ----------
-    ds : xarray.Dataset
-        On a regular lat/lon grid, e.g. from
-        :func:`cropsm.io.readers.read_esa_cci`.
-    lon, lat : array-like
-        Point positions in degrees.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``point`` (index of the point), ``date``, ``pixel_lon``, ``pixel_lat`` and the
-        variable; points outside the grid are dropped.
-    """
-    lon = np.atleast_1d(np.asarray(lon, dtype="f8"))
-    lat = np.atleast_1d(np.asarray(lat, dtype="f8"))
-    half_lon = float(abs(ds["lon"][1] - ds["lon"][0])) / 2
-    half_lat = float(abs(ds["lat"][1] - ds["lat"][0])) / 2
-    lon_lo, lon_hi = float(ds["lon"].min()) - half_lon, float(ds["lon"].max()) + half_lon
-    lat_lo, lat_hi = float(ds["lat"].min()) - half_lat, float(ds["lat"].max()) + half_lat
-    inside = (lon >= lon_lo) & (lon <= lon_hi) & (lat >= lat_lo) & (lat <= lat_hi)
-    points = np.flatnonzero(inside)
-    picked = ds[variable].sel(lon=xr.DataArray(lon[points], dims="point"),
-                              lat=xr.DataArray(lat[points], dims="point"), method="nearest")
-    frame = picked.to_dataframe(name=variable).reset_index()
-    frame["point"] = points[frame["point"].to_numpy()]
-    return (frame.rename(columns={"time": "date", "lon": "pixel_lon", "lat": "pixel_lat"})
-            [["point", "date", "pixel_lon", "pixel_lat", variable]])
-
-
-def coarse_average(ds: xr.Dataset, factor: int, min_valid: int = 1,
-                   variable: str = "sm") -> xr.DataArray:
-    """Average ``factor`` × ``factor`` pixels into one, ignoring NaN.
-
-    Parameters
-    ----------
-    ds : xarray.Dataset
-        On a regular lat/lon grid, e.g. from :func:`cropsm.io.readers.read_esa_cci`.
-    factor : int
-        Pixels per coarse pixel along each axis (2: 0.25° -> 0.5°).
-    min_valid : int
-        Coarse pixels with fewer valid fine pixels are NaN.
-    """
-    if factor < 1:
-        raise ValueError(f"factor must be a positive integer, got {factor}.")
-    data = ds[variable]
-    coarse = data.coarsen(lat=factor, lon=factor, boundary="trim")
-    count = coarse.count()
-    return coarse.mean().where(count >= min_valid).assign_attrs(data.attrs)

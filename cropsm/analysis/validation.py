@@ -29,9 +29,9 @@ import xarray as xr
 from sklearn.inspection import permutation_importance
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
-from cropsm import metrics
-from cropsm.features import BASE_FEATURES, FEATURES, features_at, grid_samples
-from cropsm.model import fit_model, make_regressor, split_within_zones
+from cropsm.core import metrics
+from cropsm.rf.features import BASE_FEATURES, FEATURES, features_at, grid_samples
+from cropsm.rf.model import fit_model, make_regressor, split_within_zones
 
 __all__ = ["blocked_predictions", "insitu_markdown", "insitu_table", "markdown_summary",
            "region_report", "truth_window_report", "truth_window_skill", "validate"]
@@ -98,7 +98,7 @@ def validate(table: pd.DataFrame, crop: str, depth: str, params: dict | None = N
     Parameters
     ----------
     table : pandas.DataFrame
-        From :func:`cropsm.model.training_table`.
+        From :func:`cropsm.rf.model.training_table`.
     """
     step = progress or (lambda n: None)  # 5 steps
     table = table.reset_index(drop=True)
@@ -351,7 +351,10 @@ def pixel_skill(pred: np.ndarray, truth: np.ndarray, min_days: int = 5
 
 
 def comparison_table(report: dict) -> pd.DataFrame:
-    """The product comparison of a report (:mod:`cropsm.comparison`), one row per product."""
+    """The product comparison of a report, one row per product.
+
+    See :mod:`cropsm.analysis.product_comparison`.
+    """
     rows = [{"product": name, **{m: scores.get(m) for m in
                                  ("pixels", "n", "r", "bias", "rmse", "ubrmse")}}
             for name, scores in report.get("product_comparison", {}).items()]
@@ -359,7 +362,7 @@ def comparison_table(report: dict) -> pd.DataFrame:
 
 
 def insitu_markdown(comparison: dict[str, dict], observations: dict[str, str]) -> str:
-    """Markdown of :func:`cropsm.comparison.compare_insitu` results on real data.
+    """Markdown of :func:`cropsm.analysis.product_comparison.compare_insitu` results on real data.
 
     Parameters
     ----------
@@ -386,7 +389,10 @@ def insitu_markdown(comparison: dict[str, dict], observations: dict[str, str]) -
 
 
 def insitu_table(comparison: dict[str, dict]) -> pd.DataFrame:
-    """One row per in-situ entry × product of :func:`cropsm.comparison.compare_insitu`."""
+    """One row per in-situ entry × product.
+
+    See :func:`cropsm.analysis.product_comparison.compare_insitu`.
+    """
     columns = ["in situ", "product", "overlap_days", "pairs", "pixels", "r", "bias", "rmse",
                "ubrmse", "note"]
     rows = [{"in situ": insitu, "product": product, **{c: s.get(c) for c in columns[2:]}}

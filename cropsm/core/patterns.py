@@ -17,7 +17,7 @@ code   pattern                         where
 =====  ==============================  ==============================================
 
 Wheat is "winter" where its season crosses the new year in the crop calendar
-(:func:`cropsm.crops.sowing_day` after the end of season). The paper's rapeseed and
+(:func:`cropsm.core.crops.sowing_day` after the end of season). The paper's rapeseed and
 soybean patterns are absent because the world has only wheat and maize.
 """
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cropsm import crops
+from cropsm.core import crops
 
 __all__ = ["CROP_PATTERNS", "PATTERNS", "check_pattern", "crop_pattern", "dominant_pattern",
            "pattern_fractions", "winter_wheat"]

@@ -8,9 +8,9 @@ Every scheme predicts the same station observations with both methods:
   predicted by models that never saw the station);
 * ``zone_blocked``: leave one agricultural zone out.
 
-The forest is the ChinaCropSM1km method (:func:`cropsm.model.fit_model`, CIR from its
-classifier at prediction time) and exists for the product's :data:`cropsm.crops.DEPTHS`;
-the network covers all five :data:`cropsm.crops.LAYERS`. The blocked schemes reuse each
+The forest is the ChinaCropSM1km method (:func:`cropsm.rf.model.fit_model`, CIR from its
+classifier at prediction time) and exists for the product's :data:`cropsm.core.crops.DEPTHS`;
+the network covers all five :data:`cropsm.core.crops.SOIL_LAYERS`. The blocked schemes reuse each
 layer's hyper-parameters selected on the random split rather than searching again per
 fold, which would multiply the cost by the number of folds.
 """
@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, PredefinedSplit
 
-from cropsm import crops, metrics
-from cropsm.features import BASE_FEATURES
-from cropsm.model import fit_model
-from cropsm.network import GROUPS, fit_network, random_split
+from cropsm.core import crops, metrics
+from cropsm.nn.network import GROUPS, fit_network, random_split
+from cropsm.rf.features import BASE_FEATURES
+from cropsm.rf.model import fit_model
 
 __all__ = ["SCHEMES", "align_forest_tables", "compare_methods", "control_experiments",
            "markdown_report", "markdown_table"]
@@ -120,9 +120,9 @@ def compare_methods(tables: dict[str, pd.DataFrame],
     Parameters
     ----------
     tables : dict
-        :func:`cropsm.network.layer_tables` output.
+        :func:`cropsm.nn.network.layer_tables` output.
     forest_tables : dict
-        :func:`cropsm.model.training_table` per (crop, depth) for the forest's depths.
+        :func:`cropsm.rf.model.training_table` per (crop, depth) for the forest's depths.
     schemes : tuple of str
         Which of :data:`SCHEMES` to run after the random split (which always runs: it
         selects the network's settings).
@@ -134,7 +134,7 @@ def compare_methods(tables: dict[str, pd.DataFrame],
     -------
     dict
         ``rows`` (one dict per method, scheme, layer and crop with the metrics of
-        :func:`cropsm.metrics.skill_table` and, for the random split, ``r2_train`` and
+        :func:`cropsm.core.metrics.skill_table` and, for the random split, ``r2_train`` and
         ``fit_seconds``), the network's selected ``params`` per layer, its search scores,
         and ``network``: the network fitted on the random split's 70 %.
     """
@@ -258,7 +258,7 @@ _SCHEMES = {"random_70_30": "Random 70/30 split (the network paper's scheme)",
 
 def markdown_report(result: dict) -> str:
     """The comparison, the selected hyper-parameters and the control experiments."""
-    from cropsm.network import ABSENT_FEATURES
+    from cropsm.nn.network import ABSENT_FEATURES
 
     parts = ["# Random forest vs multilayer network on the same held-out rows\n",
              "Forest: ChinaCropSM1km (Cheng et al. 2022), one per crop x depth, CIR from its "

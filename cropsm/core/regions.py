@@ -11,12 +11,13 @@ import numpy as np
 import shapely
 from shapely.geometry import box
 
-from cropsm.grid import Grid
+from cropsm.core.errors import CropSMError
+from cropsm.core.grid import Grid
 
 __all__ = ["RegionError", "check_region", "parse_bbox", "province_region", "region_mask"]
 
 
-class RegionError(ValueError):
+class RegionError(CropSMError, ValueError):
     """A region cannot be used: malformed, empty, or outside China."""
 
 

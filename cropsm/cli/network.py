@@ -20,7 +20,7 @@ def _fail(err: Exception) -> None:
 
 def _layer_tables(catalog_path: str):
     from cropsm.io.catalog import open_catalog, read_entry
-    from cropsm.network import layer_tables
+    from cropsm.nn.network import layer_tables
 
     cat = open_catalog(catalog_path)
     inputs = {name: read_entry(name, cat) for name in
@@ -34,7 +34,7 @@ def _layer_tables(catalog_path: str):
 
 
 def _grid(name: str) -> dict:
-    from cropsm import network
+    from cropsm.nn import network
 
     return {"paper": network.PAPER_GRID, "default": network.SEARCH_GRID,
             "single": {k: v[:1] for k, v in network.SEARCH_GRID.items()}}[name]
@@ -49,7 +49,7 @@ def network() -> None:
 @click.option("--catalog", "catalog_path", default=str(DEFAULT_CATALOG), show_default=True)
 @click.option("--models", "models_dir", default="models", show_default=True, type=click.Path())
 @click.option("--grid", type=click.Choice(["default", "paper", "single"]), default="default",
-              show_default=True, help="Hyper-parameter grid: cropsm.network.SEARCH_GRID, "
+              show_default=True, help="Hyper-parameter grid: cropsm.nn.network.SEARCH_GRID, "
               "the paper's 240 settings, or its first setting only.")
 @click.option("--omit", "omit", multiple=True, type=click.Choice(_GROUPS),
               help="Also train reduced networks without this feature group (repeatable).")
@@ -57,10 +57,10 @@ def network() -> None:
 @click.option("--if-missing", is_flag=True, help="Skip networks whose file and card exist.")
 def train(catalog_path, models_dir, grid, omit, seed, if_missing):
     """Train the chained per-layer networks on 70% of the observations (30% held out)."""
-    from cropsm import metrics
+    from cropsm.core import metrics
     from cropsm.io.catalog import CatalogError
     from cropsm.io.models import network_path, save_network
-    from cropsm.network import fit_network, random_split
+    from cropsm.nn.network import fit_network, random_split
 
     todo = [g for g in (None, *omit) if not (
         if_missing and network_path(models_dir, g).with_suffix(".card.json").exists())]
@@ -118,12 +118,12 @@ def compare(catalog_path, out, models_dir, grid, folds, schemes, control, seed):
 
     The report is rewritten after every stage, so an interrupted run keeps what it did.
     """
-    from cropsm import crops
-    from cropsm import method_comparison as mc
-    from cropsm import model as sm_model
+    from cropsm.analysis import method_comparison as mc
+    from cropsm.core import crops
     from cropsm.io.catalog import CatalogError
     from cropsm.io.models import save_network
     from cropsm.io.store import write_json
+    from cropsm.rf import model as sm_model
 
     out = Path(out)
     t0 = time.perf_counter()

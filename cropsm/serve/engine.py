@@ -5,7 +5,7 @@ before any work starts, then fixes the blocks: one crop × depth, one 512 × 512
 :data:`DAYS_PER_BLOCK` days. :func:`run` executes them on a ``dask.distributed`` cluster
 (an existing one, a fresh ``LocalCluster`` of worker processes) or in this process:
 
-1. map tasks predict their block (:func:`cropsm.predict.predict_window`), write the 1 km
+1. map tasks predict their block (:func:`cropsm.serve.predict.predict_window`), write the 1 km
    variables and the overview levels of their tile;
 2. series tasks copy each tile's finished days into the time-series group.
 
@@ -27,9 +27,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from cropsm import crops
-from cropsm.features import ANTECEDENT_DAYS
-from cropsm.grid import Grid
+from cropsm.core import crops
+from cropsm.core.grid import Grid
 from cropsm.io.product import (
     MAP_TILE,
     OVERVIEW_FACTORS,
@@ -43,7 +42,8 @@ from cropsm.io.product import (
     run_key,
 )
 from cropsm.io.store import open_zarr
-from cropsm.predict import (
+from cropsm.rf.features import ANTECEDENT_DAYS
+from cropsm.serve.predict import (
     COVARIATES,
     PredictError,
     ServingModel,
@@ -105,7 +105,7 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
     start, end : date-like
         First and last day to predict.
     models : dict
-        ``(crop, depth)`` to :class:`cropsm.predict.ServingModel`.
+        ``(crop, depth)`` to :class:`cropsm.serve.predict.ServingModel`.
     region : numpy.ndarray of bool, optional
         Cells of the covariates' grid to predict (default: all).
     overwrite : bool
@@ -355,8 +355,8 @@ def _memory_gb() -> int:
 
 
 def region_of(geometry, covariates: xr.Dataset, china) -> np.ndarray:
-    """Cells of the covariates' grid inside a lon/lat region (see :mod:`cropsm.regions`)."""
-    from cropsm.regions import region_mask
+    """Cells of the covariates' grid inside a lon/lat region (see :mod:`cropsm.core.regions`)."""
+    from cropsm.core.regions import region_mask
 
     return region_mask(geometry, Grid.from_coords(covariates["x"].values,
                                                   covariates["y"].values), china)

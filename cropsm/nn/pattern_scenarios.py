@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from cropsm import patterns
-from cropsm.network import FEATURES, MultilayerNetwork, check_layer, features_at
+from cropsm.core import patterns
+from cropsm.nn.network import NETWORK_FEATURES, MultilayerNetwork, check_layer, features_at
 
 __all__ = ["RegionInputs", "pattern_scenario", "predict_region", "quality_flags",
            "reference_product", "region_inputs", "seasonal_difference"]
@@ -66,7 +66,7 @@ def _predict(network: MultilayerNetwork, inputs: RegionInputs, shape: tuple[int,
         # only the one-hot pattern columns change between patterns
         x = x.assign(**{f"pattern_{c}": np.float32(c == pattern) for c in patterns.PATTERNS})
     rr, cc = inputs.cells
-    sm = network.predict(x[list(FEATURES)], upto=layer)[layer]
+    sm = network.predict(x[list(NETWORK_FEATURES)], upto=layer)[layer]
     out = np.full((len(inputs.dates),) + shape, np.nan, "f4")
     out[:, rr, cc] = sm.reshape(len(inputs.dates), rr.size)
     return xr.DataArray(out, dims=("time", "y", "x"), coords=inputs.coords, name="sm",

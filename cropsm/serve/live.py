@@ -3,7 +3,7 @@
 The dashboard's "run the model here" and the scenario panels call :func:`run_region`: it
 checks the request (dates inside the covariates, region inside China, cost inside the
 budget) before any work, then predicts the region's window with
-:func:`cropsm.predict.predict_window`, the same computation the national engine runs.
+:func:`cropsm.serve.predict.predict_window`, the same computation the national engine runs.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from cropsm import crops
-from cropsm.grid import Grid
-from cropsm.predict import (
+from cropsm.core import crops
+from cropsm.core.grid import Grid
+from cropsm.core.regions import RegionError, check_region, region_mask
+from cropsm.serve.predict import (
     COVARIATES,
     PredictError,
     ServingModel,
@@ -24,7 +25,6 @@ from cropsm.predict import (
     predict_window,
     valid_dates,
 )
-from cropsm.regions import RegionError, check_region, region_mask
 
 __all__ = ["LIVE_BUDGET_PIXEL_DAYS", "RegionRun", "plan_region", "run_region"]
 
@@ -103,9 +103,9 @@ def plan_region(covariates: xr.Dataset, daily: xr.Dataset, crop: str, depth: str
 
     Raises
     ------
-    cropsm.predict.PredictError
+    cropsm.serve.predict.PredictError
         Bad dates, a crop or depth without a model, or a run over the budget.
-    cropsm.regions.RegionError
+    cropsm.core.regions.RegionError
         An empty, degenerate or outside-China region.
     """
     if crop not in crops.CROPS or depth not in crops.DEPTHS:
@@ -136,7 +136,7 @@ def plan_region(covariates: xr.Dataset, daily: xr.Dataset, crop: str, depth: str
 
 def run_region(model: ServingModel, covariates: xr.Dataset, daily: xr.Dataset,
                run: RegionRun) -> dict[str, np.ndarray]:
-    """Predict a planned region run; the arrays of :func:`cropsm.predict.predict_window`."""
+    """Predict a planned region run; the arrays of :func:`cropsm.serve.predict.predict_window`."""
     if (model.crop, model.depth) != (run.crop, run.depth):
         raise PredictError(f"The model is {model.crop}/{model.depth}, the run "
                            f"{run.crop}/{run.depth}.")

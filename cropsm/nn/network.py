@@ -1,9 +1,9 @@
 """The multilayer cropland neural network of Liu et al. (2021), on CropSM's grid.
 
-One feed-forward network per 10 cm layer (0-10 ... 40-50 cm, :data:`cropsm.crops.LAYERS`),
+One feed-forward network per 10 cm layer (0-10 ... 40-50 cm, :data:`cropsm.core.crops.SOIL_LAYERS`),
 trained on the station observations of that layer across both crops:
 
-* inputs are standardised; the cropping pattern enters one-hot (:mod:`cropsm.patterns`);
+* inputs are standardised; the cropping pattern enters one-hot (:mod:`cropsm.core.patterns`);
 * the network of layer k also takes the prediction of layer k-1 (``sm_upper``): a
   chain, so a lower layer never sees an observation of the layer above;
 * observations are split 70/30 at random (the paper's scheme) and the network holds 10%
@@ -29,13 +29,13 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from cropsm import crops, metrics, patterns
-from cropsm.features import FeatureError, rain_at_pixels, sample_pixels
+from cropsm.core import crops, metrics, patterns
+from cropsm.rf.features import FeatureError, rain_at_pixels, sample_pixels
 
 __all__ = [
     "ABSENT_FEATURES",
     "ACCUMULATION_DAYS",
-    "FEATURES",
+    "NETWORK_FEATURES",
     "GROUPS",
     "PAPER_GRID",
     "SEARCH_GRID",
@@ -56,7 +56,7 @@ _PATTERN_COLUMNS = tuple(f"pattern_{code}" for code in patterns.PATTERNS)
 
 #: Inputs of every layer's network, in order (Table 1 of the paper, as far as the world
 #: provides them); layers below the first add ``sm_upper``.
-FEATURES: tuple[str, ...] = ("pre", *ACCUMULATION_DAYS, "air_temperature", "sand", "silt",
+NETWORK_FEATURES: tuple[str, ...] = ("pre", *ACCUMULATION_DAYS, "air_temperature", "sand", "silt",
                              "clay", "bulk_density", "elevation", "doy", *_PATTERN_COLUMNS)
 
 #: Table 1 inputs the demo world cannot honestly provide: it has no radiation, humidity,
@@ -97,15 +97,16 @@ _FIXED = {"max_iter": 200, "early_stopping": True, "validation_fraction": 0.1,
 
 
 def check_layer(layer: str) -> str:
-    """``layer`` if it is one of :data:`cropsm.crops.LAYERS`, else a clear error."""
-    if layer not in crops.LAYERS:
-        raise ValueError(f"Unknown layer {layer!r}; the world has {', '.join(crops.LAYERS)}.")
+    """``layer`` if it is one of :data:`cropsm.core.crops.SOIL_LAYERS`, else a clear error."""
+    if layer not in crops.SOIL_LAYERS:
+        raise ValueError(f"Unknown layer {layer!r}; the world has {', '.join(crops.SOIL_LAYERS)}.")
     return layer
 
 
 def kept_features(layer: str, omit: str | None = None) -> tuple[str, ...]:
     """The inputs of ``layer``'s network, without group ``omit``."""
-    names = FEATURES + (("sm_upper",) if crops.LAYERS.index(check_layer(layer)) else ())
+    upper = ("sm_upper",) if crops.SOIL_LAYERS.index(check_layer(layer)) else ()
+    names = NETWORK_FEATURES + upper
     if omit is None:
         return names
     if omit not in GROUPS:
@@ -115,20 +116,20 @@ def kept_features(layer: str, omit: str | None = None) -> tuple[str, ...]:
 
 def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
                 pattern=None, short_history: str = "raise") -> pd.DataFrame:
-    """The network's inputs (:data:`FEATURES`) at grid cells and dates.
+    """The network's inputs (:data:`NETWORK_FEATURES`) at grid cells and dates.
 
     Parameters
     ----------
     covariates, daily : xarray.Dataset
         Static covariates on the grid and daily ``pre`` on its coarse grid, as for
-        :func:`cropsm.features.features_at`.
+        :func:`cropsm.rf.features.features_at`.
     rows, cols, dates : array_like
         One grid cell and date per sample.
     pattern : int or array_like of int, optional
         Cropping pattern code of each sample; the pixel's dominant pattern if None.
     short_history : {"raise", "nan"}
         What to do with samples whose 12 months of precipitation are not all in
-        ``daily``: raise a :class:`~cropsm.features.FeatureError`, or give them NaN
+        ``daily``: raise a :class:`~cropsm.rf.features.FeatureError`, or give them NaN
         accumulations (training drops those rows and counts them).
     """
     rows = np.asarray(rows, dtype="i8")
@@ -143,7 +144,7 @@ def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
         raise FeatureError(f"Covariates missing for the network: {', '.join(missing)}; "
                            "rebuild the demo world (`cropsm demo build`).")
     if len(dates) == 0:
-        return pd.DataFrame({f: np.array([], "f4") for f in FEATURES})
+        return pd.DataFrame({f: np.array([], "f4") for f in NETWORK_FEATURES})
     at, inverse, lon, lat = sample_pixels(covariates, rows, cols)
     static = covariates[needed].isel(at).compute()
 
@@ -173,7 +174,7 @@ def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
             else np.broadcast_to(np.asarray(pattern), (len(dates),)))
     for column, c in zip(_PATTERN_COLUMNS, patterns.PATTERNS, strict=True):
         out[column] = code == c
-    return pd.DataFrame({name: np.asarray(out[name], dtype="f4") for name in FEATURES})
+    return pd.DataFrame({name: np.asarray(out[name], dtype="f4") for name in NETWORK_FEATURES})
 
 
 def layer_tables(covariates: xr.Dataset, daily: xr.Dataset, stations: pd.DataFrame,
@@ -186,7 +187,7 @@ def layer_tables(covariates: xr.Dataset, daily: xr.Dataset, stations: pd.DataFra
     Returns
     -------
     tables : dict of str to pandas.DataFrame
-        Per layer: :data:`FEATURES`, then ``sm``, ``station_id``, ``crop``, ``zone``,
+        Per layer: :data:`NETWORK_FEATURES`, then ``sm``, ``station_id``, ``crop``, ``zone``,
         ``pattern``, ``date``.
     dropped : dict of str to int
         Rows dropped per layer for lack of precipitation history.
@@ -194,30 +195,31 @@ def layer_tables(covariates: xr.Dataset, daily: xr.Dataset, stations: pd.DataFra
     missing = [c for c in ("station_id", "row", "col", "pattern") if c not in station_meta]
     if missing:
         raise ValueError(f"The station metadata lacks {', '.join(missing)}; the network needs "
-                         "each station's grid cell and cropping pattern (cropsm.patterns codes).")
+                         "each station's grid cell and cropping pattern "
+                         "(cropsm.core.patterns codes).")
     meta = station_meta[["station_id", "row", "col", "pattern"]]
     tables, dropped = {}, {}
     present = set(stations["depth"].astype(str).unique())
-    if not present & set(crops.LAYERS):
-        raise ValueError(f"No station observations at the network's layers {crops.LAYERS}; "
+    if not present & set(crops.SOIL_LAYERS):
+        raise ValueError(f"No station observations at the network's layers {crops.SOIL_LAYERS}; "
                          f"the stations have {sorted(present)}.")
     depth = stations["depth"].astype(str)
-    observed = stations[depth.isin(crops.LAYERS)].assign(depth=depth)
+    observed = stations[depth.isin(crops.SOIL_LAYERS)].assign(depth=depth)
     # every layer of a visit shares its inputs: compute them once per station and date
     visits = observed[["station_id", "date"]].drop_duplicates(ignore_index=True).merge(
         meta, on="station_id", how="left", validate="many_to_one")
     inputs = features_at(covariates, daily, visits["row"], visits["col"], visits["date"],
                          pattern=visits["pattern"].to_numpy(), short_history="nan")
     inputs[["station_id", "date", "pattern"]] = visits[["station_id", "date", "pattern"]]
-    for layer in crops.LAYERS:
+    for layer in crops.SOIL_LAYERS:
         obs = observed[observed["depth"] == layer]
         if obs.empty:
             continue
         table = obs[["station_id", "date", "sm", "crop", "zone"]].merge(
             inputs, on=["station_id", "date"], how="left", validate="one_to_one")
-        table = table[[*FEATURES, "sm", "station_id", "crop", "zone", "pattern", "date"]]
+        table = table[[*NETWORK_FEATURES, "sm", "station_id", "crop", "zone", "pattern", "date"]]
         table["crop"] = table["crop"].astype(str)
-        complete = table[list(FEATURES)].notna().all(axis=1).to_numpy()
+        complete = table[list(NETWORK_FEATURES)].notna().all(axis=1).to_numpy()
         dropped[layer] = int((~complete).sum())
         tables[layer] = table[complete].reset_index(drop=True)
     return tables, dropped
@@ -270,10 +272,10 @@ class MultilayerNetwork:
     def predict(self, x: pd.DataFrame, upto: str | None = None) -> dict[str, np.ndarray]:
         """SM of every layer down to ``upto`` (all by default), each fed the one above.
 
-        ``x`` holds :data:`FEATURES`; ``sm_upper`` always comes from the chain itself.
+        ``x`` holds :data:`NETWORK_FEATURES`; ``sm_upper`` always comes from the chain itself.
         """
-        last = crops.LAYERS.index(check_layer(upto)) if upto else len(self.layers) - 1
-        wanted = crops.LAYERS[:last + 1]
+        last = crops.SOIL_LAYERS.index(check_layer(upto)) if upto else len(self.layers) - 1
+        wanted = crops.SOIL_LAYERS[:last + 1]
         gaps = [layer for layer in wanted if layer not in self.layers]
         if gaps:
             raise ValueError(f"The network has no model for {', '.join(gaps)}; it has "
@@ -320,7 +322,7 @@ def fit_network(tables: dict[str, pd.DataFrame], train_rows: dict[str, np.ndarra
         A key of :data:`GROUPS`: a reduced network for the control experiments.
     """
     layers = {}
-    for layer in crops.LAYERS:
+    for layer in crops.SOIL_LAYERS:
         if layer not in tables:
             break
         table = tables[layer]
@@ -328,7 +330,7 @@ def fit_network(tables: dict[str, pd.DataFrame], train_rows: dict[str, np.ndarra
         frame = table.iloc[rows]
         if layers:
             upper = MultilayerNetwork(dict(layers)).predict(frame)
-            frame = frame.assign(sm_upper=upper[crops.LAYERS[len(layers) - 1]])
+            frame = frame.assign(sm_upper=upper[crops.SOIL_LAYERS[len(layers) - 1]])
         names = kept_features(layer, omit)
         x = frame[list(names)].to_numpy("f4")
         y = frame["sm"].to_numpy("f4")
@@ -350,5 +352,5 @@ def fit_network(tables: dict[str, pd.DataFrame], train_rows: dict[str, np.ndarra
             "r2_train": float(metrics.r2(fitted, y)),
         })
     if not layers:
-        raise ValueError(f"No layer tables to train on; expected {', '.join(crops.LAYERS)}.")
+        raise ValueError(f"No layer tables to train on; expected {', '.join(crops.SOIL_LAYERS)}.")
     return MultilayerNetwork(layers, omit, info={"seed": seed})

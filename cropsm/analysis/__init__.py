@@ -1,0 +1,1 @@
+"""Analyses of predictions: validation, comparisons, drought indices, map layers, tables."""

@@ -1,0 +1,5 @@
+"""``python -m cropsm.cli``."""
+
+from cropsm.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Core: grid, crops, regions, cropping patterns, skill metrics, errors."""

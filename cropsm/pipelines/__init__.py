@@ -1,0 +1,1 @@
+"""Library pipelines: train, validate, compare and predict runs that return typed results."""
