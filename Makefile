@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[app,test]"
 	touch $(STAMP)
 
+# Paths are cropsm.config's defaults under this folder (./data/demo, ./catalogs/cropsm.yaml,
+# ./models); the app shows the validation reports committed in docs/validation.
+run: export CROPSM_REPORTS ?= docs/validation
 run: $(STAMP)
 	$(BIN)/cropsm demo build --profile $(PROFILE) --if-missing
 	$(BIN)/cropsm train --if-missing
@@ -31,8 +34,11 @@ browser:
 audit: $(STAMP)
 	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
+# Style, then the architecture contracts (docs/architecture.md), then the types.
 lint: $(STAMP)
 	$(BIN)/ruff check cropsm tests app.py benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: $(STAMP) browser lint
 	$(BIN)/python -m pytest

@@ -34,9 +34,9 @@ from shapely.geometry import box  # noqa: E402
 
 from cropsm.app import data  # noqa: E402
 from cropsm.app.map_view import MapView  # noqa: E402
-from cropsm.app.series_view import pixel_series  # noqa: E402
 from cropsm.app.state import AppState  # noqa: E402
 from cropsm.io.models import model_path  # noqa: E402
+from cropsm.pipelines.series import pixel_series  # noqa: E402
 from cropsm.serve import live  # noqa: E402
 from cropsm.serve.forest_scenarios import SCENARIOS, run_scenario  # noqa: E402
 from cropsm.serve.predict import COVARIATES, cropland, predict_window  # noqa: E402
@@ -78,6 +78,7 @@ def main() -> None:
     width, height = SCREEN
 
     def show(day: dt.date):
+        data.map_layer.clear()  # a day not seen yet in this process: read and compute it
         state.date = day
         view._image(width=width, height=height)
 
@@ -110,10 +111,13 @@ def main() -> None:
     line("zoom/pan re-rasterize (200 km view at 1 km)", median_time(pan, offsets), 0.10)
 
     pixels = [(float(x + k * 3000), float(y)) for k in range(args.repeat + 1)]
+    reader = data.reader(state.catalog_path)
     line("one-year pixel time series (series layout: sm and its band)",
-         median_time(lambda p: pixel_series(state, *p, with_truth=False), pixels), 0.10)
+         median_time(lambda p: pixel_series(reader, state.crop, state.depth, *p,
+                                            with_truth=False), pixels), 0.10)
     line("  the same with the demo truth (map layout, one chunk per day)",
-         median_time(lambda p: pixel_series(state, *p), pixels), 0.10)
+         median_time(lambda p: pixel_series(reader, state.crop, state.depth, *p), pixels),
+         0.10)
 
     model = data.serving_model("wheat", "0-10cm")
     daily = data.entry(state.catalog_path, "covariates_daily")

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def best(fn, repeat: int) -> tuple[float, object]:
@@ -26,12 +23,16 @@ def line(name: str, ratio: float | str, ok: bool | str, target: str) -> None:
 
 
 def model_parser(doc: str) -> argparse.ArgumentParser:
-    """Options of the benchmarks that run trained models on real rows of the demo world."""
-    from cropsm.io.catalog import DEFAULT_CATALOG
+    """Options of the benchmarks that run trained models on real rows of the demo world.
+
+    The catalog and models default to ``cropsm.config.settings()`` (``CROPSM_CATALOG``,
+    ``CROPSM_MODELS``, else under the working directory), as for the ``cropsm`` commands.
+    """
+    from cropsm.config import settings
 
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--catalog", default=str(DEFAULT_CATALOG))
-    parser.add_argument("--models", default=str(ROOT / "models"))
+    parser.add_argument("--catalog", default=str(settings().catalog))
+    parser.add_argument("--models", default=str(settings().models))
     return parser

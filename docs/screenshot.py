@@ -2,7 +2,10 @@
 
     .venv/bin/python docs/screenshot.py [--out docs/img/dashboard.png] [--query "..."]
 
-Uses the catalog of ``CROPSM_CATALOG`` (default: the demo world) and Debian's chromium.
+Run it from the repository root, like ``make run``: the server is the installed package's
+app (``python -m cropsm.app``) with the ``CROPSM_*`` settings of the environment, by
+default the demo world under the working directory and the reports in
+``docs/validation``. The browser is Debian's chromium.
 """
 
 from __future__ import annotations
@@ -17,23 +20,23 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
 QUERY = "crop=wheat&depth=0-10cm&layer=sm&date=2018-05-05&region=Henan"
 
 
 def main() -> None:
     """Serve, open, screenshot, stop."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT / "docs" / "img" / "dashboard.png"))
+    parser.add_argument("--out", default="docs/img/dashboard.png")
     parser.add_argument("--query", default=QUERY)
     args = parser.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", str(ROOT / "app.py"), "--port", str(port),
-         "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}"],
-        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [sys.executable, "-m", "cropsm.app", "--port", str(port), "--address", "127.0.0.1",
+         f"--allow-websocket-origin=127.0.0.1:{port}"],
+        env={"CROPSM_REPORTS": "docs/validation", **os.environ},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120
         while time.time() < deadline:

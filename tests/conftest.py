@@ -29,18 +29,15 @@ def tiny_entries(tiny_world):
 @pytest.fixture(scope="session")
 def tiny_models(tiny_world, tmp_path_factory):
     """The tiny world's four forests (``cropsm train``) and its network, in one folder."""
-    from click.testing import CliRunner
-
-    from cropsm.cli import main
+    from cropsm.nn.network import SEARCH_GRID
+    from cropsm.pipelines.network import train_network
+    from cropsm.pipelines.train import train_models
 
     _, catalog, _ = tiny_world
     models = tmp_path_factory.mktemp("models")
-    result = CliRunner().invoke(main, ["train", "--catalog", str(catalog), "--models",
-                                       str(models)])
-    assert result.exit_code == 0, result.output
-    result = CliRunner().invoke(main, ["network", "train", "--catalog", str(catalog),
-                                       "--models", str(models), "--grid", "single"])
-    assert result.exit_code == 0, result.output
+    train_models(catalog, models)
+    # the default grid's first setting only: no search
+    train_network(catalog, models, grid={k: v[:1] for k, v in SEARCH_GRID.items()})
     return models
 
 
@@ -64,12 +61,33 @@ def product_catalog(tiny_world, tmp_path):
 @pytest.fixture(scope="session")
 def served_catalog(tiny_world, tiny_models, tmp_path_factory):
     """A tiny-world catalog with its product computed (the profile's period, 4 products)."""
-    from click.testing import CliRunner
-
-    from cropsm.cli import main
+    from cropsm.pipelines.predict import predict_product
 
     catalog = _catalog_over_inputs(tiny_world[0], tmp_path_factory.mktemp("served"))
-    result = CliRunner().invoke(main, ["predict", "--catalog", str(catalog), "--models",
-                                       str(tiny_models), "--workers", "0", "--quiet"])
-    assert result.exit_code == 0, result.output
+    predict_product(catalog, tiny_models, workers=0)
     return catalog
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings(monkeypatch):
+    """Re-read ``cropsm.config.settings()`` in every test and after each ``CROPSM_*`` change.
+
+    The settings are read from the environment once per process, so without this a test
+    that sets ``CROPSM_REPORTS`` (say) after a CLI call in the same test, or after another
+    test, would still see the old value.
+    """
+    from cropsm.config import settings
+
+    def clearing(change):
+        def wrapper(name, *args, **kwargs):
+            change(name, *args, **kwargs)
+            if str(name).startswith("CROPSM_"):
+                settings.cache_clear()
+        return wrapper
+
+    # this test's own monkeypatch object, so the wrappers end with the test
+    monkeypatch.setenv = clearing(monkeypatch.setenv)
+    monkeypatch.delenv = clearing(monkeypatch.delenv)
+    settings.cache_clear()
+    yield
+    settings.cache_clear()

@@ -8,9 +8,29 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
+
+
+def wait_until(condition: Callable[[], T], timeout: float, what: str,
+               interval: float = 0.05) -> T:
+    """Poll ``condition`` until it returns something true; that value, or TimeoutError.
+
+    For conditions outside a browser page (files, ports, server logs); in a page, wait
+    with Playwright (``expect``, ``wait_for_function``, ``wait_for``) instead.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout} s")
+        time.sleep(interval)
 
 
 def free_port() -> int:
@@ -33,21 +53,39 @@ def serve(command: list[str], port: int, env: dict[str, str] | None = None,
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})},
                             stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    proc.log_file = log  # read with server_log
+
+    def listening() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(server_log(proc))
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc
-        except OSError as err:
-            if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(log.read().decode()) from err
-            time.sleep(0.5)
-    proc.terminate()
-    raise RuntimeError(f"{' '.join(command)} did not listen on port {port} in {timeout} s")
+        except OSError:
+            return False
+        return True
+
+    try:
+        wait_until(listening, timeout, f"{' '.join(command)} listening on port {port}",
+                   interval=0.2)
+    except TimeoutError:
+        stop(proc)
+        raise
+    return proc
+
+
+def server_log(proc: subprocess.Popen) -> str:
+    """What a server started by :func:`serve` has logged so far."""
+    fd = proc.log_file.fileno()
+    # pread: the server writes through the same file offset, so never move it
+    return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
 
 
 def stop(proc: subprocess.Popen) -> None:
     """Terminate a server and wait for it."""
     proc.terminate()
-    proc.wait(timeout=30)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=30)
+    proc.log_file.close()

@@ -19,14 +19,15 @@ from shapely.geometry import box
 from cropsm.analysis.drought import NotEnoughYears, drought_grade, relative_sm
 from cropsm.app import data
 from cropsm.app.export_view import map_cog, region_csv
-from cropsm.app.map_view import layer_window
-from cropsm.app.region_view import RegionView, region_statistics
-from cropsm.app.series_view import nearest_station, pixel_series, station_series
+from cropsm.app.region_view import RegionView
 from cropsm.app.state import AppState
 from cropsm.core.regions import RegionError
 from cropsm.io.catalog import entry_path, open_catalog
 from cropsm.io.models import model_path
 from cropsm.io.product import open_product
+from cropsm.pipelines import series
+from cropsm.pipelines.map_layer import map_layer
+from cropsm.pipelines.region import region_statistics, truth_skill
 from cropsm.rf.features import BASE_FEATURES, FEATURES, features_at
 from cropsm.serve.models import load_model
 
@@ -39,6 +40,12 @@ def state(served_catalog, tiny_models, monkeypatch):
     state = AppState(catalog_path=str(served_catalog))
     state.set_dates(data.product_dates(state.catalog_path))
     return state
+
+
+def layer_window(state, x_range=None, y_range=None, screen_px=700):
+    """The state's map layer, as the map view asks for it."""
+    return map_layer(data.reader(state.catalog_path), state.crop, state.depth, state.date,
+                     state.layer, x_range, y_range, screen_px)
 
 
 @pytest.fixture
@@ -120,7 +127,8 @@ def test_pixel_series_is_the_stored_series_with_truth(state, product, tiny_entri
     sm = product["sm"].sel(crop="wheat", depth="0-10cm")
     counts = sm.notnull().sum("time").values
     row, col = np.argwhere(counts == counts.max())[0]
-    table = pixel_series(state, float(product["x"][col]), float(product["y"][row]))
+    table = series.pixel_series(data.reader(state.catalog_path), state.crop, state.depth,
+                                float(product["x"][col]), float(product["y"][row]))
     np.testing.assert_array_equal(table["sm"].to_numpy(), sm.isel(y=row, x=col).values)
     truth = tiny_entries["truth"]["sm"].sel(crop="wheat", depth="0-10cm").isel(y=row, x=col)
     np.testing.assert_array_equal(table["truth"].to_numpy(),
@@ -131,7 +139,8 @@ def test_pixel_series_is_the_stored_series_with_truth(state, product, tiny_entri
 def test_station_series_matches_sklearn_with_predicted_cir(state, tiny_entries, tiny_models):
     obs = tiny_entries["stations"]
     station = obs[(obs["crop"] == "wheat") & (obs["depth"] == "0-10cm")]["station_id"].iloc[0]
-    table = station_series(state, station)
+    reader = data.reader(state.catalog_path)
+    table = series.station_series(reader, "wheat", "0-10cm", station, data.serving_model)
     meta = tiny_entries["station_meta"].set_index("station_id").loc[station]
     model = load_model(model_path(tiny_models, "wheat", "0-10cm"))
     features = features_at(tiny_entries["covariates"], tiny_entries["covariates_daily"],
@@ -144,15 +153,19 @@ def test_station_series_matches_sklearn_with_predicted_cir(state, tiny_entries, 
     model.regressor.set_params(n_jobs=1)  # threads would add the trees in any order
     np.testing.assert_array_equal(table["predicted"].to_numpy(), model.regressor.predict(X))
     x, y = data.stations(state.catalog_path).set_index("station_id").loc[station, ["x", "y"]]
-    assert nearest_station(state, x + 300, y - 300, tolerance=1000) == station
-    assert nearest_station(state, x + 300, y - 300, tolerance=100) is None
+    assert series.nearest_station(reader, x + 300, y - 300, tolerance=1000) == station
+    assert series.nearest_station(reader, x + 300, y - 300, tolerance=100) is None
+    found = series.series_at(reader, "wheat", "0-10cm", x + 300, y - 300, 1000,
+                             data.serving_model)
+    assert found.station == station and found.table.equals(table)
 
 
 def test_region_statistics_count_cropland(state, tiny_entries):
     from cropsm.core.grid import Grid
 
     state.set_region(BOX)
-    stats = region_statistics(state)
+    stats = region_statistics(data.reader(state.catalog_path), state.crop, state.depth,
+                              state.region, state.date, data.china())
     cov = tiny_entries["covariates"]
     lon, lat = Grid.from_coords(cov["x"].values, cov["y"].values).lonlat()
     lon0, lat0, lon1, lat1 = (float(v) for v in BOX.split(","))
@@ -231,12 +244,11 @@ def test_map_geotiff_is_the_current_layer(state, product):
 def test_truth_skill_per_pixel_equals_scipy(state, product, tiny_entries):
     from scipy import stats
 
-    from cropsm.app.region_view import truth_skill
-
     state.set_region(BOX)
-    region, skill = truth_skill(state)
-    run = region.run
-    sm = region.result["sm"]
+    found, skill = truth_skill(data.reader(state.catalog_path), state.crop, state.depth,
+                               state.region, data.china())
+    run = found.run
+    sm = found.result["sm"]
     truth = tiny_entries["truth"]["sm"].sel(crop="wheat", depth="0-10cm", time=run.dates).isel(
         y=run.rows, x=run.cols).values
     full = np.argwhere(np.isfinite(sm).all(axis=0))

@@ -1,24 +1,42 @@
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import xarray as xr
 
 from cropsm.io.catalog import (
-    DEFAULT_CATALOG,
     ENTRIES,
     CatalogError,
+    default_catalog,
     open_catalog,
     read_entry,
     render_catalog,
 )
 
+COMMITTED = Path(__file__).resolve().parents[1] / "catalogs" / "cropsm.yaml"
+
 
 def test_committed_catalog_is_the_rendered_default():
-    assert DEFAULT_CATALOG.read_text() == render_catalog("../data/demo", "demo")
+    assert COMMITTED.read_text() == render_catalog("../data/demo", "demo")
 
 
 def test_committed_catalog_opens_and_lists_every_entry():
-    cat = open_catalog()
+    cat = open_catalog(COMMITTED)
     assert set(cat.entries) == set(ENTRIES)
+
+
+def test_default_catalog_comes_from_the_settings_not_the_source_tree(tmp_path, monkeypatch):
+    for name in ("CROPSM_HOME", "CROPSM_CATALOG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert default_catalog() == Path("catalogs", "cropsm.yaml")
+    with pytest.raises(CatalogError, match="not found; build the demo data"):
+        open_catalog()
+    monkeypatch.setenv("CROPSM_HOME", str(tmp_path / "home"))
+    assert default_catalog() == tmp_path / "home" / "catalogs" / "cropsm.yaml"
+    monkeypatch.setenv("CROPSM_CATALOG", str(COMMITTED))
+    assert default_catalog() == COMMITTED
+    assert set(open_catalog().entries) == set(ENTRIES)
 
 
 def test_every_entry_opens_lazily_with_cf_units(tiny_world):

@@ -9,11 +9,99 @@ def runner():
     return CliRunner()
 
 
-def test_wrong_profile_is_a_one_line_error(runner, tmp_path):
+def test_wrong_profile_is_a_usage_error(runner, tmp_path):
     res = runner.invoke(main, ["demo", "build", "--profile", "huge", "--out", str(tmp_path)])
     assert res.exit_code == 2
+    assert "Invalid value for '--profile': 'huge' is not one of 'tiny', 'demo'." in res.output
+
+
+@pytest.mark.parametrize("args", [["train", "--crop", "rice"], ["validate", "--depth", "1m"],
+                                  ["predict", "--crop", "rice"],
+                                  ["train", "--omit", "everything"],
+                                  ["network", "train", "--grid", "huge"]])
+def test_bad_choices_are_usage_errors(runner, tmp_path, args):
+    res = runner.invoke(main, [*args, "--catalog", str(tmp_path / "none.yaml")])
+    assert res.exit_code == 2
+    assert "Invalid value for" in res.output and "is not one of" in res.output
+
+
+@pytest.mark.parametrize("command", [["train"], ["validate"], ["predict"], ["network", "train"],
+                                     ["network", "compare"], ["catalog", "show"],
+                                     ["catalog", "check"]])
+def test_missing_catalog_is_a_one_line_error(runner, tmp_path, command):
+    missing = tmp_path / "none.yaml"
+    res = runner.invoke(main, [*command, "--catalog", str(missing)])
+    assert res.exit_code == 1
     assert res.output.strip().splitlines() == [
-        "error: Unknown profile 'huge'; choose one of: tiny, demo."]
+        f"Error: Catalog {missing} not found; build the demo data with `cropsm demo build` "
+        "or pass the path of an existing catalog."]
+
+
+def test_bbox_and_region_together_is_a_usage_error(runner, tmp_path):
+    res = runner.invoke(main, ["predict", "--bbox", "1,2,3,4", "--region", "Hebei",
+                               "--catalog", str(tmp_path / "none.yaml")])
+    assert res.exit_code == 2 and "Give --bbox or --region, not both." in res.output
+
+
+def test_a_bug_is_logged_with_its_traceback_under_an_id(runner, tmp_path, monkeypatch, caplog):
+    import cropsm.pipelines.train
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(cropsm.pipelines.train, "train_models", broken)
+    with caplog.at_level("ERROR", logger="cropsm"):
+        res = runner.invoke(main, ["train", "--catalog", str(tmp_path / "c.yaml")])
+    assert res.exit_code == 1
+    (line,) = res.output.strip().splitlines()
+    assert line.startswith("Error: internal error, logged as ")
+    incident = line.rsplit(" ", 1)[1]
+    (record,) = caplog.records
+    assert incident in record.getMessage()
+    assert record.exc_info[0] is ZeroDivisionError
+
+
+def test_commands_echo_what_the_pipelines_return(runner, tmp_path, monkeypatch):
+    """The commands only pass their options on and print the typed results."""
+    import cropsm.pipelines.predict
+    import cropsm.pipelines.train
+    from cropsm.pipelines.predict import PredictionRun
+    from cropsm.pipelines.train import TrainedModel
+
+    calls = {}
+
+    def train_models(catalog, models, crops_depths, **kwargs):
+        calls["train"] = (catalog, models, crops_depths, kwargs)
+        return [TrainedModel("wheat", "0-10cm", "cir", tmp_path / "m.skops", 90, 10,
+                             {"held_out_cir_predicted": {"r": 0.81234, "ubrmse": 0.04}},
+                             3.0, 2_500_000)]
+
+    def predict_product(catalog, models, crops_depths, **kwargs):
+        calls["predict"] = (crops_depths, kwargs)
+        return PredictionRun(tmp_path / "sm.zarr", ("maize/0-10cm",), 10, "v1", 5.0)
+
+    monkeypatch.setattr(cropsm.pipelines.train, "train_models", train_models)
+    monkeypatch.setattr(cropsm.pipelines.predict, "predict_product", predict_product)
+    res = runner.invoke(main, ["train", "--crop", "wheat", "--depth", "0-10cm", "--omit", "cir",
+                               "--catalog", "c.yaml", "--models", "m", "--seed", "3"])
+    assert res.exit_code == 0, res.output
+    assert calls["train"][:3] == ("c.yaml", "m", [("wheat", "0-10cm")])
+    assert calls["train"][3]["omit"] == ("cir",) and calls["train"][3]["seed"] == 3
+    assert res.output == (f"wheat/0-10cm without cir: 90 train, 10 held out; r 0.812, ubRMSE "
+                          f"0.0400 (CIR predicted); 2.5 MB; 3 s -> {tmp_path / 'm.skops'}\n")
+    res = runner.invoke(main, ["predict", "--crop", "maize", "--depth", "0-10cm", "--quiet",
+                               "--workers", "0", "--catalog", "c.yaml"])
+    assert res.exit_code == 0, res.output
+    assert calls["predict"][0] == [("maize", "0-10cm")]
+    assert calls["predict"][1]["workers"] == 0 and calls["predict"][1]["progress"] is None
+    assert res.output == f"10 days x 1 products in 5 s -> {tmp_path / 'sm.zarr'} (v1)\n"
+
+
+def test_path_defaults_come_from_the_settings(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("CROPSM_CATALOG", str(tmp_path / "elsewhere.yaml"))
+    res = runner.invoke(main, ["catalog", "show"])
+    assert res.exit_code == 1 and "elsewhere.yaml not found" in res.output
+    assert "$CROPSM_CATALOG" in runner.invoke(main, ["train", "--help"]).output
 
 
 def test_unwritable_output_folder_is_a_one_line_error(runner, tmp_path):
@@ -21,14 +109,14 @@ def test_unwritable_output_folder_is_a_one_line_error(runner, tmp_path):
     blocker.write_text("x")
     res = runner.invoke(main, ["demo", "build", "--profile", "tiny", "--quiet",
                                "--out", str(blocker / "out")])
-    assert res.exit_code == 2
+    assert res.exit_code == 1
     lines = res.output.strip().splitlines()
     assert len(lines) == 1 and "choose a writable --out folder" in lines[0]
 
 
 def test_check_without_build(runner, tmp_path):
     res = runner.invoke(main, ["demo", "check", "--out", str(tmp_path)])
-    assert res.exit_code == 2
+    assert res.exit_code == 1
     assert "run `cropsm demo build` first" in res.output
 
 
@@ -44,7 +132,7 @@ def test_malformed_catalog_via_cli(runner, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("entries: [")
     res = runner.invoke(main, ["catalog", "show", "--catalog", str(bad)])
-    assert res.exit_code == 2
+    assert res.exit_code == 1
     assert len(res.output.strip().splitlines()) == 1
     assert "not a valid intake catalog" in res.output
 

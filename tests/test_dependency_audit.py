@@ -2,7 +2,8 @@
 
 The advisory data comes from PyPI's JSON API (``pypi.org/pypi/<name>/<version>/json``),
 which this machine and CI reach as they reach the package index. If it cannot be
-reached, the test is skipped and says so; it never passes silently.
+reached, the test is skipped and says so; it never passes silently. It needs the network,
+so it is not in the default run: ``pytest -m network`` (or ``make audit``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import subprocess
 import sys
 
 import pytest
+
+pytestmark = pytest.mark.network
 
 #: Advisories judged not to apply, with the reason; empty means none are ignored.
 IGNORED: dict[str, str] = {}

@@ -263,44 +263,48 @@ def test_absent_pattern_and_empty_region_are_named(tiny_entries, fitted):
         ps.predict_region(net, cov, daily, rows, cols, np.zeros_like(region), dates, "0-10cm")
 
 
-def test_cli_trains_networks_and_reduced_ones(tiny_world, tmp_path):
-    from click.testing import CliRunner
+SINGLE = {k: v[:1] for k, v in network.SEARCH_GRID.items()}
 
-    from cropsm.cli import main
+
+def test_train_network_pipeline_trains_networks_and_reduced_ones(tiny_world, tmp_path):
     from cropsm.io.models import read_card
+    from cropsm.pipelines.network import TrainedNetwork, train_network
 
     _, catalog, _ = tiny_world
-    result = CliRunner().invoke(main, ["network", "train", "--catalog", str(catalog),
-                                       "--models", str(tmp_path), "--grid", "single",
-                                       "--omit", "soil"])
-    assert result.exit_code == 0, result.output
+    trained = train_network(catalog, tmp_path, grid=SINGLE, omit=["soil"])
+    assert [type(n) for n in trained] == [TrainedNetwork, TrainedNetwork]
+    assert [n.name for n in trained] == ["network", "network without soil"]
+    assert trained[0].path == network_path(tmp_path)
+    assert list(trained[0].rows_per_layer) == list(crops.SOIL_LAYERS)
     card = read_card(network_path(tmp_path))
     assert list(card["layers"]) == list(crops.SOIL_LAYERS)
     assert set(card["scores"]["0-10cm"]) >= {"r2_train", "held_out"}
+    assert card["scores"]["0-10cm"]["held_out"] == pytest.approx(
+        trained[0].scores["0-10cm"]["held_out"], nan_ok=True)
     reduced = load_network(network_path(tmp_path, "soil"))
     assert "sand" not in reduced.layers["0-10cm"].features
-    again = CliRunner().invoke(main, ["network", "train", "--catalog", str(catalog),
-                                      "--models", str(tmp_path), "--if-missing"])
-    assert "already trained" in again.output
+    assert train_network(catalog, tmp_path, if_missing=True) == []
 
 
-def test_cli_compare_writes_the_report_and_saves_the_split_network(tiny_world, tmp_path):
+def test_compare_pipeline_writes_the_report_and_saves_the_split_network(tiny_world, tmp_path):
     import json
 
-    from click.testing import CliRunner
-
-    from cropsm.cli import main
+    from cropsm.pipelines.network import MethodComparison, compare_methods
 
     _, catalog, _ = tiny_world
-    result = CliRunner().invoke(main, [
-        "network", "compare", "--catalog", str(catalog), "--out", str(tmp_path / "report"),
-        "--models", str(tmp_path / "models"), "--grid", "single", "--folds", "2",
-        "--scheme", "station_blocked", "--no-control"])
-    assert result.exit_code == 0, result.output
+    stages = []
+    result = compare_methods(catalog, tmp_path / "report", tmp_path / "models", grid=SINGLE,
+                             folds=2, schemes=["station_blocked"], control=False,
+                             progress=stages.append)
+    assert isinstance(result, MethodComparison)
+    assert stages[0] == "started" and "station-blocked scored" in stages
     report = json.loads((tmp_path / "report" / "network_comparison.json").read_text())
+    assert list(report) == list(result.report) and report["rows"][0] == pytest.approx(
+        result.report["rows"][0], nan_ok=True)
     assert {r["scheme"] for r in report["rows"]} == {"random_70_30", "station_blocked"}
     assert "control_experiments" not in report and report["seconds"] > 0
     text = (tmp_path / "report" / "network_comparison.md").read_text()
+    assert text == result.markdown
     assert "Station-blocked" in text and "Zone-blocked" not in text
     net = load_network(network_path(tmp_path / "models"))
     assert list(net.layers) == list(crops.SOIL_LAYERS)

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 from click.testing import CliRunner
+from servers import wait_until
 
 from cropsm.cli import main
 from cropsm.core import crops
@@ -141,26 +141,35 @@ def test_killed_worker_gives_the_same_store(tiny_entries, product_catalog, tiny_
                              tmp_path / "clean" / "sm.zarr", end="2018-05-31"), workers=0)
     plan = _plan(tiny_entries, product_catalog, tiny_models, tmp_path / "chaos" / "sm.zarr",
                  end="2018-05-31")
+    progress = plan.partial / ".cropsm-progress"
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
-        pids = list(client.run(os.getpid).values())
+        pids = client.run(os.getpid)  # worker address -> process id
         killed = {}
 
-        def kill_when_busy():
-            progress = plan.partial / ".cropsm-progress"
-            deadline = time.time() + 120
-            while time.time() < deadline and len(list(progress.glob("map-*"))) < 1:
-                time.sleep(0.01)
-            killed["markers"] = len(list(progress.glob("map-*")))
-            os.kill(pids[0], signal.SIGKILL)
+        def busy_worker():
+            """Once a map task has finished, a worker holding another map task."""
+            if not any(progress.glob("map-*")):
+                return None
+            return next(((address, key) for address, keys in client.processing().items()
+                         for key in keys if str(key).startswith("map-")), None)
 
-        killer = threading.Thread(target=kill_when_busy)
+        def kill_a_busy_worker():
+            try:
+                address, key = wait_until(busy_worker, 120, "a worker busy with a map task "
+                                          "after the first one finished", interval=0.01)
+                killed.update(task=key, done=len(list(progress.glob("map-*"))))
+                os.kill(pids[address], signal.SIGKILL)
+            except Exception as err:  # reported by the test's thread
+                killed["error"] = err
+
+        killer = threading.Thread(target=kill_a_busy_worker)
         killer.start()
         chaos = engine.run(plan, scheduler=cluster.scheduler_address)
         killer.join()
-    assert killed["markers"] < 4  # the kill came in the first half of the 8 map tasks
+    assert "task" in killed, killed.get("error")  # a worker died holding a map task
     assert _files(chaos) == _files(clean)
-    print(f"\nworker killed after {killed['markers']} of 8 map tasks: "
+    print(f"\nworker killed holding {killed['task']} after {killed['done']} of 8 map tasks: "
           f"{len(_files(clean))} store files byte-identical to a clean run")
 
 
@@ -173,12 +182,12 @@ def test_interrupted_cli_run_resumes_byte_identical(product_catalog, tiny_models
     proc = subprocess.Popen([sys.executable, "-m", "cropsm.cli", *args],
                             start_new_session=True)
     versions = target.parent / ".versions"
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(versions.glob("*.partial-*/.cropsm-progress/map-*"
-                                                            ))) < 3:
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        wait_until(lambda: len(list(versions.glob("*.partial-*/.cropsm-progress/map-*"))) >= 3,
+                   120, "3 map tasks of the writer done", interval=0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
     assert not target.exists()  # nothing published, so the catalog entry never opens half
     done = len(list(versions.glob("*.partial-*/.cropsm-progress/map-*")))
     assert done >= 3
@@ -248,7 +257,7 @@ def test_cli_bad_requests_are_one_line_errors(product_catalog, tiny_models, args
     res = CliRunner().invoke(main, ["predict", "--catalog", str(product_catalog), "--models",
                                     str(tiny_models), "--crop", "wheat", "--depth", "0-10cm",
                                     "--workers", "0", "--quiet", *args])
-    assert res.exit_code == 2, res.output
+    assert res.exit_code == 1, res.output
     assert message in res.output and "Traceback" not in res.output
     assert not (product_catalog.parent / "data" / ".versions").exists()
 
@@ -263,7 +272,7 @@ def test_mismatched_model_is_refused(product_catalog, tiny_models, tmp_path):
     res = CliRunner().invoke(main, ["predict", "--catalog", str(product_catalog), "--models",
                                     str(wrong), "--crop", "wheat", "--depth", "0-10cm",
                                     "--workers", "0", "--quiet"])
-    assert res.exit_code == 2 and "is for maize/0-10cm, not wheat/0-10cm" in res.output
+    assert res.exit_code == 1 and "is for maize/0-10cm, not wheat/0-10cm" in res.output
 
 
 def test_other_model_version_needs_overwrite(tiny_entries, product_catalog, tiny_models,

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from cropsm.analysis.product_comparison import compare_insitu
 from cropsm.cli import main
 from cropsm.core import metrics
+from cropsm.io.assets import assets_dir
 from cropsm.io.catalog import CatalogError, open_catalog, read_entry
 from cropsm.io.readers import (
     AGME_COLUMNS,
@@ -35,7 +36,7 @@ from cropsm.io.readers import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSETS = ROOT / "assets"
+ASSETS = assets_dir()  # the bundled package data
 ISMN_FILE = next((ASSETS / "insitu_sm" / "ismn_MAQU").glob("*.stm"))
 CCI_DIR = ASSETS / "satellite_sm" / "esa_cci_sm_v04.2_passive"
 CCI_FILES = sorted(CCI_DIR.glob("*.nc"))

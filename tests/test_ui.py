@@ -6,11 +6,13 @@ catalog shows what is missing), one with its product computed and models trained
 
 import io
 import re
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from playwright.sync_api import expect
 from servers import free_port, panel_command, serve, stop
 
 pytestmark = pytest.mark.ui
@@ -18,25 +20,51 @@ CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[1]
 BOX = (116.0, 39.0, 116.8, 39.8)
 
-# grid metres -> page pixels, through the map's own bokeh scales (the plot that has the
-# box-edit tool is the map)
-_TO_PAGE = """
-([x, y]) => {
+# the map's bokeh view: the plot that has the box-edit tool
+_MAP_VIEW = """
+() => {
+  if (!window.Bokeh || !Bokeh.index) return null;
   for (const v of Bokeh.index.all_views()) {
     if (v.frame && v.model.toolbar &&
-        v.model.toolbar.tools.some(t => String(t).startsWith("BoxEditTool("))) {
-      const rect = v.canvas_view.el.getBoundingClientRect();
-      return [rect.left + v.frame.x_scale.compute(x), rect.top + v.frame.y_scale.compute(y)];
-    }
+        v.model.toolbar.tools.some(t => String(t).startsWith("BoxEditTool("))) return v;
   }
   return null;
 }
+"""
+# grid metres -> page pixels, through the map's own bokeh scales
+_TO_PAGE = f"""
+([x, y]) => {{
+  const v = ({_MAP_VIEW})();
+  if (v == null) return null;
+  const rect = v.canvas_view.el.getBoundingClientRect();
+  return [rect.left + v.frame.x_scale.compute(x), rect.top + v.frame.y_scale.compute(y)];
+}}
+"""
+# the page has rendered: every bokeh document idle, the map drawn and its title holding
+# the given text (crop, depth, date)
+_MAP_READY = f"""
+(text) => {{
+  if (!window.Bokeh || !Bokeh.documents.length || !Bokeh.documents.every(d => d.is_idle))
+    return false;
+  const v = ({_MAP_VIEW})();
+  return v != null && v.has_finished() && String(v.model.title?.text ?? "").includes(text);
+}}
+"""
+# the map's data frame (the image, without title or colour bar) in page pixels
+_FRAME_BOX = f"""
+() => {{
+  const v = ({_MAP_VIEW})();
+  const rect = v.canvas_view.el.getBoundingClientRect();
+  const {{x, y, width, height}} = v.frame.bbox;
+  return {{x: rect.left + x, y: rect.top + y, width, height}};
+}}
 """
 
 
 def _serve(catalog, models=None):
     port = free_port()
-    env = {"CROPSM_CATALOG": str(catalog)}
+    # the reports are the repository's, as `make run` serves them
+    env = {"CROPSM_CATALOG": str(catalog), "CROPSM_REPORTS": str(ROOT / "docs" / "validation")}
     if models is not None:
         env["CROPSM_MODELS"] = str(models)
     return serve(panel_command(port), port, env), f"http://127.0.0.1:{port}/app"
@@ -76,8 +104,13 @@ def _open(browser, url, errors):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url, timeout=120_000)
     page.locator(".bk-Canvas canvas").first.wait_for(timeout=120_000)
-    page.wait_for_timeout(1500)
+    _wait_for_map(page)
     return page
+
+
+def _wait_for_map(page, title: str = "", timeout: float = 60_000) -> None:
+    """Wait until the page has rendered and the map's title holds ``title``."""
+    page.wait_for_function(_MAP_READY, arg=title, timeout=timeout)
 
 
 def _to_page(page, x: float, y: float) -> tuple[float, float]:
@@ -90,8 +123,27 @@ def _input_values(page) -> list[str]:
     return page.locator("input").evaluate_all("els => els.map(e => e.value)")
 
 
-def _map_shot(page) -> bytes:
-    return page.locator(".bk-Canvas").first.screenshot()
+def _frame_shot(page) -> bytes:
+    """A screenshot of the map's data frame (the layer, not the title with its date)."""
+    return page.screenshot(clip=page.evaluate(_FRAME_BOX))
+
+
+def _settled_frame(page, timeout: float = 30) -> bytes:
+    """The map frame once two screenshots in a row agree (late redraws have landed)."""
+    deadline = time.monotonic() + timeout
+    shot = _frame_shot(page)
+    while (again := _frame_shot(page)) != shot:
+        assert time.monotonic() < deadline, f"the map kept changing for {timeout} s"
+        shot = again
+    return shot
+
+
+def _changed_frame(page, before: bytes, timeout: float = 30) -> bytes:
+    """The map frame once it differs from ``before``; ``before`` if it never does."""
+    deadline = time.monotonic() + timeout
+    while (shot := _frame_shot(page)) == before and time.monotonic() < deadline:
+        pass
+    return shot
 
 
 def test_without_a_product_the_app_says_what_to_run(browser, bare_app, tiny_world):
@@ -99,13 +151,16 @@ def test_without_a_product_the_app_says_what_to_run(browser, bare_app, tiny_worl
 
     errors = []
     page = _open(browser, bare_app, errors)
-    assert page.get_by_text("The product has not been computed yet").first.is_visible()
+    expect(page.get_by_text("The product has not been computed yet").first).to_be_visible()
     page.locator(".bk-tab", has_text="Catalog").click()
     n_rows = len(read_entry("stations", tiny_world[1]))
     page.get_by_text(f"{n_rows} rows").first.wait_for(timeout=30_000)
-    assert page.get_by_text("missing").first.is_visible()  # soil_moisture not built yet
+    expect(page.get_by_text("missing").first).to_be_visible()  # soil_moisture not built yet
     page.get_by_role("combobox").first.select_option("maize")  # redraws without errors
-    page.wait_for_timeout(1500)
+    # the server has taken the change (it writes the URL after redrawing) and the page has
+    # drawn what it sent
+    page.wait_for_function("() => location.search.includes('crop=maize')", timeout=30_000)
+    _wait_for_map(page)
     page.close()
     assert not errors, errors
 
@@ -113,16 +168,17 @@ def test_without_a_product_the_app_says_what_to_run(browser, bare_app, tiny_worl
 def test_date_step_redraws_the_map(browser, product_app, tmp_path):
     errors = []
     page = _open(browser, product_app + "?crop=wheat&date=2018-05-01", errors)
-    before = _map_shot(page)
+    _wait_for_map(page, "wheat 0-10cm, 2018-05-01")
+    before = _settled_frame(page)
     page.locator("button.next").click()
     page.wait_for_function("() => location.search.includes('date=2018-05-02')",
                            timeout=30_000)
     assert "2018-05-02" in _input_values(page)
-    page.wait_for_timeout(2500)
-    after = _map_shot(page)
+    _wait_for_map(page, "wheat 0-10cm, 2018-05-02")
+    after = _changed_frame(page, before)
     (tmp_path / "before.png").write_bytes(before)
     (tmp_path / "after.png").write_bytes(after)
-    assert before != after
+    assert before != after, "the map's layer looks the same on the next day"
     assert "date=2018-05-02" in page.url
     page.close()
     assert not errors, errors
@@ -156,7 +212,7 @@ def test_tap_a_station_shows_its_series(browser, product_app, served_catalog):
     px, py = _to_page(page, x[0], y[0])
     page.mouse.click(px, py)
     page.get_by_text(f"Station {station['station_id']}").first.wait_for(timeout=60_000)
-    assert page.get_by_text("ubRMSE").first.is_visible()
+    expect(page.get_by_text("ubRMSE").first).to_be_visible()
     page.close()
     assert not errors, errors
 
@@ -265,7 +321,7 @@ def test_validation_panel_shows_the_report_numbers(browser, product_app):
     page.locator(".bk-tab", has_text="Validation").click()
     page.get_by_text("station-blocked CV").first.wait_for(timeout=60_000)
     r = round(report["rows"]["station_blocked"]["r"], 4)
-    assert page.get_by_text(f"{r}", exact=True).count() >= 1
+    expect(page.get_by_text(f"{r}", exact=True)).not_to_have_count(0)
     page.get_by_text("Real data: gridded products against in-situ stations").first.wait_for(
         timeout=30_000)
     page.close()

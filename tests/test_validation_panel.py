@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cropsm.analysis.report import ValidationReport
 from cropsm.analysis.validation import SETTINGS, confusion_table, importance_table, metrics_table
 from cropsm.app.state import AppState
 from cropsm.app.validation_view import ValidationView
@@ -22,7 +23,7 @@ def report():
 
 
 def test_metrics_table_is_the_report_side_by_side(report):
-    table = metrics_table(report)
+    table = metrics_table(ValidationReport.from_dict(report))
     assert list(table["setting"]) == [SETTINGS[k] for k in SETTINGS if k in report["rows"]]
     for _, row in table.iterrows():
         key = next(k for k, label in SETTINGS.items() if label == row["setting"])
@@ -31,13 +32,13 @@ def test_metrics_table_is_the_report_side_by_side(report):
 
 
 def test_confusion_matrix_orientation_and_importance_order(report):
-    matrix = confusion_table(report)
+    matrix = confusion_table(ValidationReport.from_dict(report))
     c = report["classifier"]
     assert matrix.loc["observed CIR = 1", "predicted CIR = 1"] == c["tp"]
     assert matrix.loc["observed CIR = 1", "predicted CIR = 0"] == c["fn"]
     assert matrix.loc["observed CIR = 0", "predicted CIR = 1"] == c["fp"]
     assert c["tp"] / (c["tp"] + c["fn"]) == pytest.approx(c["producers_accuracy"])
-    importance = importance_table(report)
+    importance = importance_table(ValidationReport.from_dict(report))
     assert np.all(np.diff(importance["r2_loss"].to_numpy()) <= 0)
     assert importance["feature"].iloc[0] == max(report["permutation_importance_r2"],
                                                 key=lambda k: report[
@@ -118,18 +119,21 @@ def test_skill_view_numbers_equal_pytesmo_and_follow_the_region(sample_reports):
     assert "No validation station lies in" in view._summary.object
 
 
-def test_comparison_table_rows_follow_the_report():
+def test_comparison_table_rows_follow_the_report(report):
+    import dataclasses
+
     from cropsm.analysis.validation import comparison_table
 
-    report = {"product_comparison": {
+    products = {
         "0.25°: CropSM (station-blocked)": {"n": 10, "r": 0.7, "bias": 0.0, "rmse": 0.05,
                                            "ubrmse": 0.05, "pixels": 3},
         "0.25°: passive-like 0.25°": {"n": 10, "r": 0.5, "bias": -0.02, "rmse": 0.06,
-                                     "ubrmse": 0.055, "pixels": 3}}}
-    table = comparison_table(report)
-    assert list(table["product"]) == list(report["product_comparison"])
+                                     "ubrmse": 0.055, "pixels": 3}}
+    typed = dataclasses.replace(ValidationReport.from_dict(report), product_comparison=products)
+    table = comparison_table(typed)
+    assert list(table["product"]) == list(products)
     assert table.loc[1, "r"] == 0.5 and table.loc[0, "pixels"] == 3
-    assert comparison_table({}).empty
+    assert comparison_table(dataclasses.replace(typed, product_comparison=None)).empty
 
 
 def test_station_skill_per_station_equals_pytesmo(sample_reports):

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, PredefinedSplit
 
+from cropsm.analysis.validation import blocked_predictions
 from cropsm.core import crops, metrics
 from cropsm.nn.network import GROUPS, fit_network, random_split
 from cropsm.rf.features import BASE_FEATURES
@@ -78,11 +79,9 @@ def _network_out_of_fold(tables, folds: dict[str, np.ndarray], params: dict, see
 
 def _forest_out_of_fold(table: pd.DataFrame, crop: str, depth: str, folds: np.ndarray,
                         seed: int) -> np.ndarray:
-    pred = np.full(len(table), np.nan, "f4")
-    for train, test in PredefinedSplit(folds).split():
-        model = fit_model(table.iloc[train], crop, depth, seed=seed)
-        pred[test] = model.predict(table.iloc[test][list(BASE_FEATURES)])
-    return pred
+    # float32 like the network's predictions, so both methods are scored alike
+    return blocked_predictions(table, crop, depth, PredefinedSplit(folds),
+                               seed=seed).astype("f4")
 
 
 def _row(method, scheme, layer, crop, pred, obs, **extra) -> dict:

@@ -88,7 +88,8 @@ def coarse_matchups(samples: pd.DataFrame, station_meta: pd.DataFrame, truth: xr
     coarse = np.full(len(cells), np.nan)
     time_index = pd.Series(np.arange(len(days)), index=days)
     # one read per coarse pixel, all its days at once: reads dominate the cost
-    for (cy, cx), group in cells.groupby(["cy", "cx"]):
+    for _, group in cells.groupby(["cy", "cx"]):
+        cy, cx = (int(v) for v in group[["cy", "cx"]].to_numpy()[0])
         block = truth.isel(time=time_index[pd.DatetimeIndex(group["date"])].to_numpy(),
                            y=slice(cy * factor, (cy + 1) * factor),
                            x=slice(cx * factor, (cx + 1) * factor)).values

@@ -39,9 +39,9 @@ def _checked(result: Mapping[str, np.ndarray], dates) -> tuple[np.ndarray, pd.Da
     return predicted, dates.normalize()
 
 
-def _label(value: str, n: int) -> pd.Categorical:
+def _label(value: str, n: int) -> pd.Categorical[str]:
     # Categorical: one crop or depth name repeated over millions of rows.
-    return pd.Categorical.from_codes(np.zeros(n, "i1"), categories=[value])
+    return pd.Categorical.from_codes(np.zeros(n, "i1"), categories=pd.Index([value]))
 
 
 def pixel_table(result: Mapping[str, np.ndarray], dates, grid_window: Grid, crop: str,

@@ -20,36 +20,56 @@ Rows of the report (:func:`validate`):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any, SupportsInt, cast
 
 import numpy as np
 import pandas as pd
 import shapely
 import xarray as xr
 from sklearn.inspection import permutation_importance
-from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
+from sklearn.model_selection import BaseCrossValidator, GroupKFold, LeaveOneGroupOut
 
+from cropsm.analysis.report import RegionReport, Skill, ValidationReport, ValidationTables
 from cropsm.core import metrics
 from cropsm.rf.features import BASE_FEATURES, FEATURES, features_at, grid_samples
-from cropsm.rf.model import fit_model, make_regressor, split_within_zones
+from cropsm.rf.model import SoilMoistureModel, fit_model, make_regressor, split_within_zones
 
 __all__ = ["blocked_predictions", "insitu_markdown", "insitu_table", "markdown_summary",
            "region_report", "truth_window_report", "truth_window_skill", "validate"]
 
 
-def blocked_predictions(table: pd.DataFrame, groups: np.ndarray, splitter,
-                        params: dict | None = None, seed: int = 0, n_jobs: int = -1
+def blocked_predictions(table: pd.DataFrame, crop: str, depth: str,
+                        splitter: BaseCrossValidator, groups: np.ndarray | None = None,
+                        params: dict[str, Any] | None = None, seed: int = 0, n_jobs: int = -1
                         ) -> np.ndarray:
-    """Out-of-group predictions (CIR from the classifier) for every sample."""
+    """Out-of-fold forest predictions (CIR from the classifier) for every sample.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`cropsm.rf.model.training_table`.
+    crop, depth : str
+        The forests' crop and depth.
+    splitter : sklearn cross-validator
+        Its ``split(table, groups=groups)`` gives the folds, e.g. ``GroupKFold`` by
+        station or ``PredefinedSplit`` of given folds.
+    groups : numpy.ndarray, optional
+        Group of every row, for grouped splitters.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        NaN for rows no fold tests.
+    """
     pred = np.full(len(table), np.nan)
     for train, test in splitter.split(table, groups=groups):
-        model = fit_model(table.iloc[train], table.attrs["crop"], table.attrs["depth"],
-                          params, seed, n_jobs)
+        model = fit_model(table.iloc[train], crop, depth, params, seed, n_jobs)
         pred[test] = model.predict(table.iloc[test][list(BASE_FEATURES)])
     return pred
 
 
-def _irrigation_effect(rows: dict[str, dict]) -> dict[str, float]:
+def _irrigation_effect(rows: dict[str, Skill]) -> dict[str, float]:
     honest, without = rows["honest"], rows["no_irrigation"]
     return {"r2_change_pct": 100 * (honest["r2"] / without["r2"] - 1),
             "rmse_change_pct": 100 * (honest["rmse"] / without["rmse"] - 1)}
@@ -60,21 +80,24 @@ def _per_month_spatial_r(table: pd.DataFrame, pred: np.ndarray) -> dict[int, flo
                           "station": table["station_id"].to_numpy(),
                           "month": pd.DatetimeIndex(table["date"]).month})
     means = frame.groupby(["month", "station"]).mean(numeric_only=True)
-    out = {}
+    out: dict[int, float] = {}
     for month, group in means.groupby(level="month"):
         if len(group) >= 3:
-            out[int(month)] = float(metrics.pearson_r(group["pred"], group["obs"]))
+            # groupby keys are typed Hashable; a month is a number
+            out[int(cast(SupportsInt, month))] = float(metrics.pearson_r(group["pred"],
+                                                                         group["obs"]))
     return out
 
 
-def _per_zone_temporal(table: pd.DataFrame, pred: np.ndarray) -> dict[str, dict]:
+def _per_zone_temporal(table: pd.DataFrame, pred: np.ndarray) -> dict[str, dict[str, float]]:
     frame = pd.DataFrame({"obs": table["sm"].to_numpy(), "pred": pred,
                           "station": table["station_id"].to_numpy(),
                           "zone": table["zone"].to_numpy()})
     rows = []
     for (zone, _station), g in frame.groupby(["zone", "station"]):
         if len(g) >= 10:
-            rows.append({"zone": int(zone), "r": metrics.pearson_r(g["pred"], g["obs"]),
+            rows.append({"zone": int(cast(SupportsInt, zone)),
+                         "r": metrics.pearson_r(g["pred"], g["obs"]),
                          "rmse": metrics.rmse(g["pred"], g["obs"]),
                          "bias": metrics.bias(g["pred"], g["obs"]),
                          "ubrmse": metrics.ubrmse(g["pred"], g["obs"])})
@@ -82,7 +105,7 @@ def _per_zone_temporal(table: pd.DataFrame, pred: np.ndarray) -> dict[str, dict]
     if stats.empty:
         return {}
     summary = stats.groupby("zone").agg(["median", "count"])
-    out = {}
+    out: dict[str, dict[str, float]] = {}
     for z in summary.index:
         out[str(z)] = {m: float(summary.loc[z, (m, "median")])
                        for m in ("r", "rmse", "bias", "ubrmse")}
@@ -90,19 +113,28 @@ def _per_zone_temporal(table: pd.DataFrame, pred: np.ndarray) -> dict[str, dict]
     return out
 
 
-def validate(table: pd.DataFrame, crop: str, depth: str, params: dict | None = None,
-             seed: int = 0, n_folds: int = 5, n_jobs: int = -1,
-             progress: Callable[[int], None] | None = None) -> dict:
+def validate(table: pd.DataFrame, crop: str, depth: str,
+             params: dict[str, Any] | None = None, seed: int = 0, n_folds: int = 5,
+             n_jobs: int = -1, progress: Callable[[int], None] | None = None
+             ) -> tuple[ValidationReport, ValidationTables]:
     """All validation rows for one crop and depth (see the module docstring).
 
     Parameters
     ----------
     table : pandas.DataFrame
         From :func:`cropsm.rf.model.training_table`.
+    progress : callable, optional
+        Called with 1 after each of 5 steps.
+
+    Returns
+    -------
+    report : ValidationReport
+        Without ``truth_window`` and ``product_comparison``, which need the demo truth.
+    tables : ValidationTables
+        The per-sample predictions the report's figures come from.
     """
-    step = progress or (lambda n: None)  # 5 steps
+    step = progress or (lambda n: None)
     table = table.reset_index(drop=True)
-    table.attrs.update(crop=crop, depth=depth)
     train, test = split_within_zones(table, seed=seed)
     obs_test = table["sm"].to_numpy()[test]
     model = fit_model(table.iloc[train], crop, depth, params, seed, n_jobs)
@@ -131,11 +163,12 @@ def validate(table: pd.DataFrame, crop: str, depth: str, params: dict | None = N
     step(1)
     stations = table["station_id"].to_numpy()
     n_groups = len(np.unique(stations))
-    station_pred = blocked_predictions(table, stations, GroupKFold(min(n_folds, n_groups)),
-                                       params, seed, n_jobs)
+    station_pred = blocked_predictions(table, crop, depth, GroupKFold(min(n_folds, n_groups)),
+                                       stations, params, seed, n_jobs)
     step(1)
     zones = table["zone"].to_numpy()
-    zone_pred = (blocked_predictions(table, zones, LeaveOneGroupOut(), params, seed, n_jobs)
+    zone_pred = (blocked_predictions(table, crop, depth, LeaveOneGroupOut(), zones, params,
+                                     seed, n_jobs)
                  if len(np.unique(zones)) > 1 else np.full(len(table), np.nan))
     step(1)
     obs_all = table["sm"].to_numpy()
@@ -147,36 +180,33 @@ def validate(table: pd.DataFrame, crop: str, depth: str, params: dict | None = N
         "station_blocked": metrics.skill_table(station_pred, obs_all),
         "zone_blocked": metrics.skill_table(zone_pred, obs_all),
     }
-    return {
-        "crop": crop, "depth": depth, "n_samples": len(table), "n_train": len(train),
-        "n_test": len(test), "params": model.info["params"], "rows": rows,
-        "irrigation_module_effect": _irrigation_effect(rows),
-        "per_month_spatial_r": _per_month_spatial_r(table.iloc[test], honest),
-        "per_zone_temporal": _per_zone_temporal(table, station_pred),
-        "classifier": classifier,
-        "permutation_importance_r2": importance,
-        # per-sample tables for the validation panel; written beside the JSON as Parquet
-        "tables": {
-            "samples": pd.DataFrame({
-                "station_id": stations, "date": pd.DatetimeIndex(table["date"]),
-                "zone": zones, "lon": table["lon"].to_numpy(), "lat": table["lat"].to_numpy(),
-                "obs": obs_all, "station_blocked": station_pred, "zone_blocked": zone_pred}),
-            "classifier": pd.DataFrame({
-                "station_id": stations[test], "lon": table["lon"].to_numpy()[test],
-                "lat": table["lat"].to_numpy()[test], "cir": cir_test, "score": cir_score,
-                "predicted": cir_predicted}),
-            # the random-split rows, so the panel can recompute them for a region
-            "test": pd.DataFrame({
-                "station_id": stations[test], "date": pd.DatetimeIndex(table["date"])[test],
-                "zone": zones[test], "lon": table["lon"].to_numpy()[test],
-                "lat": table["lat"].to_numpy()[test], "obs": obs_test, "paper": paper,
-                "honest": honest, "no_irrigation": without, "honest_cross_fitted": crossfit}),
-        },
-    }
+    report = ValidationReport(
+        crop=crop, depth=depth, n_samples=len(table), n_train=len(train), n_test=len(test),
+        params=model.info["params"], rows=rows,
+        irrigation_module_effect=_irrigation_effect(rows),
+        per_month_spatial_r=_per_month_spatial_r(table.iloc[test], honest),
+        per_zone_temporal=_per_zone_temporal(table, station_pred),
+        classifier=classifier, permutation_importance_r2=importance)
+    tables = ValidationTables(
+        samples=pd.DataFrame({
+            "station_id": stations, "date": pd.DatetimeIndex(table["date"]),
+            "zone": zones, "lon": table["lon"].to_numpy(), "lat": table["lat"].to_numpy(),
+            "obs": obs_all, "station_blocked": station_pred, "zone_blocked": zone_pred}),
+        classifier=pd.DataFrame({
+            "station_id": stations[test], "lon": table["lon"].to_numpy()[test],
+            "lat": table["lat"].to_numpy()[test], "cir": cir_test, "score": cir_score,
+            "predicted": cir_predicted}),
+        test=pd.DataFrame({
+            "station_id": stations[test], "date": pd.DatetimeIndex(table["date"])[test],
+            "zone": zones[test], "lon": table["lon"].to_numpy()[test],
+            "lat": table["lat"].to_numpy()[test], "obs": obs_test, "paper": paper,
+            "honest": honest, "no_irrigation": without, "honest_cross_fitted": crossfit}))
+    return report, tables
 
 
-def truth_window_skill(model, covariates: xr.Dataset, daily: xr.Dataset, truth: xr.Dataset,
-                       rows: slice, cols: slice, dates) -> dict:
+def truth_window_skill(model: SoilMoistureModel, covariates: xr.Dataset, daily: xr.Dataset,
+                       truth: xr.Dataset, rows: slice, cols: slice, dates: pd.DatetimeIndex
+                       ) -> Skill:
     """Skill against the demo truth at every cropland cell of a window and dates.
 
     ``model`` must have been trained without the stations inside the window.
@@ -198,7 +228,7 @@ def truth_window_skill(model, covariates: xr.Dataset, daily: xr.Dataset, truth: 
 
 def truth_window_report(table: pd.DataFrame, covariates: xr.Dataset, daily: xr.Dataset,
                         station_meta: pd.DataFrame, truth: xr.Dataset, crop: str, depth: str,
-                        seed: int = 0, size_km: int = 100, every_days: int = 5) -> dict:
+                        seed: int = 0, size_km: int = 100, every_days: int = 5) -> Skill:
     """Score a model trained without one window's stations against that window's truth.
 
     The window is ``size_km`` square around the station with the most observations; its
@@ -226,23 +256,23 @@ def truth_window_report(table: pd.DataFrame, covariates: xr.Dataset, daily: xr.D
     return out
 
 
-def markdown_summary(reports: list[dict]) -> str:
+def markdown_summary(reports: Sequence[ValidationReport]) -> str:
     """A short Markdown summary of validation reports."""
     lines = ["| crop/depth | setting | N | r | R² | bias | RMSE | ubRMSE |",
              "|---|---|---|---|---|---|---|---|"]
     for rep in reports:
-        rows = dict(rep["rows"])
-        if "truth_window" in rep:
-            rows["truth_window (demo)"] = rep["truth_window"]
+        rows = dict(rep.rows)
+        if rep.truth_window is not None:
+            rows["truth_window (demo)"] = rep.truth_window
         for name, s in rows.items():
-            lines.append(f"| {rep['crop']}/{rep['depth']} | {name} | {s['n']} | {s['r']:.3f} | "
+            lines.append(f"| {rep.crop}/{rep.depth} | {name} | {s['n']} | {s['r']:.3f} | "
                          f"{s['r2']:.3f} | {s['bias']:+.4f} | {s['rmse']:.4f} | "
                          f"{s['ubrmse']:.4f} |")
     lines += ["", "| crop/depth | irrigation module: R² change | RMSE change | classifier PA | "
               "UA | overall accuracy | ROC AUC |", "|---|---|---|---|---|---|---|"]
     for rep in reports:
-        e, c = rep["irrigation_module_effect"], rep["classifier"]
-        lines.append(f"| {rep['crop']}/{rep['depth']} | {e['r2_change_pct']:+.1f} % | "
+        e, c = rep.irrigation_module_effect, rep.classifier
+        lines.append(f"| {rep.crop}/{rep.depth} | {e['r2_change_pct']:+.1f} % | "
                      f"{e['rmse_change_pct']:+.1f} % | {c['producers_accuracy']:.3f} | "
                      f"{c['users_accuracy']:.3f} | {c['overall_accuracy']:.3f} | "
                      f"{c['roc_auc']:.3f} |")
@@ -261,39 +291,44 @@ SETTINGS = {
 _METRICS = ("n", "r", "r_p_value", "r_ci_low", "r_ci_high", "r2", "bias", "rmse", "ubrmse")
 
 
-def metrics_table(report: dict) -> pd.DataFrame:
-    """The report's validation settings side by side: one row per setting, the metrics."""
-    rows = [{"setting": label, **{m: report["rows"][key].get(m) for m in _METRICS}}
-            for key, label in SETTINGS.items() if key in report.get("rows", {})]
+def metrics_table(report: ValidationReport | None) -> pd.DataFrame:
+    """The report's validation settings side by side: one row per setting, the metrics.
+
+    Without a report, the empty table (its columns only).
+    """
+    rows = [] if report is None else [
+        # reports written before r_p_value and the CI existed lack them: left empty
+        {"setting": label, **{m: report.rows[key].get(m) for m in _METRICS}}
+        for key, label in SETTINGS.items() if key in report.rows]
     return pd.DataFrame(rows, columns=["setting", *_METRICS])
 
 
-def month_table(report: dict) -> pd.DataFrame:
+def month_table(report: ValidationReport) -> pd.DataFrame:
     """Spatial r per month (the paper's Fig. 6)."""
-    items = sorted((int(k), v) for k, v in report.get("per_month_spatial_r", {}).items())
-    return pd.DataFrame(items, columns=["month", "spatial_r"])
+    return pd.DataFrame(sorted(report.per_month_spatial_r.items()),
+                        columns=["month", "spatial_r"])
 
 
-def zone_table(report: dict) -> pd.DataFrame:
+def zone_table(report: ValidationReport) -> pd.DataFrame:
     """Temporal metrics per agricultural zone (the paper's Fig. 7, as zone summaries)."""
-    rows = [{"zone": int(k), **v} for k, v in report.get("per_zone_temporal", {}).items()]
+    rows = [{"zone": int(k), **v} for k, v in report.per_zone_temporal.items()]
     return pd.DataFrame(rows).sort_values("zone") if rows else pd.DataFrame(
         columns=["zone", "r", "rmse", "bias", "ubrmse", "stations"])
 
 
-def importance_table(report: dict) -> pd.DataFrame:
+def importance_table(report: ValidationReport) -> pd.DataFrame:
     """Permutation importance (R² loss) per feature, largest first (the paper's Fig. 5)."""
     rows = [{"feature": k, "r2_loss": v["mean"], "std": v["std"]}
-            for k, v in report.get("permutation_importance_r2", {}).items()]
+            for k, v in report.permutation_importance_r2.items()]
     return pd.DataFrame(rows, columns=["feature", "r2_loss", "std"]).sort_values(
         "r2_loss", ascending=False, ignore_index=True)
 
 
-def confusion_table(report: dict) -> pd.DataFrame:
+def confusion_table(report: ValidationReport) -> pd.DataFrame:
     """The CIR classifier's confusion matrix (rows: observed, columns: predicted)."""
-    c = report.get("classifier", {})
-    return pd.DataFrame({"predicted CIR = 1": [c.get("tp"), c.get("fp")],
-                         "predicted CIR = 0": [c.get("fn"), c.get("tn")]},
+    c = report.classifier
+    return pd.DataFrame({"predicted CIR = 1": [c["tp"], c["fp"]],
+                         "predicted CIR = 0": [c["fn"], c["tn"]]},
                         index=pd.Index(["observed CIR = 1", "observed CIR = 0"], name="CIR"))
 
 
@@ -317,7 +352,7 @@ def station_skill(samples: pd.DataFrame, column: str = "station_blocked",
                                        "bias", "ubrmse"])
 
 
-def samples_in_region(samples: pd.DataFrame, geometry) -> pd.DataFrame:
+def samples_in_region(samples: pd.DataFrame, geometry: Any) -> pd.DataFrame:
     """The samples whose station lies inside a lon/lat geometry (all if None)."""
     if geometry is None:
         return samples
@@ -350,18 +385,21 @@ def pixel_skill(pred: np.ndarray, truth: np.ndarray, min_days: int = 5
             "days": days}
 
 
-def comparison_table(report: dict) -> pd.DataFrame:
-    """The product comparison of a report, one row per product.
+def comparison_table(report: ValidationReport) -> pd.DataFrame:
+    """The product comparison of a report, one row per product (none without one).
 
     See :mod:`cropsm.analysis.product_comparison`.
     """
+    products = report.product_comparison or {}
+    # a resolution with too few matched pixel-days has a pixel count but no metrics
     rows = [{"product": name, **{m: scores.get(m) for m in
                                  ("pixels", "n", "r", "bias", "rmse", "ubrmse")}}
-            for name, scores in report.get("product_comparison", {}).items()]
+            for name, scores in products.items()]
     return pd.DataFrame(rows, columns=["product", "pixels", "n", "r", "bias", "rmse", "ubrmse"])
 
 
-def insitu_markdown(comparison: dict[str, dict], observations: dict[str, str]) -> str:
+def insitu_markdown(comparison: dict[str, dict[str, dict[str, Any]]],
+                    observations: dict[str, str]) -> str:
     """Markdown of :func:`cropsm.analysis.product_comparison.compare_insitu` results on real data.
 
     Parameters
@@ -373,7 +411,7 @@ def insitu_markdown(comparison: dict[str, dict], observations: dict[str, str]) -
     """
     lines = ["| in situ | product | in-situ days | product days | overlap days | pairs | "
              "pixels | r | bias | RMSE | ubRMSE |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-    notes = []
+    notes: list[str] = []
     for insitu, products in comparison.items():
         for product, s in products.items():
             period = " to ".join(s["obs_period"]) or "none"
@@ -388,7 +426,7 @@ def insitu_markdown(comparison: dict[str, dict], observations: dict[str, str]) -
     return "\n".join(lines) + "\n"
 
 
-def insitu_table(comparison: dict[str, dict]) -> pd.DataFrame:
+def insitu_table(comparison: dict[str, dict[str, dict[str, Any]]]) -> pd.DataFrame:
     """One row per in-situ entry × product.
 
     See :func:`cropsm.analysis.product_comparison.compare_insitu`.
@@ -405,7 +443,7 @@ _BLOCKED = ("station_blocked", "zone_blocked")
 
 
 def region_report(test: pd.DataFrame, samples: pd.DataFrame, classifier: pd.DataFrame,
-                  geometry) -> dict:
+                  geometry: Any) -> RegionReport:
     """The report's rows, per-month and per-zone figures recomputed for a region.
 
     Parameters
@@ -418,31 +456,30 @@ def region_report(test: pd.DataFrame, samples: pd.DataFrame, classifier: pd.Data
 
     Returns
     -------
-    dict
-        ``rows``, ``irrigation_module_effect``, ``per_month_spatial_r``,
-        ``per_zone_temporal`` and ``classifier`` as in :func:`validate`, plus
-        ``stations`` (count inside the region). Settings are left out for regions with
-        fewer than 3 samples.
+    RegionReport
+        Settings are left out for regions with fewer than 3 samples.
     """
     test = samples_in_region(test, geometry)
     samples = samples_in_region(samples, geometry)
-    rows = {}
+    rows: dict[str, Skill] = {}
     for key in _RANDOM_SPLIT:
         if len(test) >= 3 and key in test:
             rows[key] = metrics.skill_table(test[key], test["obs"])
     for key in _BLOCKED:
         if len(samples) >= 3 and key in samples:
             rows[key] = metrics.skill_table(samples[key], samples["obs"])
-    out = {"rows": rows, "stations": int(samples["station_id"].nunique()),
-           "per_month_spatial_r": _per_month_spatial_r(test.rename(columns={"obs": "sm"}),
-                                                       test["honest"].to_numpy()),
-           "per_zone_temporal": _per_zone_temporal(samples.rename(columns={"obs": "sm"}),
-                                                   samples["station_blocked"].to_numpy())}
-    if "honest" in rows and "no_irrigation" in rows:
-        out["irrigation_module_effect"] = _irrigation_effect(rows)
+    effect = (_irrigation_effect(rows) if "honest" in rows and "no_irrigation" in rows
+              else None)
+    scores = None
     if "lon" in classifier:
         inside = samples_in_region(classifier, geometry)
         if len(inside):
-            out["classifier"] = metrics.classification_scores(
-                inside["cir"], inside["predicted"], inside["score"])
-    return out
+            scores = metrics.classification_scores(inside["cir"], inside["predicted"],
+                                                   inside["score"])
+    return RegionReport(
+        rows=rows, stations=int(samples["station_id"].nunique()),
+        per_month_spatial_r=_per_month_spatial_r(test.rename(columns={"obs": "sm"}),
+                                                 test["honest"].to_numpy()),
+        per_zone_temporal=_per_zone_temporal(samples.rename(columns={"obs": "sm"}),
+                                             samples["station_blocked"].to_numpy()),
+        irrigation_module_effect=effect, classifier=scores)

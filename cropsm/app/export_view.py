@@ -11,11 +11,13 @@ import param
 
 from cropsm.analysis.region_tables import mean_series_table, pixel_table
 from cropsm.app import data
-from cropsm.app.map_view import layer_window
-from cropsm.app.region_view import RegionData, product_region
+from cropsm.app.jobs import show_error
 from cropsm.app.state import AppState
 from cropsm.core.grid import Grid
 from cropsm.io.export import ExportError, cog_bytes, csv_bytes
+from cropsm.io.models import ModelFileError
+from cropsm.pipelines.map_layer import map_layer
+from cropsm.pipelines.region import RegionData, product_region
 
 #: Largest map exported as GeoTIFF, in cells (a 4000 × 4000 km view at 1 km).
 MAX_COG_CELLS = 16_000_000
@@ -25,7 +27,7 @@ def provenance(state: AppState, region: RegionData | None = None) -> dict[str, s
     """What an export was made from: model card hash, crop, depth, dates, region, source."""
     try:
         sha = data.model_card(state.crop, state.depth)["sha256"]
-    except (OSError, KeyError, ValueError):
+    except (ModelFileError, KeyError):  # no card, or one without a hash
         sha = "unknown (no model card)"
     out = {"product": "CropSM daily 1 km soil moisture", "cropsm_version": version("cropsm"),
            "model_sha256": sha, "crop": state.crop, "depth": state.depth,
@@ -45,7 +47,8 @@ def region_data(state: AppState) -> RegionData:
     run = state.run
     if run is not None and (run.run.crop, run.run.depth) == (state.crop, state.depth):
         return run
-    return product_region(state)
+    return product_region(data.reader(state.catalog_path), state.crop, state.depth,
+                          state.region, data.china())
 
 
 def region_csv(state: AppState, kind: str) -> bytes:
@@ -74,7 +77,9 @@ def map_cog(state: AppState) -> bytes:
     if cells > MAX_COG_CELLS:
         raise ExportError(f"The view holds {cells:,.0f} cells at 1 km, over the GeoTIFF "
                           f"limit of {MAX_COG_CELLS:,}; zoom in and export again.")
-    values = layer_window(state, screen_px=10**9, **ranges)  # 10**9: always 1 km
+    # uncached: a 1 km export is up to 16 M cells; 10**9 screen pixels: always 1 km
+    values = map_layer(data.reader(state.catalog_path), state.crop, state.depth, state.date,
+                       state.layer, screen_px=10**9, **ranges)
     grid = Grid.from_coords(values["x"].values, values["y"].values)
     meta = provenance(state)
     meta["layer"] = state.layer
@@ -84,7 +89,7 @@ def map_cog(state: AppState) -> bytes:
 class ExportView(pn.viewable.Viewer):
     """Download buttons; each builds its file when clicked."""
 
-    state = param.ClassSelector(class_=AppState)
+    state = param.ClassSelector(class_=AppState, allow_None=param.parameters.NoNone)
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -106,15 +111,15 @@ class ExportView(pn.viewable.Viewer):
     def _csv_file(self):
         try:
             return io.BytesIO(region_csv(self.state, self._kind.value))
-        except (ExportError, ValueError, OSError) as err:
-            self.state.message = f"CSV not exported: {err}"
+        except Exception as err:  # show_error logs what is not a refusal
+            show_error(self.state, "CSV", err, "not exported")
             return None
 
     def _cog_file(self):
         try:
             return io.BytesIO(map_cog(self.state))
-        except (ExportError, ValueError, OSError) as err:
-            self.state.message = f"GeoTIFF not exported: {err}"
+        except Exception as err:  # show_error logs what is not a refusal
+            show_error(self.state, "GeoTIFF", err, "not exported")
             return None
 
     def __panel__(self):

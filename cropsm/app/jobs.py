@@ -1,35 +1,88 @@
-"""Long runs started from a view: checked on the event loop, computed in a worker thread."""
+"""Errors shown to the analyst, and long runs started from a view.
+
+A :class:`~cropsm.core.errors.CropSMError` is a refusal whose message says what to do, so
+the page shows it. Anything else is a bug: the analyst sees a short id, the log
+(``cropsm.app``) the traceback under the same id.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import uuid
 from collections.abc import Callable
+from typing import Any
 
 from cropsm.app.state import AppState
-from cropsm.core.regions import RegionError
-from cropsm.io.catalog import CatalogError
-from cropsm.serve.predict import PredictError
+from cropsm.core.errors import CropSMError
 
-__all__ = ["REFUSALS", "run_in_thread"]
+__all__ = ["internal_error", "run_in_thread", "show_error"]
 
-#: Errors of the checks before a run: the run is refused with the error's message.
-REFUSALS = (RegionError, PredictError, CatalogError, OSError, ValueError)
+logger = logging.getLogger("cropsm.app")
 
 
-async def run_in_thread(state: AppState, label: str, prepare: Callable[[], tuple[str, tuple]],
-                        work: Callable) -> tuple[tuple, object] | None:
+def internal_error(label: str) -> str:
+    """Log the exception being handled with its traceback; the text that shows its id.
+
+    Call it from an ``except`` block.
+
+    Parameters
+    ----------
+    label : str
+        What the analyst was doing, as the log line and the text name it.
+
+    Returns
+    -------
+    str
+        ``"<label>: internal error, logged as <id>"``.
+    """
+    ident = uuid.uuid4().hex[:8]
+    logger.exception("%s: internal error %s", label, ident)
+    return f"{label}: internal error, logged as {ident}"
+
+
+def show_error(state: AppState, label: str, err: Exception, outcome: str = "refused",
+               level: str = "warning") -> None:
+    """Post a refusal's message, or log an internal error and post its id.
+
+    Call it from an ``except`` block, so the log has the traceback.
+
+    Parameters
+    ----------
+    state : AppState
+        Where the message goes.
+    label : str
+        What the analyst did, e.g. ``"Run"``.
+    err : Exception
+        The caught exception.
+    outcome : str
+        What happened to it when ``err`` is a refusal: ``"<label> <outcome>: <err>"``.
+    level : str
+        The level of a refusal's message; an internal error is always ``"error"``.
+    """
+    if isinstance(err, CropSMError):
+        state.post(f"{label} {outcome}: {err}", level)
+    else:
+        state.post(internal_error(label), "error")
+
+
+async def run_in_thread(state: AppState, label: str,
+                        prepare: Callable[[], tuple[str, tuple[Any, ...]]],
+                        work: Callable[..., Any]) -> tuple[tuple[Any, ...], Any] | None:
     """Check and cost a run, then compute it off the event loop, one run per session.
 
     Parameters
     ----------
     state : AppState
-        Its ``running`` flag guards the session and its ``message`` says what happens:
-        ``"<label> refused: ..."``, ``"<label> failed: ..."`` or the running message.
+        Its ``running`` flag guards the session and its message says what happens:
+        ``"<label> refused: ..."`` (a warning), ``"<label> failed: ..."`` (an error),
+        ``"<label> ...: internal error, logged as <id>"`` or the running message.
     label : str
         What the analyst started, as the messages name it.
     prepare : callable
         Checks and costs on the event loop; returns the running message and the
-        arguments of ``work``. Raising one of :data:`REFUSALS` refuses the run.
+        arguments of ``work``. Raising a :class:`~cropsm.core.errors.CropSMError`
+        refuses the run.
     work : callable
         The heavy part, run in a thread with the prepared arguments.
 
@@ -43,15 +96,15 @@ async def run_in_thread(state: AppState, label: str, prepare: Callable[[], tuple
         return None
     try:
         running_message, args = prepare()
-    except REFUSALS as err:
-        state.message = f"{label} refused: {err}"
+    except Exception as err:  # show_error logs what is not a refusal
+        show_error(state, label, err)
         return None
     state.running = True
-    state.message = running_message
+    state.post(running_message)
     try:
         result = await asyncio.get_running_loop().run_in_executor(None, work, *args)
     except Exception as err:  # a failed run must leave the session usable
-        state.message = f"{label} failed: {err}"
+        show_error(state, label, err, "failed", "error")
         return None
     finally:
         state.running = False

@@ -16,6 +16,9 @@ from cropsm.app.state import AppState
 from cropsm.app.validation_view import ValidationView
 from cropsm.core.regions import RegionError
 
+#: The alert type of each message level.
+ALERT_TYPES = {"info": "info", "warning": "warning", "error": "danger"}
+
 
 def _query_args() -> dict[str, str]:
     args = pn.state.session_args or {}
@@ -37,16 +40,17 @@ def _controls(state: AppState, region: RegionView) -> list:
                                        value=state.region_label)
     try:
         names = [""] + sorted(data.provinces()["name_en"])
-    except OSError:
+    except OSError:  # the bundled provinces file is unreadable: typing a box still works
         names = [""]
     province = pn.widgets.Select(label="or pick a province", options=names)
 
-    def use_region(text: str):
+    def use_region(text: str) -> None:
         try:
             state.set_region(text, data.provinces())
-            state.message = f"Region: {text}" if text else "Region cleared."
         except RegionError as err:
-            state.message = str(err)
+            state.post(str(err), "warning")
+            return
+        state.post(f"Region: {text}" if text else "Region cleared.")
 
     region_text.param.watch(lambda e: use_region(e.new), "value")
     province.param.watch(lambda e: setattr(region_text, "value", e.new), "value")
@@ -73,17 +77,17 @@ def create_app(state: AppState | None = None) -> pn.template.FastListTemplate:
     message = pn.pane.Alert("", alert_type="info", visible=False,
                             sizing_mode="stretch_width")
 
-    def show(text: str):
-        message.object, message.visible = text, bool(text)
-        message.alert_type = "danger" if any(word in text for word in (
-            "refused", "failed", "not", "no ", "outside", "ignored", "over ")) else "info"
+    def show(*_) -> None:
+        message.param.update(object=state.message, visible=bool(state.message),
+                             alert_type=ALERT_TYPES[state.message_level])
 
-    state.param.watch(lambda e: show(e.new), "message")
+    state.param.watch(show, ["message", "message_level"])
     if problems:
-        state.message = " ".join(problems)
+        state.post(" ".join(problems), "warning")
     if not state.available_dates:
-        state.message = ("The product has not been computed yet: run `cropsm predict` (the "
-                         "README's run command does it); the catalog tab shows what exists.")
+        state.post("The product has not been computed yet: run `cropsm predict` (the "
+                   "README's run command does it); the catalog tab shows what exists.",
+                   "warning")
     region, series = RegionView(state=state), SeriesView(state=state)
     map_view = MapView(state=state)
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
@@ -91,7 +95,11 @@ def create_app(state: AppState | None = None) -> pn.template.FastListTemplate:
         pn.state.on_session_destroyed(lambda _context: state.release())
     if pn.state.location is not None:
         def sync_url(*_):
-            pn.state.location.update_query(**state.query())
+            location = pn.state.location
+            if location is None:  # narrowed above, but mypy cannot see it in the closure
+                return
+            # panel types each **kwargs value as a Mapping; the values are query strings
+            location.update_query(**state.query())  # type: ignore[arg-type]
         state.param.watch(sync_url, ["crop", "depth", "date", "layer", "extent",
                                      "region_label"])
     tabs = pn.Tabs(("Series", series), ("Region", region), ("Scenarios", ScenarioView(state=state)),

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import holoviews as hv
 import numpy as np
-import pandas as pd
 import panel as pn
 import param
 import shapely
-import xarray as xr
 from holoviews.operation.datashader import rasterize
 
-from cropsm.analysis.drought import DROUGHT_GRADES, NotEnoughYears, doy_anomaly
-from cropsm.analysis.map_layers import GRADE_COLOURS, MAP_LAYERS, layer_values
+from cropsm.analysis.drought import DROUGHT_GRADES
+from cropsm.analysis.map_layers import GRADE_COLOURS, MAP_LAYERS
 from cropsm.app import data
+from cropsm.app.jobs import internal_error
 from cropsm.app.state import AppState
+from cropsm.core.errors import CropSMError
 from cropsm.core.grid import xy_to_lonlat
-from cropsm.io.catalog import CatalogError
+from cropsm.core.regions import RegionError
+from cropsm.pipelines.basemap import project_lines
+from cropsm.pipelines.map_layer import SCREEN_PX
 
 _HEIGHT = 560
-_SCREEN_PX = 700  # typical width of the map in pixels, for choosing an overview level
 
 
 def _empty(title: str) -> hv.Image:
@@ -27,74 +31,15 @@ def _empty(title: str) -> hv.Image:
                     vdims=["value"]).opts(title=title)
 
 
-def _select(da: xr.DataArray, x_range, y_range, stride: int = 1) -> xr.DataArray:
-    """The part of a (y, x) array in view (y descends), every ``stride``-th cell."""
-    if x_range is not None and y_range is not None:
-        da = da.sel(x=slice(*x_range), y=slice(y_range[1], y_range[0]))
-    if stride > 1:
-        da = da.isel(x=slice(None, None, stride), y=slice(None, None, stride))
-    return da
-
-
-def layer_window(state: AppState, x_range=None, y_range=None, screen_px: int = _SCREEN_PX
-                 ) -> xr.DataArray:
-    """The current layer for the state's crop, depth and date over a view, at screen detail.
-
-    Soil moisture zoomed out reads the overview pyramid; other layers read every
-    ``factor``-th 1 km cell, since they are not averages of the coarse SM.
-
-    Raises
-    ------
-    cropsm.io.catalog.CatalogError, ValueError
-        The product or a layer's input is missing, with what to do.
-    """
-    path, layer = state.catalog_path, MAP_LAYERS[state.layer]
-    if state.date is None:
-        raise CatalogError("The product has no dates yet; run `cropsm predict` first.")
-    full = data.grid(path)
-    if x_range is None or y_range is None:
-        x0, y0, x1, y1 = full.bounds
-        x_range, y_range = (x0, x1), (y0, y1)
-    view_cells = (x_range[1] - x_range[0]) / full.resolution
-    factor = data.level_for(view_cells, screen_px)
-    when = np.datetime64(state.date)
-    pick = {"crop": state.crop, "depth": state.depth}
-    if state.layer == "sm" and factor:
-        return _select(data.product(path, factor)["sm"].sel(**pick, time=when), x_range,
-                       y_range).load().rename("sm")
-    ds = data.product(path, 0)
-    if state.layer == "anomaly":
-        years = pd.DatetimeIndex(ds["time"].values).year.unique()
-        if len(years) < 3:
-            raise NotEnoughYears(f"The anomaly needs at least 3 years of product; it holds "
-                                 f"{len(years)} ({', '.join(map(str, years))}). Run "
-                                 "`cropsm predict` over more years.")
-        series = _select(data.product(path, "series")["sm"].sel(**pick), x_range, y_range,
-                         max(factor, 1)).load()
-        return doy_anomaly(series).sel(time=when).rename("anomaly")
-    product = {name: _select(ds[name].sel(**pick, time=when), x_range, y_range,
-                             max(factor, 1)).load() for name in layer.variables}
-    like = next(iter(product.values()))
-    extra = None
-    if layer.extra == "fc":
-        extra = _select(data.field_capacity(path, max(factor, 1)), x_range, y_range).values
-    elif layer.extra == "truth":
-        if not data.has_entry(path, "truth"):
-            raise CatalogError("This catalog has no truth; prediction − truth exists on the "
-                               "demo world only.")
-        truth = data.entry(path, "truth")["sm"].sel(**pick)
-        if when not in truth["time"].values:
-            raise CatalogError(f"The truth has no {state.date}; it covers "
-                               f"{str(truth.time.values[0])[:10]}..{str(truth.time.values[-1])[:10]}.")
-        extra = _select(truth.sel(time=when), x_range, y_range, max(factor, 1)).values
-    values = layer_values(state.layer, {k: v.values for k, v in product.items()}, extra)
-    return like.copy(data=values).rename(state.layer)
+def _range(bounds: Sequence[float] | None) -> tuple[float, float] | None:
+    """A plot range as plain floats, so equal views share the cache's entry."""
+    return None if bounds is None else (float(bounds[0]), float(bounds[1]))
 
 
 class MapView(pn.viewable.Viewer):
     """The layer map with basemap, stations, tap and box/polygon drawing."""
 
-    state = param.ClassSelector(class_=AppState)
+    state = param.ClassSelector(class_=AppState, allow_None=param.parameters.NoNone)
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -117,7 +62,7 @@ class MapView(pn.viewable.Viewer):
         outline = hv.DynamicMap(pn.bind(self._outline, self.state.param.region))
         overlay = image * self._basemap() * stations * outline * boxes * polygons
         extent = self.state.extent
-        plot_opts = dict(responsive=True, data_aspect=1, xaxis=None, yaxis=None,
+        plot_opts: dict[str, Any] = dict(responsive=True, data_aspect=1, xaxis=None, yaxis=None,
                          active_tools=["wheel_zoom", "pan"])
         if extent is not None:
             plot_opts.update(xlim=(extent[0], extent[2]), ylim=(extent[1], extent[3]))
@@ -126,16 +71,23 @@ class MapView(pn.viewable.Viewer):
 
     # -- rendering ---------------------------------------------------------------------
     def _image(self, x_range=None, y_range=None, width=None, height=None, **_):
-        layer = MAP_LAYERS[self.state.layer]
-        title = f"{layer.label}: {self.state.crop} {self.state.depth}, {self.state.date}"
+        state = self.state
+        layer = MAP_LAYERS[state.layer]
+        title = f"{layer.label}: {state.crop} {state.depth}, {state.date}"
         try:
-            values = layer_window(self.state, x_range, y_range,
-                                  screen_px=int(width or _SCREEN_PX))
-        except (CatalogError, OSError, ValueError, KeyError) as err:
-            self._error = self.state.message = str(err)
+            values = data.map_layer(state.catalog_path, state.crop, state.depth, state.date,
+                                    state.layer, _range(x_range), _range(y_range),
+                                    int(width or SCREEN_PX))
+        except CropSMError as err:
+            self._error = str(err)
+            state.post(self._error, "warning")
             return _empty(f"{layer.label}: {err}")
-        if self._error and self.state.message == self._error:
-            self.state.message = ""
+        except Exception:  # a bug must not leave the map blank without a trace
+            self._error = internal_error("Map")
+            state.post(self._error, "error")
+            return _empty(f"{layer.label}: {self._error}")
+        if self._error and state.message == self._error:
+            state.post("")
         self._error = ""
         if values.size == 0 or values.sizes["x"] < 2 or values.sizes["y"] < 2:
             return _empty(f"{title}: nothing in view")
@@ -144,7 +96,7 @@ class MapView(pn.viewable.Viewer):
         ranges = {}
         if x_range is not None and y_range is not None:
             ranges = {"x_range": tuple(x_range), "y_range": tuple(y_range)}
-        shaded = rasterize(image, dynamic=False, width=int(width or _SCREEN_PX),
+        shaded = rasterize(image, dynamic=False, width=int(width or SCREEN_PX),
                            height=int(height or _HEIGHT), **ranges,
                            aggregator="first" if layer.cmap == "drought" else "mean")
         opts = dict(colorbar=True, clabel=f"{layer.label} ({layer.units})", title=title,
@@ -175,7 +127,7 @@ class MapView(pn.viewable.Viewer):
 
     @staticmethod
     def _outline(region) -> hv.Path:
-        lines = np.empty((0, 2)) if region is None else data.project_lines([region])
+        lines = np.empty((0, 2)) if region is None else project_lines([region])
         return hv.Path([lines], kdims=["x", "y"]).opts(color="red", line_width=2)
 
     # -- interaction -------------------------------------------------------------------
@@ -205,15 +157,17 @@ class MapView(pn.viewable.Viewer):
         lon, lat = xy_to_lonlat(xs, ys)
         polygon = shapely.Polygon(np.column_stack([lon, lat]))
         self.state.param.update(region=polygon, region_label="")
-        self.state.message = ("Polygon region drawn"
-                              + ("" if polygon.is_valid else
-                                 " (it crosses itself; it will be repaired before use)"))
+        if polygon.is_valid:
+            self.state.post("Polygon region drawn")
+        else:
+            self.state.post("Polygon region drawn (it crosses itself; it will be repaired "
+                            "before use)", "warning")
 
     def _set_region(self, text: str):
         try:
             self.state.set_region(text)
-        except ValueError as err:
-            self.state.message = str(err)
+        except RegionError as err:
+            self.state.post(str(err), "warning")
 
     def __panel__(self):
         return self._pane

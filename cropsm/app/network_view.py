@@ -13,11 +13,11 @@ import xarray as xr
 
 from cropsm.app import data
 from cropsm.app.export_view import provenance
-from cropsm.app.jobs import run_in_thread
+from cropsm.app.jobs import run_in_thread, show_error
 from cropsm.app.state import AppState
 from cropsm.core import crops, patterns
 from cropsm.io.catalog import CatalogError
-from cropsm.io.export import ExportError, csv_bytes, netcdf_bytes
+from cropsm.io.export import csv_bytes, netcdf_bytes
 from cropsm.nn import pattern_scenarios as ps
 from cropsm.serve import live
 
@@ -29,9 +29,10 @@ _BUDGET = live.LIVE_BUDGET_PIXEL_DAYS // 5
 def plan_pattern_run(state: AppState) -> live.RegionRun:
     """Check and cost a pattern scenario on the state's region and dates."""
     path = state.catalog_path
-    return live.plan_region(data.entry(path, "covariates"), data.entry(path, "covariates_daily"),
-                            state.crop, crops.DEPTHS[0], state.region, state.run_start,
-                            state.run_end, data.china(), budget=_BUDGET)
+    return live.plan_region(data.dataset(path, "covariates"),
+                            data.dataset(path, "covariates_daily"), state.crop,
+                            crops.DEPTHS[0], state.region, state.run_start, state.run_end,
+                            data.china(), budget=_BUDGET)
 
 
 def _image(values: np.ndarray, run: live.RegionRun, name: str, cmap, clim, title: str):
@@ -44,7 +45,7 @@ def _image(values: np.ndarray, run: live.RegionRun, name: str, cmap, clim, title
 class NetworkView(pn.viewable.Viewer):
     """Choose a layer and a cropping pattern; run the network on the region."""
 
-    state = param.ClassSelector(class_=AppState)
+    state = param.ClassSelector(class_=AppState, allow_None=param.parameters.NoNone)
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -73,7 +74,7 @@ class NetworkView(pn.viewable.Viewer):
 
     def _present_patterns(self) -> list[int]:
         try:
-            cov = data.entry(self.state.catalog_path, "covariates")
+            cov = data.dataset(self.state.catalog_path, "covariates")
         except CatalogError:
             return list(patterns.PATTERNS)
         return list(cov.attrs.get("patterns_present", patterns.PATTERNS))
@@ -91,8 +92,8 @@ class NetworkView(pn.viewable.Viewer):
 
         def work(plan, network):
             return ps.pattern_scenario(
-                network, data.entry(path, "covariates"), data.entry(path, "covariates_daily"),
-                data.entry(path, "stations"), data.entry(path, "station_meta"), plan.rows,
+                network, data.dataset(path, "covariates"), data.dataset(path, "covariates_daily"),
+                data.table(path, "stations"), data.table(path, "station_meta"), plan.rows,
                 plan.cols, plan.region, plan.dates, layer, code)
 
         done = await run_in_thread(state, "Network run", prepare, work)
@@ -101,7 +102,7 @@ class NetworkView(pn.viewable.Viewer):
         (plan, _), result = done
         self.result = result
         self._show(result, plan)
-        state.message = f"Network run finished: {patterns.PATTERNS[code]} at {layer}."
+        state.post(f"Network run finished: {patterns.PATTERNS[code]} at {layer}.")
 
     def _show(self, result: xr.Dataset, run: live.RegionRun) -> None:
         reference = result["reference"].mean("time").values
@@ -120,7 +121,7 @@ class NetworkView(pn.viewable.Viewer):
                    "Pattern − reference, mean"),
             _image(flag, run, "pattern_flag", ["#d62728", "#2ca02c"], (0, 1),
                    "Pattern flag (green: observed in the zone)"))]
-        zones = data.entry(self.state.catalog_path, "covariates")["zone"].isel(
+        zones = data.dataset(self.state.catalog_path, "covariates")["zone"].isel(
             y=run.rows, x=run.cols)
         seasonal = ps.seasonal_difference(result, zones.where(np.isfinite(
             result["reference"].isel(time=0)), 0).astype(int))
@@ -157,9 +158,9 @@ class NetworkView(pn.viewable.Viewer):
         text = ", ".join(f"{r['method']} r {r['r']:.3f}, ubRMSE {r['ubrmse']:.4f}" for r in mine)
         return f"\n\nStation-blocked skill at {layer} ({self.state.crop}): {text}."
 
-    def series(self) -> pd.DataFrame:
+    @staticmethod
+    def series(result: xr.Dataset) -> pd.DataFrame:
         """Regional means per day, the time flag, and the share of cells the pattern flags."""
-        result = self.result
         means = result[["reference", "scenario", "difference"]].mean(("y", "x"))
         frame = means.to_dataframe().reset_index()
         frame["time_flag"] = result["time_flag"].values
@@ -168,25 +169,31 @@ class NetworkView(pn.viewable.Viewer):
         return frame.rename(columns={"time": "date"})
 
     def _csv_file(self):
-        if self.result is None:
+        result = self.result
+        if result is None:
             return None
         try:
-            return io.BytesIO(csv_bytes(self.series(), self._provenance()))
-        except ExportError as err:
-            self.state.message = f"CSV not exported: {err}"
+            return io.BytesIO(csv_bytes(self.series(result), self._provenance(result)))
+        except Exception as err:  # show_error logs what is not a refusal
+            show_error(self.state, "CSV", err, "not exported")
             return None
 
-    def _provenance(self) -> dict:
+    def _provenance(self, result: xr.Dataset) -> dict:
         meta = provenance(self.state)
         meta.update(method="multilayer network (Liu et al. 2021)",
-                    layer=self.result.attrs["layer"], pattern=self.result.attrs["pattern"],
+                    layer=result.attrs["layer"], pattern=result.attrs["pattern"],
                     source="network run (not stored)")
         return meta
 
     def _netcdf_file(self):
-        if self.result is None:
+        result = self.result
+        if result is None:
             return None
-        return io.BytesIO(netcdf_bytes(self.result, self._provenance()))
+        try:
+            return io.BytesIO(netcdf_bytes(result, self._provenance(result)))
+        except Exception as err:  # show_error logs what is not a refusal
+            show_error(self.state, "netCDF", err, "not exported")
+            return None
 
     def __panel__(self):
         return pn.Column(pn.Row(self._layer, self._pattern, self._run), self._summary,

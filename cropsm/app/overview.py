@@ -31,7 +31,7 @@ def _catalog_status(path: str) -> pd.DataFrame:
 class Overview(pn.viewable.Viewer):
     """What the catalog holds: each entry, whether it opens, and its size."""
 
-    state = param.ClassSelector(class_=AppState)
+    state = param.ClassSelector(class_=AppState, allow_None=param.parameters.NoNone)
 
     def __init__(self, **params):
         super().__init__(**params)

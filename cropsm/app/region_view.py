@@ -2,102 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import holoviews as hv
 import numpy as np
-import pandas as pd
 import panel as pn
 import param
 import xarray as xr
 
-from cropsm.analysis.drought import region_summary
 from cropsm.analysis.region_tables import mean_series_table
-from cropsm.analysis.validation import pixel_skill
 from cropsm.app import data
-from cropsm.app.jobs import run_in_thread
+from cropsm.app.jobs import internal_error, run_in_thread
 from cropsm.app.state import AppState
-from cropsm.core.regions import RegionError
-from cropsm.io.catalog import CatalogError
+from cropsm.core.errors import CropSMError
+from cropsm.pipelines.region import RegionData, region_statistics, truth_skill
 from cropsm.serve import live
-from cropsm.serve.predict import PredictError, cropland
 
 _HEIGHT = 320
-
-
-@dataclass(frozen=True)
-class RegionData:
-    """A region's predictions over dates, from a live run or from the product store."""
-
-    run: live.RegionRun
-    result: dict[str, np.ndarray]
-    source: str  # "live run" or "product store"
-
-
-def _window(state: AppState) -> live.RegionRun:
-    """The region's window and mask over the product's dates (no cost guard: a read)."""
-    path = state.catalog_path
-    if state.region is None:
-        raise RegionError("Choose a region first: draw a box or polygon, type a box, or pick "
-                          "a province.")
-    if not state.available_dates:
-        raise CatalogError("The product has no dates yet; run `cropsm predict` first.")
-    cov = data.entry(path, "covariates")
-    return live.plan_region(cov, data.entry(path, "covariates_daily"), state.crop,
-                            state.depth, state.region, state.available_dates[0],
-                            state.available_dates[-1], data.china(), budget=2**62)
-
-
-def product_region(state: AppState) -> RegionData:
-    """The stored product over the region and all its dates, in live-run form."""
-    run = _window(state)
-    ds = data.product(state.catalog_path, 0)
-    dates = pd.DatetimeIndex(ds["time"].values)
-    result = {name: ds[name].sel(crop=state.crop, depth=state.depth).isel(
-        y=run.rows, x=run.cols).values for name in ("sm", "sm_q10", "sm_q90", "aoa")}
-    predicted = np.isfinite(result["sm"]) & run.region[None]
-    for name in ("sm", "sm_q10", "sm_q90"):
-        result[name] = np.where(predicted, result[name], np.nan)
-    result["aoa"] = np.where(predicted, result["aoa"], 255).astype("u1")
-    result["predicted"] = predicted
-    return RegionData(live.RegionRun(run.crop, run.depth, run.rows, run.cols, run.grid,
-                                     run.region, dates, int(predicted.sum())), result,
-                      "product store")
-
-
-def truth_skill(state: AppState) -> tuple[RegionData, dict] | None:
-    """Per-pixel skill of the stored product against the demo truth over its days."""
-    if not data.has_entry(state.catalog_path, "truth"):
-        return None
-    region = product_region(state)
-    run = region.run
-    truth = data.entry(state.catalog_path, "truth")["sm"].sel(crop=state.crop,
-                                                               depth=state.depth)
-    days = pd.DatetimeIndex(truth["time"].values).intersection(run.dates)
-    if len(days) == 0:
-        return None
-    keep = run.dates.isin(days)
-    values = truth.sel(time=days).isel(y=run.rows, x=run.cols).values
-    return region, pixel_skill(region.result["sm"][keep], values, min_days=min(5, len(days)))
-
-
-def region_statistics(state: AppState) -> dict:
-    """Cropland area, mean SM and drought-grade shares of the region on the state's date."""
-    run = _window(state)
-    path = state.catalog_path
-    cov = data.entry(path, "covariates")[["crop_fraction", "fc"]].isel(
-        y=run.rows, x=run.cols).load()
-    cells = cropland(cov, state.crop) & run.region
-    sm = data.product(path, 0)["sm"].sel(crop=state.crop, depth=state.depth,
-                                         time=np.datetime64(state.date)).isel(
-        y=run.rows, x=run.cols).values
-    return region_summary(sm, cov["fc"].values, cells, run.grid.cell_area_km2)
 
 
 class RegionView(pn.viewable.Viewer):
     """Region statistics and live model runs."""
 
-    state = param.ClassSelector(class_=AppState)
+    state = param.ClassSelector(class_=AppState, allow_None=param.parameters.NoNone)
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -115,11 +40,17 @@ class RegionView(pn.viewable.Viewer):
         if self.state.region is None:
             self._stats.object = "No region chosen."
             return
+        state = self.state
         try:
-            stats = region_statistics(self.state)
-        except (RegionError, PredictError, CatalogError, OSError, ValueError) as err:
+            stats = region_statistics(data.reader(state.catalog_path), state.crop, state.depth,
+                                      state.region, state.date, data.china())
+        except CropSMError as err:
             self._stats.object = f"**Region not usable:** {err}"
-            self.state.message = str(err)
+            state.post(str(err), "warning")
+            return
+        except Exception:  # a bug: the panel says so and the log has the traceback
+            self._stats.object = internal_error("Region statistics")
+            state.post(self._stats.object, "error")
             return
         shares = ", ".join(f"{name} {share:.0%}" for name, share in stats["grade_shares"].items())
         self._stats.object = (
@@ -133,9 +64,14 @@ class RegionView(pn.viewable.Viewer):
         if self.state.region is None:
             self._skill.objects = []
             return
+        state = self.state
         try:
-            found = truth_skill(self.state)
-        except (RegionError, PredictError, CatalogError, OSError, ValueError):
+            found = truth_skill(data.reader(state.catalog_path), state.crop, state.depth,
+                                state.region, data.china())
+        except CropSMError:  # the statistics above show why the region is not usable
+            found = None
+        except Exception:  # a bug: the skill maps stay away, the log has the traceback
+            state.post(internal_error("Truth skill"), "error")
             found = None
         if found is None:
             self._skill.objects = []
@@ -161,7 +97,7 @@ class RegionView(pn.viewable.Viewer):
 
         def prepare():
             path = state.catalog_path
-            cov, daily = data.entry(path, "covariates"), data.entry(path, "covariates_daily")
+            cov, daily = data.dataset(path, "covariates"), data.dataset(path, "covariates_daily")
             plan = live.plan_region(cov, daily, state.crop, state.depth, state.region,
                                     state.run_start, state.run_end, data.china(),
                                     budget=live.LIVE_BUDGET_PIXEL_DAYS)
@@ -172,11 +108,10 @@ class RegionView(pn.viewable.Viewer):
         done = await run_in_thread(state, "Run", prepare, live.run_region)
         if done is None:
             return
-        (*_, plan), result = done
+        (*_prepared, plan), result = done
         state.run = RegionData(plan, result, "live run")
         self._show(state.run)
-        state.message = (f"Run finished: {int(result['predicted'].sum()):,} pixel-days "
-                         "predicted.")
+        state.post(f"Run finished: {int(result['predicted'].sum()):,} pixel-days predicted.")
 
     def _show(self, region: RegionData):
         run, result = region.run, region.result

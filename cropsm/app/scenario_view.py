@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import cast
 
 import holoviews as hv
 import numpy as np
@@ -12,10 +13,11 @@ import xarray as xr
 
 from cropsm.app import data
 from cropsm.app.export_view import provenance
-from cropsm.app.jobs import run_in_thread
+from cropsm.app.jobs import run_in_thread, show_error
 from cropsm.app.state import AppState
 from cropsm.core import crops
-from cropsm.io.export import ExportError, csv_bytes
+from cropsm.io.export import csv_bytes
+from cropsm.io.models import ModelFileError
 from cropsm.serve import live
 from cropsm.serve.forest_scenarios import (
     PRECIPITATION_RANGE,
@@ -33,8 +35,8 @@ _HEIGHT = 320
 def plan_scenario(state: AppState) -> live.RegionRun:
     """Check and cost a scenario: two forest passes, so half the live budget."""
     path = state.catalog_path
-    return live.plan_region(data.entry(path, "covariates"),
-                            data.entry(path, "covariates_daily"), state.crop, state.depth,
+    return live.plan_region(data.dataset(path, "covariates"),
+                            data.dataset(path, "covariates_daily"), state.crop, state.depth,
                             state.region, state.run_start, state.run_end, data.china(),
                             budget=live.LIVE_BUDGET_PIXEL_DAYS // 2)
 
@@ -47,7 +49,7 @@ def scenario_models(state: AppState, name: str) -> dict:
         group = name[len("omit_"):]
         try:
             models["reduced"] = data.serving_model(state.crop, state.depth, group)
-        except OSError as err:
+        except ModelFileError as err:
             raise PredictError(f"No {state.crop} {state.depth} model without the {group} "
                                f"features; train it with `cropsm train --omit {group}`."
                                ) from err
@@ -57,7 +59,7 @@ def scenario_models(state: AppState, name: str) -> dict:
 class ScenarioView(pn.viewable.Viewer):
     """Choose a scenario, run it on the region, read its maps, series and numbers."""
 
-    state = param.ClassSelector(class_=AppState)
+    state = param.ClassSelector(class_=AppState, allow_None=param.parameters.NoNone)
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -81,13 +83,16 @@ class ScenarioView(pn.viewable.Viewer):
         state, name = self.state, self._name.value
 
         def prepare():
-            factor = check_factor(self._factor.value) if name == "precipitation" else 0.0
+            # the slider's value is typed float | int | None; check_factor refuses a
+            # non-number (None included) with a PredictError, so pass it on unchanged
+            value = cast(float, self._factor.value)
+            factor = check_factor(value) if name == "precipitation" else 0.0
             plan = plan_scenario(state)
             models = scenario_models(state, name)
             path = state.catalog_path
             return (f"Running scenario '{SCENARIOS[name]}' on {plan.cropland_cells:,} cells …",
-                    (name, models, data.entry(path, "covariates"),
-                     data.entry(path, "covariates_daily"), plan, factor))
+                    (name, models, data.dataset(path, "covariates"),
+                     data.dataset(path, "covariates_daily"), plan, factor))
 
         done = await run_in_thread(state, "Scenario", prepare, run_scenario)
         if done is None:
@@ -95,7 +100,7 @@ class ScenarioView(pn.viewable.Viewer):
         _, result = done
         self.result = result
         self._show(result)
-        state.message = f"Scenario finished: {result.label}."
+        state.post(f"Scenario finished: {result.label}.")
 
     def _show(self, result: ScenarioResult):
         numbers = scenario_summary(result)
@@ -134,7 +139,7 @@ class ScenarioView(pn.viewable.Viewer):
         """Held-out R² lost without each feature group (Liu et al. 2021, Fig. 5)."""
         try:
             table = data.omission_table(result.run.crop, result.run.depth)
-        except (OSError, KeyError) as err:
+        except (ModelFileError, KeyError) as err:  # no card, or one without the scores
             return f"\n\nNo R² ranking: {err}"
         lines = [f"{k + 1}. {row.group}: R² {row.r2:.3f}, loss {row.r2_loss:+.3f}"
                  for k, row in enumerate(table.itertuples())]
@@ -150,8 +155,8 @@ class ScenarioView(pn.viewable.Viewer):
                           f"{self.result.run.dates[-1]:%Y-%m-%d}")
         try:
             return io.BytesIO(csv_bytes(self.result.mean_series(), meta))
-        except ExportError as err:
-            self.state.message = f"CSV not exported: {err}"
+        except Exception as err:  # show_error logs what is not a refusal
+            show_error(self.state, "CSV", err, "not exported")
             return None
 
     def __panel__(self):

@@ -9,6 +9,8 @@ state's region.
 
 from __future__ import annotations
 
+from typing import Any
+
 import holoviews as hv
 import numpy as np
 import pandas as pd
@@ -74,9 +76,9 @@ def taylor_diagram(samples: pd.DataFrame) -> hv.Overlay:
 class SkillView(pn.viewable.Viewer):
     """Sample-level validation of the chosen crop × depth, filtered to the region."""
 
-    state = param.ClassSelector(class_=AppState)
+    state = param.ClassSelector(class_=AppState, allow_None=param.parameters.NoNone)
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._summary = pn.pane.Markdown()
         self._plots = pn.GridBox(ncols=2, sizing_mode="stretch_width")
@@ -86,7 +88,7 @@ class SkillView(pn.viewable.Viewer):
         self.state.param.watch(self._update, ["crop", "depth", "region"])
         self._update()
 
-    def _update(self, *_):
+    def _update(self, *_: object) -> None:
         crop, depth = self.state.crop, self.state.depth
         try:
             samples = data.validation_table("samples", crop, depth)
@@ -115,9 +117,9 @@ class SkillView(pn.viewable.Viewer):
             if classifier["cir"].nunique() == 2 else float("nan")
         lines.append(f"- CIR classifier (all test rows): ROC AUC = {auc:.3f}")
         self._summary.object = "\n".join(lines)
-        skill = station_skill(samples)
-        self._samples, self._skill = samples, skill
-        stations = hv.Points(skill, ["lon", "lat"], ["r", "ubrmse", "station_id", "n"]).opts(
+        per_station = station_skill(samples)
+        self._samples, self._skill = samples, per_station
+        stations = hv.Points(per_station, ["lon", "lat"], ["r", "ubrmse", "station_id", "n"]).opts(
             color="r", cmap="RdYlBu", clim=(-0.2, 1.0), size=8, colorbar=True, clabel="r",
             tools=["hover", "tap"], responsive=True, height=_HEIGHT, data_aspect=1,
             title="Stations by temporal r (station-blocked); tap one for its series")
@@ -127,7 +129,7 @@ class SkillView(pn.viewable.Viewer):
         roc = (hv.Curve((fpr, tpr), "false positive rate", "true positive rate")
                * hv.Curve([(0, 0), (1, 1)]).opts(color="#999999", line_dash="dashed")).opts(
             responsive=True, height=_HEIGHT, title=f"CIR classifier ROC (AUC {auc:.3f})")
-        per_zone = skill.astype({"zone": str}).melt(
+        per_zone = per_station.astype({"zone": str}).melt(
             id_vars=["zone"], value_vars=["r", "rmse", "bias", "ubrmse"], var_name="metric")
         boxes = hv.BoxWhisker(per_zone, ["metric", "zone"], "value").opts(
             responsive=True, height=_HEIGHT, xrotation=45, box_fill_color="zone",
@@ -141,12 +143,12 @@ class SkillView(pn.viewable.Viewer):
             pn.pane.HoloViews(roc, sizing_mode="stretch_width"),
         ]
 
-    def _on_station(self, index=None):
+    def _on_station(self, index: list[int] | None = None) -> None:
         if not index or self._skill.empty:
             return
         self.show_station(str(self._skill["station_id"].iloc[index[0]]))
 
-    def show_station(self, station_id: str):
+    def show_station(self, station_id: str) -> None:
         """A station's observations against its held-out predictions."""
         one = self._samples[self._samples["station_id"] == station_id].sort_values("date")
         if one.empty:
@@ -163,6 +165,6 @@ class SkillView(pn.viewable.Viewer):
                              f"ubRMSE = {skill['ubrmse']:.4f} m³ m⁻³"),
             pn.pane.HoloViews(plot, sizing_mode="stretch_width")]
 
-    def __panel__(self):
+    def __panel__(self) -> pn.Column:
         return pn.Column(self._summary, self._plots, self._station,
                          sizing_mode="stretch_width")

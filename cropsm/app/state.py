@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pandas as pd
 import param
+import shapely
 
 from cropsm.analysis.map_layers import MAP_LAYERS
+from cropsm.config import settings
 from cropsm.core import crops
+from cropsm.core.errors import CropSMError
 from cropsm.core.regions import RegionError, parse_bbox, province_region
-from cropsm.io.catalog import DEFAULT_CATALOG
 
 #: State the URL carries (``?crop=maize&date=2018-05-03&...``).
 URL_KEYS = ("crop", "depth", "date", "layer", "extent", "region")
 _MAX_URL_VALUE = 200
+#: How much a message matters, least first: the page shows each in its own colour.
+MESSAGE_LEVELS = ("info", "warning", "error")
+
+
+class QueryError(CropSMError, ValueError):
+    """A URL argument outside its allowed values."""
 
 
 class AppState(param.Parameterized):
@@ -25,25 +32,37 @@ class AppState(param.Parameterized):
     ``CROPSM_CATALOG`` and ``CROPSM_MODELS``.
     """
 
-    catalog_path = param.String(default=os.environ.get("CROPSM_CATALOG", str(DEFAULT_CATALOG)),
+    catalog_path = param.String(default=str(settings().catalog),
                                 constant=True, doc="Intake catalog the app reads.")
-    crop = param.Selector(default=crops.CROPS[0], objects=list(crops.CROPS))
-    depth = param.Selector(default=crops.DEPTHS[0], objects=list(crops.DEPTHS))
+    crop: param.Selector[str] = param.Selector(default=crops.CROPS[0], objects=list(crops.CROPS))
+    depth: param.Selector[str] = param.Selector(default=crops.DEPTHS[0], objects=list(crops.DEPTHS))
     date = param.CalendarDate(default=None, allow_None=True, doc="Day shown on the map.")
     available_dates = param.List(default=[], item_type=dt.date,
                                  doc="Days the product holds.")
-    layer = param.Selector(default="sm", objects=list(MAP_LAYERS))
+    layer: param.Selector[str] = param.Selector(default="sm", objects=list(MAP_LAYERS))
     extent = param.NumericTuple(default=None, length=4, allow_None=True,
                                 doc="Visible map extent x0, y0, x1, y1 (grid metres).")
     region = param.Parameter(default=None, doc="Region of interest, shapely lon/lat.")
     region_label = param.String(default="", doc="How the region was chosen, for the URL.")
     run_start = param.CalendarDate(default=None, allow_None=True)
     run_end = param.CalendarDate(default=None, allow_None=True)
-    run = param.Parameter(default=None, doc="The last live run: (RegionRun, result arrays).")
+    run = param.Parameter(default=None, doc="The last live run, a RegionData "
+                          "(cropsm.pipelines.region).")
     running = param.Boolean(default=False)
     tapped = param.Tuple(default=None, allow_None=True, length=2,
                          doc="Last tap on the map, grid metres x, y.")
     message = param.String(default="", doc="What the analyst should know now.")
+    message_level: param.Selector[str] = param.Selector(
+        default="info", objects=list(MESSAGE_LEVELS),
+        doc="How much the message matters; set with it by post.")
+
+    def post(self, text: str, level: str = "info") -> None:
+        """Show ``text`` at ``level`` (one of :data:`MESSAGE_LEVELS`).
+
+        Both change in one update, so a watcher of either sees the pair that belongs
+        together.
+        """
+        self.param.update(message=text, message_level=level)
 
     def release(self) -> None:
         """Drop the session's large results when its browser tab is gone, without events."""
@@ -73,6 +92,7 @@ class AppState(param.Parameterized):
         if not text:
             self.param.update(region=None, region_label="")
             return
+        geometry: shapely.Geometry
         if any(ch.isdigit() for ch in text.split(",")[0]) and "," in text:
             geometry = parse_bbox(text)
         elif provinces is not None:
@@ -109,7 +129,9 @@ class AppState(param.Parameterized):
             value = str(value)[:_MAX_URL_VALUE]
             try:
                 self._apply(key, value, provinces)
-            except (ValueError, TypeError) as err:  # param and region errors are ValueErrors
+            except (ValueError, TypeError) as err:
+                # QueryError and RegionError are ValueErrors; param and the date and number
+                # parsers raise ValueError or TypeError for a malformed value
                 problems.append(f"URL {key}={value!r} ignored: {str(err).splitlines()[0]}")
         return problems
 
@@ -117,18 +139,18 @@ class AppState(param.Parameterized):
         if key in ("crop", "depth", "layer"):
             allowed = self.param[key].objects
             if value not in allowed:
-                raise ValueError(f"choose one of {', '.join(allowed)}")
+                raise QueryError(f"choose one of {', '.join(allowed)}")
             setattr(self, key, value)
         elif key == "date":
             day = dt.date.fromisoformat(value)
             if self.available_dates and day not in self.available_dates:
-                raise ValueError(f"the product has no {day}; it holds "
+                raise QueryError(f"the product has no {day}; it holds "
                                  f"{self.available_dates[0]}..{self.available_dates[-1]}")
             self.date = day
         elif key == "extent":
             x0, y0, x1, y1 = (float(v) for v in value.split(","))
             if not (x0 < x1 and y0 < y1) or max(map(abs, (x0, y0, x1, y1))) > 1e7:
-                raise ValueError("an extent is x0,y0,x1,y1 in grid metres with x0<x1, y0<y1")
+                raise QueryError("an extent is x0,y0,x1,y1 in grid metres with x0<x1, y0<y1")
             self.extent = (x0, y0, x1, y1)
         elif key == "region":
             self.set_region(value, provinces)

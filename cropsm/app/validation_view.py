@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import holoviews as hv
 import panel as pn
 import param
 
+from cropsm.analysis.report import ReportError, ValidationReport
 from cropsm.analysis.validation import (
     comparison_table,
     confusion_table,
@@ -26,9 +29,9 @@ _HEIGHT = 280
 class ValidationView(pn.viewable.Viewer):
     """Metrics per validation setting, per month and zone, classifier and importance."""
 
-    state = param.ClassSelector(class_=AppState)
+    state = param.ClassSelector(class_=AppState, allow_None=param.parameters.NoNone)
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._title = pn.pane.Markdown()
         self._metrics = pn.widgets.Tabulator(disabled=True, show_index=False,
@@ -44,29 +47,28 @@ class ValidationView(pn.viewable.Viewer):
         self.state.param.watch(self._update, ["crop", "depth", "region"])
         self._update()
 
-    def _update(self, *_):
+    def _update(self, *_: object) -> None:
         crop, depth = self.state.crop, self.state.depth
         try:
-            report = dict(data.validation_report(crop, depth))  # the cached one stays whole
-        except OSError as err:
+            report = data.validation_report(crop, depth)
+        except (OSError, ReportError) as err:
             self._title.object = (f"**No validation report for {crop} {depth}:** {err} "
                                   "Run `cropsm validate` to write it.")
-            self._metrics.value = metrics_table({})
+            self._metrics.value = metrics_table(None)
             self._plots.objects = []
             return
-        scope = self._region_scope(report)
-        effect = report.get("irrigation_module_effect", {})
-        classifier = report.get("classifier", {})
+        report, scope = self._region_scope(report)
+        effect, classifier = report.irrigation_module_effect, report.classifier
         self._title.object = (
-            f"**{crop} {depth}**: {report.get('n_samples', 0):,} station observations "
-            f"({report.get('n_train', 0):,} train / {report.get('n_test', 0):,} test). "
+            f"**{crop} {depth}**: {report.n_samples:,} station observations "
+            f"({report.n_train:,} train / {report.n_test:,} test). "
             f"{scope}"
             "Rows differ in how honest they are: *paper* uses the observed CIR at test "
             "time as the paper does; the others never see it. Irrigation module: R² "
-            f"{effect.get('r2_change_pct', float('nan')):+.1f} %, RMSE "
-            f"{effect.get('rmse_change_pct', float('nan')):+.1f} % without it. Classifier: "
-            f"overall accuracy {classifier.get('overall_accuracy', float('nan')):.3f}, "
-            f"ROC AUC {classifier.get('roc_auc', float('nan')):.3f}.")
+            f"{effect['r2_change_pct']:+.1f} %, RMSE "
+            f"{effect['rmse_change_pct']:+.1f} % without it. Classifier: "
+            f"overall accuracy {classifier['overall_accuracy']:.3f}, "
+            f"ROC AUC {classifier['roc_auc']:.3f}.")
         self._metrics.value = metrics_table(report).round(4)
         self._confusion.value = confusion_table(report)
         self._comparison.value = comparison_table(report).round(4)
@@ -91,27 +93,27 @@ class ValidationView(pn.viewable.Viewer):
                 sizing_mode="stretch_width"),
         ]
 
-    def _region_scope(self, report: dict) -> str:
-        """Recompute the report's figures for the state's region, in place; say what was done."""
+    def _region_scope(self, report: ValidationReport) -> tuple[ValidationReport, str]:
+        """The report's figures recomputed for the state's region, and what was done."""
         if self.state.region is None:
-            return ""
+            return report, ""
         where = self.state.region_label or "the drawn region"
         crop, depth = self.state.crop, self.state.depth
         try:
             tables = [data.validation_table(name, crop, depth)
                       for name in ("test", "samples", "classifier")]
         except OSError:
-            return (f"*These tables cover all stations: re-run `cropsm validate` to filter "
-                    f"them to {where}.* ")
-        region = region_report(*tables, self.state.region)
-        # keys a region cannot recompute (importance, classifier without positions) stay
-        report.update(region)
-        if not region["rows"]:
-            return f"*No validation station lies in {where}; nothing to show.* "
-        return (f"**Filtered to {where}: {region['stations']} stations** (permutation "
-                "importance covers all stations). ")
+            return report, (f"*These tables cover all stations: re-run `cropsm validate` to "
+                            f"filter them to {where}.* ")
+        test, samples, classifier = tables
+        region = region_report(test, samples, classifier, self.state.region)
+        report = report.restricted_to(region)
+        if not region.rows:
+            return report, f"*No validation station lies in {where}; nothing to show.* "
+        return report, (f"**Filtered to {where}: {region.stations} stations** (permutation "
+                        "importance covers all stations). ")
 
-    def _show_insitu(self):
+    def _show_insitu(self) -> None:
         real = data.insitu_comparison()
         self._insitu.value = insitu_table(real.get("comparison", {})).round(4)
         described = real.get("observations", {})
@@ -120,7 +122,7 @@ class ValidationView(pn.viewable.Viewer):
             else "Run `cropsm validate --catalog catalogs/real-example.yaml` (or your own "
                  "catalog of real files) to score ESA CCI and other gridded products here.")
 
-    def __panel__(self):
+    def __panel__(self) -> pn.Column:
         return pn.Column(self._title, self._metrics, self._plots,
                          pn.pane.Markdown("**CIR classifier** (held-out rows)"),
                          self._confusion,

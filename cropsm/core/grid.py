@@ -36,7 +36,7 @@ ALBERS_CHINA = "ESRI:102025"
 
 # Bounds of mainland China (with Hainan, without the South China Sea islands) in
 # ESRI:102025, snapped outward to whole kilometres. Derived once from
-# assets/maps/cn_national_simplified_0p01.geojson clipped to latitudes >= 17.5 N.
+# cropsm/_assets/maps/cn_national_simplified_0p01.geojson clipped to latitudes >= 17.5 N.
 _CHINA_BOUNDS_M = (-1_674_000.0, -1_263_000.0, 2_764_000.0, 3_115_000.0)
 
 
@@ -191,11 +191,11 @@ class Grid:
         ValueError
             If the box does not overlap the grid.
         """
-        c0, r0 = self._fractional_colrow(xmin, ymax)
-        c1, r1 = self._fractional_colrow(xmax, ymin)
-        r0, c0 = max(int(np.floor(r0)), 0), max(int(np.floor(c0)), 0)
-        r1 = min(int(np.ceil(r1)), self.shape[0])
-        c1 = min(int(np.ceil(c1)), self.shape[1])
+        c0_f, r0_f = self._fractional_colrow(xmin, ymax)
+        c1_f, r1_f = self._fractional_colrow(xmax, ymin)
+        r0, c0 = max(int(np.floor(r0_f)), 0), max(int(np.floor(c0_f)), 0)
+        r1 = min(int(np.ceil(r1_f)), self.shape[0])
+        c1 = min(int(np.ceil(c1_f)), self.shape[1])
         if r1 <= r0 or c1 <= c0:
             raise ValueError(
                 f"Box ({xmin:.0f}, {ymin:.0f}, {xmax:.0f}, {ymax:.0f}) lies outside the grid "
@@ -206,7 +206,7 @@ class Grid:
     def offset_in(self, parent: Grid) -> tuple[int, int]:
         """Row/column offset of this grid's upper-left cell inside ``parent``."""
         col, row = parent._fractional_colrow(self.transform.c, self.transform.f)
-        return int(round(row)), int(round(col))
+        return int(np.round(row)), int(np.round(col))
 
     # -- masks --------------------------------------------------------------------
     def mask(self, geometry, crs: str = "EPSG:4326", all_touched: bool = False) -> np.ndarray:

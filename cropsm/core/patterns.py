@@ -53,7 +53,7 @@ def check_pattern(pattern: int | str, present=None) -> int:
         Codes that occur in the data at hand; asking for another is an error too.
     """
     by_name = {name: code for code, name in PATTERNS.items()}
-    code = by_name.get(pattern, pattern)
+    code = by_name.get(pattern, pattern) if isinstance(pattern, str) else pattern
     available = sorted(PATTERNS if present is None else set(present) & set(PATTERNS))
     if code not in available:
         listed = "; ".join(f"{c} = {PATTERNS[c]}" for c in available) or "none"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dask.array as da
 import numba
@@ -37,7 +38,7 @@ TILE = 512
 SM_SCALE = 1e-4  # truth is stored as int16 hundredths of a percent of volume
 # fill_value as well as _FillValue: chunks never written (tiles without cropland) must
 # read as missing, and zarr v3 returns the array's own fill_value for them.
-TRUTH_ENCODING = {
+TRUTH_ENCODING: dict[str, dict[str, Any]] = {
     "sm": {"dtype": "int16", "scale_factor": SM_SCALE, "_FillValue": -32768,
            "fill_value": -32768},
     "irrigation_events": {"_FillValue": -1, "fill_value": -1},
@@ -71,11 +72,11 @@ def _write_truth(target: Path, statics: world.Statics, weather_ds: xr.Dataset, y
                  seed: int, progress: Callable[[int], None]) -> tuple[dict[str, int], dict]:
     grid = statics.grid
     times = pd.date_range(f"{year}-01-01", f"{year}-12-31")
-    shape = (len(crops.CROPS), len(crops.DEPTHS), len(times)) + grid.shape
+    full_shape = (len(crops.CROPS), len(crops.DEPTHS), len(times)) + grid.shape
     template = xr.Dataset(
         {
             "sm": (("crop", "depth", "time", "y", "x"),
-                   da.full(shape, np.nan, dtype="f4",
+                   da.full(full_shape, np.nan, dtype="f4",
                            chunks=(1, 1, 1, min(TILE, grid.shape[0]), min(TILE, grid.shape[1]))),
                    {"units": "m3 m-3", "long_name": "True volumetric soil moisture",
                     "standard_name": "volume_fraction_of_condensed_water_in_soil",

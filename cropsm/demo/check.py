@@ -111,6 +111,14 @@ def stored_truth_bounds(truth: xr.Dataset, covariates: xr.Dataset, every: int = 
             "days_checked": len(range(0, truth.sizes["time"], every))}
 
 
+def _by_crop_depth(values: pd.Series) -> dict[str, float]:
+    """``{"crop/depth": value}`` of a Series indexed by crop and depth."""
+    index = values.index
+    return {f"{c}/{d}": float(v) for c, d, v in zip(index.get_level_values(0),
+                                                    index.get_level_values(1), values,
+                                                    strict=True)}
+
+
 def run_checks(statics, weather_ds: xr.Dataset, meta: pd.DataFrame, obs: pd.DataFrame,
                truth_path: Path, profile: Profile, simulated_bounds: dict,
                ghcn: pd.Series) -> dict:
@@ -140,9 +148,9 @@ def run_checks(statics, weather_ds: xr.Dataset, meta: pd.DataFrame, obs: pd.Data
     figures["stations"] = {
         "count": meta.groupby("crops").size().to_dict(),
         "samples": int(len(obs)),
-        "samples_by_crop_depth": {f"{c}/{d}": int(n) for (c, d), n in per.size().items()},
-        "sm_mean": {f"{c}/{d}": round(float(v), 4) for (c, d), v in per.mean().items()},
-        "sm_std": {f"{c}/{d}": round(float(v), 4) for (c, d), v in per.std().items()},
+        "samples_by_crop_depth": {k: int(n) for k, n in _by_crop_depth(per.size()).items()},
+        "sm_mean": {k: round(v, 4) for k, v in _by_crop_depth(per.mean()).items()},
+        "sm_std": {k: round(v, 4) for k, v in _by_crop_depth(per.std()).items()},
         "observation_days": sorted(int(d) for d in pd.DatetimeIndex(obs["date"]).day.unique()),
         "sm_mean_all": round(float(obs["sm"].mean()), 4),
     }

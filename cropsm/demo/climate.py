@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cropsm.demo.weather import DAYS_IN_MONTH
+from cropsm.demo.weather import DAYS_IN_MONTH, dates_of
 
 __all__ = [
     "monthly_temperature",
@@ -29,8 +29,9 @@ def temperature_climate(tmax: pd.Series, tmin: pd.Series,
                         years: tuple[int, int] = (1993, 2018)) -> np.ndarray:
     """Monthly mean temperature (°C) of a station record, from (Tmax + Tmin) / 2."""
     tavg = ((tmax + tmin) / 2).dropna()
-    tavg = tavg[(tavg.index.year >= years[0]) & (tavg.index.year <= years[1])]
-    return tavg.groupby(tavg.index.month).mean().reindex(range(1, 13)).to_numpy()
+    year = dates_of(tavg).year
+    tavg = tavg.loc[(year >= years[0]) & (year <= years[1])]
+    return tavg.groupby(dates_of(tavg).month).mean().reindex(range(1, 13)).to_numpy()
 
 
 def monthly_temperature(t_ref: np.ndarray, ref_lat: float, ref_elev: float,

@@ -2,7 +2,7 @@
 
 What is real and what is approximated:
 
-* Boundary, provinces and rivers are the real vector data in ``assets/maps``.
+* Boundary, provinces and rivers are the real vector data in ``cropsm/_assets/maps``.
 * Elevation is the real 0.2° DEM, bilinearly interpolated to 1 km.
 * Agricultural zones are the seven regions of Cheng et al. (2022, Fig. 1) approximated
   from provinces (:data:`PROVINCE_ZONE`); Anhui and Jiangsu are split at 32.5 N
@@ -107,9 +107,9 @@ def province_raster(grid: Grid, provinces) -> np.ndarray:
 def agricultural_zones(adcode: np.ndarray, lon, lat) -> np.ndarray:
     """Zone code (see :data:`ZONES`) of every cell; 0 outside China."""
     lut = np.zeros(adcode.max() + 1 if adcode.size else 1, dtype="i1")
-    for code, zone in PROVINCE_ZONE.items():
+    for code, zone_code in PROVINCE_ZONE.items():
         if code < lut.size:
-            lut[code] = zone
+            lut[code] = zone_code
     zone = lut[adcode]
     north = lat >= 32.5
     zone = np.where(np.isin(adcode, (340000, 320000)) & north, 3, zone)

@@ -221,7 +221,9 @@ def simulate_year(crop: str, year: int, rain: np.ndarray, rain_weights: tuple,
     irrigations = np.zeros(n, dtype="i4")
     f8 = [np.ascontiguousarray(a, dtype="f8") for a in (fc, wp, sat, resid)]
     kdrain = np.clip(0.3 + 0.5 * np.asarray(sand, "f8"), 0.3, 0.8)
-    _kernel(np.ascontiguousarray(rain, "f4"), np.asarray(i0, "i8"), np.asarray(j0, "i8"),
+    # numba's Dispatcher.__call__ is typed with a fixed arity, not *args
+    _kernel(  # type: ignore[call-arg]
+            np.ascontiguousarray(rain, "f4"), np.asarray(i0, "i8"), np.asarray(j0, "i8"),
             np.asarray(wi, "f8"), np.asarray(wj, "f8"),
             np.ascontiguousarray(pet_month, "f4"), dates.month.to_numpy() - 1,
             dates.days_in_month.to_numpy().astype("f8"),

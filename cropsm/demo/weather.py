@@ -35,6 +35,7 @@ from scipy.interpolate import RBFInterpolator
 __all__ = [
     "ANNUAL_PRECIP_ANCHORS",
     "complete_years",
+    "dates_of",
     "RainClimate",
     "annual_precip_climate",
     "calibrate_rain",
@@ -97,6 +98,14 @@ class RainClimate:
 DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype="f8")
 
 
+def dates_of(series: pd.Series) -> pd.DatetimeIndex:
+    """The index of a daily station series, which must be dates."""
+    if not isinstance(series.index, pd.DatetimeIndex):
+        raise TypeError(f"Expected a daily series indexed by date, got a "
+                        f"{type(series.index).__name__}.")
+    return series.index
+
+
 def complete_years(prcp: pd.Series, min_days: int = 330) -> pd.Series:
     """Keep only the years with at least ``min_days`` reported days.
 
@@ -104,9 +113,10 @@ def complete_years(prcp: pd.Series, min_days: int = 330) -> pd.Series:
     nearly all of them wet, so those years would bias the wet-day frequency high.
     """
     prcp = prcp.dropna()
-    counts = prcp.groupby(prcp.index.year).size()
+    year = dates_of(prcp).year
+    counts = prcp.groupby(year).size()
     good = counts.index[counts >= min_days]
-    return prcp[np.isin(prcp.index.year, good)]
+    return prcp.loc[np.isin(year, good)]
 
 
 def rain_statistics(prcp: pd.Series) -> pd.DataFrame:
@@ -116,7 +126,7 @@ def rain_statistics(prcp: pd.Series) -> pd.DataFrame:
     missing days do not bias them low.
     """
     prcp = prcp.dropna()
-    month = prcp.index.month
+    month = dates_of(prcp).month
     freq = (prcp >= WET_DAY_MM).groupby(month).mean()
     total = prcp.groupby(month).mean() * DAYS_IN_MONTH[freq.index - 1]
     return pd.DataFrame({"wet_freq": freq, "total_mm": total}).rename_axis("month")
@@ -128,17 +138,19 @@ def calibrate_rain(prcp: pd.Series, lon: float, lat: float,
 
     Only complete years (:func:`complete_years`) within ``years`` are used.
     """
-    sel = complete_years(prcp[(prcp.index.year >= years[0]) & (prcp.index.year <= years[1])])
+    year = dates_of(prcp).year
+    sel = complete_years(prcp.loc[(year >= years[0]) & (year <= years[1])])
     if len(sel) < 365 * 5:
         raise ValueError(f"Need at least five years of daily rain in {years}, got {len(sel)} days")
-    month = sel.index.month
+    month = dates_of(sel).month
     wet = sel >= WET_DAY_MM
     prob = wet.groupby(month).mean().reindex(range(1, 13)).to_numpy()
     amounts = sel[wet]
-    mean = amounts.groupby(amounts.index.month).mean().reindex(range(1, 13)).to_numpy()
+    wet_month = dates_of(amounts).month
+    mean = amounts.groupby(wet_month).mean().reindex(range(1, 13)).to_numpy()
     excess = amounts - WET_DAY_MM
-    m1 = excess.groupby(excess.index.month).mean().reindex(range(1, 13)).to_numpy()
-    var = excess.groupby(excess.index.month).var().reindex(range(1, 13)).to_numpy()
+    m1 = excess.groupby(wet_month).mean().reindex(range(1, 13)).to_numpy()
+    var = excess.groupby(wet_month).var().reindex(range(1, 13)).to_numpy()
     shape = np.clip(np.nan_to_num(m1**2 / var, nan=0.7), 0.3, 3.0)
     annual = float(np.sum(DAYS_IN_MONTH * prob * mean))
     return RainClimate(lon, lat, prob, mean, shape, annual)

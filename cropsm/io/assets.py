@@ -1,9 +1,14 @@
-"""Readers for the real data bundled in ``assets/`` (see ``assets/ATTRIBUTION.md``)."""
+"""Readers for the real data bundled with the package (``cropsm/_assets``).
+
+The files are package data, so an installed wheel carries them; ``CROPSM_ASSETS``
+(:func:`cropsm.config.settings`) points the readers at another copy. Sources and licences
+are in ``cropsm/_assets/ATTRIBUTION.md``.
+"""
 
 from __future__ import annotations
 
 import json
-import os
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +17,8 @@ import rasterio
 import shapely
 import xarray as xr
 from shapely.geometry import shape
+
+from cropsm.config import settings
 
 __all__ = [
     "assets_dir",
@@ -29,13 +36,31 @@ _CALENDAR_PREFIX = {"wheat": "WW", "maize": "M1"}
 
 
 def assets_dir() -> Path:
-    """Folder of the bundled real data (``$CROPSM_ASSETS`` overrides the repository's)."""
-    path = Path(os.environ.get("CROPSM_ASSETS", Path(__file__).resolve().parents[2] / "assets"))
-    if not path.is_dir():
-        raise FileNotFoundError(
-            f"Asset folder {path} not found; run from a CropSM checkout or set CROPSM_ASSETS."
-        )
-    return path
+    """Folder of the real data the demo world is built on.
+
+    Returns
+    -------
+    pathlib.Path
+        ``CROPSM_ASSETS`` if set, else the package's bundled ``_assets`` folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        The folder does not exist, or the package is not installed as plain files.
+    """
+    override = settings().assets
+    if override is not None:
+        if not override.is_dir():
+            raise FileNotFoundError(f"Asset folder {override} (CROPSM_ASSETS) not found; "
+                                    "unset CROPSM_ASSETS to use the bundled data.")
+        return override
+    bundled = files("cropsm").joinpath("_assets")
+    # rasterio and netCDF4 open paths, not streams: the package must be plain files on
+    # disk (a wheel install or a checkout), not a zip
+    if not isinstance(bundled, Path) or not bundled.is_dir():
+        raise FileNotFoundError(f"Bundled asset folder {bundled} not found; reinstall "
+                                "cropsm from a wheel or set CROPSM_ASSETS.")
+    return bundled
 
 
 def _features(path: Path) -> list[dict]:
@@ -65,10 +90,13 @@ def read_geojson(path: str | Path):
         raise OSError(f"Region file {path} holds no valid GeoJSON geometry ({err}).") from err
 
 
-def read_boundary() -> shapely.MultiPolygon:
+def read_boundary() -> shapely.MultiPolygon | shapely.Polygon:
     """China's national boundary (lon/lat, WGS84), including islands."""
     feats = _features(assets_dir() / "maps" / "cn_national_simplified_0p01.geojson")
-    return shapely.union_all([shape(f["geometry"]) for f in feats])
+    boundary = shapely.union_all([shape(f["geometry"]) for f in feats])
+    if not isinstance(boundary, shapely.MultiPolygon | shapely.Polygon):
+        raise OSError(f"China's boundary file holds a {boundary.geom_type}, not polygons.")
+    return boundary
 
 
 def read_provinces() -> pd.DataFrame:

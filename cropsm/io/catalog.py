@@ -4,6 +4,9 @@ The catalog is an intake 2 YAML file (tested with intake 2.0.9). Its paths are r
 to the catalog's own folder through intake's ``{CATALOG_DIR}``. The demo build renders
 it with :func:`render_catalog`; ``catalogs/cropsm.yaml`` in the repository is that
 rendering for the default ``demo`` build and is checked by the tests.
+
+The default catalog is ``CROPSM_CATALOG`` (:func:`cropsm.config.settings`, by default
+``./catalogs/cropsm.yaml`` under the working directory), never a file of the source tree.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ import pandas as pd
 import xarray as xr
 import yaml
 
+from cropsm.config import settings
 from cropsm.core.errors import CropSMError
 
 __all__ = [
-    "DEFAULT_CATALOG",
     "ENTRIES",
     "CatalogError",
+    "default_catalog",
     "entry_path",
     "open_catalog",
     "entries_with_role",
@@ -31,7 +35,11 @@ __all__ = [
     "write_catalog",
 ]
 
-DEFAULT_CATALOG = Path(__file__).resolve().parents[2] / "catalogs" / "cropsm.yaml"
+
+def default_catalog() -> Path:
+    """The catalog used when none is given: ``CROPSM_CATALOG`` or ``./catalogs/cropsm.yaml``."""
+    return settings().catalog
+
 
 #: Entry name -> (file name in the data folder, kind, description).
 ENTRIES: dict[str, tuple[str, str, str]] = {
@@ -122,7 +130,7 @@ def render_catalog(data_dir: str, profile: str) -> str:
         if kind == "zarr":
             kwargs.update(engine="zarr", chunks={})
         kwargs.update(_ENTRY_KWARGS.get(name, {}))
-        metadata = {"description": description}
+        metadata: dict[str, object] = {"description": description}
         if name in ("stations", "station_meta"):
             metadata["units"] = _STATION_UNITS
         entries[name] = {"kwargs": kwargs, "metadata": metadata, "output_instance": output,
@@ -149,7 +157,7 @@ def write_catalog(catalog_path: str | Path, data_dir: str | Path, profile: str) 
 
 def open_catalog(path: str | Path | None = None) -> intake.entry.Catalog:
     """Open an intake catalog, turning every failure into a one-line :class:`CatalogError`."""
-    path = Path(path) if path is not None else DEFAULT_CATALOG
+    path = Path(path) if path is not None else default_catalog()
     if not path.is_file():
         raise CatalogError(
             f"Catalog {path} not found; build the demo data with `cropsm demo build` "
@@ -159,8 +167,8 @@ def open_catalog(path: str | Path | None = None) -> intake.entry.Catalog:
         cat = intake.from_yaml_file(str(path))
     except Exception as err:  # yaml, intake and import errors all mean a bad file
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        fix = ("restore it with `git checkout catalogs/cropsm.yaml` or rebuild it with "
-               "`cropsm demo build`" if path.resolve() == DEFAULT_CATALOG.resolve()
+        fix = ("rebuild it with `cropsm demo build`" if path.resolve() ==
+               default_catalog().resolve()
                else "fix it (intake 2 YAML, see catalogs/real-example.yaml) or pass another")
         raise CatalogError(f"Catalog {path} is not a valid intake catalog ({first}); "
                            f"{fix}.") from err
@@ -178,7 +186,7 @@ def read_entry(name: str, catalog=None) -> xr.Dataset | pd.DataFrame:
     name : str
         Entry name, e.g. ``"covariates"`` or ``"stations"``.
     catalog : intake catalog or path, optional
-        Defaults to ``catalogs/cropsm.yaml``.
+        Defaults to :func:`default_catalog`.
     """
     cat = catalog if hasattr(catalog, "entries") else open_catalog(catalog)
     if name not in cat.entries:

@@ -56,7 +56,7 @@ def _sha256(path: Path) -> str:
 
 
 def _versions() -> dict[str, str | None]:
-    versions = {}
+    versions: dict[str, str | None] = {}
     for lib in _LIBRARIES:
         try:
             versions[lib] = importlib.metadata.version(lib)
@@ -201,15 +201,17 @@ def load_network(path: str | Path, *,
     path = Path(path)
     card = read_card(path)
     _check_archive(path, card, "cropsm network train")
-    for layer, entry in card.get("layers", {}).items() if expected_features else ():
-        try:
-            expected = expected_features(layer, card.get("omitted_group"))
-        except ValueError as err:
-            raise ModelFileError(f"Model card of {path}: {err}") from err
-        if tuple(entry.get("features", ())) != expected:
-            raise ModelFileError(
-                f"Network {path} was trained for {layer} on {entry.get('features')}, but "
-                f"this code uses {list(expected)}; retrain with `cropsm network train`.")
+    if expected_features is not None:
+        for layer, entry in card.get("layers", {}).items():
+            try:
+                expected = expected_features(layer, card.get("omitted_group"))
+            except ValueError as err:
+                raise ModelFileError(f"Model card of {path}: {err}") from err
+            if tuple(entry.get("features", ())) != expected:
+                raise ModelFileError(
+                    f"Network {path} was trained for {layer} on {entry.get('features')}, "
+                    f"but this code uses {list(expected)}; retrain with "
+                    "`cropsm network train`.")
     try:
         return sio.load(path, trusted=sorted(TRUSTED_TYPES))
     except Exception as err:  # skops raises many types for damaged archives

@@ -60,7 +60,7 @@ SM_VARIABLES = ("sm", "sm_q10", "sm_q90")
 FLAG_VARIABLES = ("cir", "aoa")
 _PROGRESS = ".cropsm-progress"
 
-_ATTRS = {
+_ATTRS: dict[str, dict[str, object]] = {
     "sm": {"long_name": "volumetric soil moisture", "units": "m3 m-3",
            "standard_name": "volume_fraction_of_condensed_water_in_soil",
            "ancillary_variables": "sm_q10 sm_q90 aoa cir"},
@@ -212,7 +212,7 @@ class ProductStore:
 
     def read(self, group: str, name: str, index: tuple[slice, ...]) -> np.ndarray:
         """Stored (encoded) values of a region."""
-        return self._array(group, name)[index]
+        return np.asarray(self._array(group, name)[index])
 
     def write(self, group: str, name: str, index: tuple[slice, ...], values: np.ndarray
               ) -> None:
@@ -226,7 +226,10 @@ class ProductStore:
             if start % chunk or (stop % chunk and stop != size):
                 raise ValueError(f"Region {index} of {group}/{name} is not chunk-aligned.")
             ranges.append(range(start // chunk, -(-stop // chunk)))
-        folder = array.store_path.store.root / array.path
+        store = array.store_path.store
+        if not isinstance(store, zarr.storage.LocalStore):  # opened from a path above
+            raise TypeError(f"{group}/{name} is not in a local store: {store!r}")
+        folder = store.root / array.path
         for coords in np.ndindex(*(len(r) for r in ranges)):
             key = array.metadata.encode_chunk_key(tuple(r[i] for r, i in zip(ranges, coords,
                                                                               strict=True)))

@@ -321,7 +321,7 @@ def fit_network(tables: dict[str, pd.DataFrame], train_rows: dict[str, np.ndarra
     omit : str, optional
         A key of :data:`GROUPS`: a reduced network for the control experiments.
     """
-    layers = {}
+    layers: dict[str, LayerNetwork] = {}
     for layer in crops.SOIL_LAYERS:
         if layer not in tables:
             break
@@ -335,6 +335,7 @@ def fit_network(tables: dict[str, pd.DataFrame], train_rows: dict[str, np.ndarra
         x = frame[list(names)].to_numpy("f4")
         y = frame["sm"].to_numpy("f4")
         t0 = time.perf_counter()
+        scores: list
         if params and layer in params:
             best, scores = dict(params[layer]), []
         else:

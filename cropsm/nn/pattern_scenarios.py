@@ -22,6 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from cropsm.core import patterns
+from cropsm.core.regions import RegionError
 from cropsm.nn.network import NETWORK_FEATURES, MultilayerNetwork, check_layer, features_at
 
 __all__ = ["RegionInputs", "pattern_scenario", "predict_region", "quality_flags",
@@ -32,7 +33,7 @@ def _cells(covariates: xr.Dataset, rows: slice, cols: slice, region: np.ndarray)
     pattern = covariates["cropping_pattern"].isel(y=rows, x=cols).values
     rr, cc = np.nonzero(region & (pattern > 0))
     if rr.size == 0:
-        raise ValueError("The region has no cropland of the network's patterns; draw it over "
+        raise RegionError("The region has no cropland of the network's patterns; draw it over "
                          "wheat or maize land.")
     return rr, cc
 
@@ -109,7 +110,7 @@ def reference_product(network: MultilayerNetwork, covariates: xr.Dataset, daily:
         total = part if total is None else total + part
         template = sm
     if total is None:
-        raise ValueError("The region has no cropland of the network's patterns; draw it over "
+        raise RegionError("The region has no cropland of the network's patterns; draw it over "
                          "wheat or maize land.")
     cropland = region & (shares.sum(axis=0) > 0)
     out = template.copy(data=np.where(cropland, total, np.nan).astype("f4"))
@@ -178,13 +179,15 @@ def pattern_scenario(network: MultilayerNetwork, covariates: xr.Dataset, daily: 
 def seasonal_difference(result: xr.Dataset, zones: xr.DataArray | None = None) -> pd.DataFrame:
     """Mean scenario - reference difference per month (and zone, if given)."""
     diff = result["difference"]
+    month = pd.DatetimeIndex(diff["time"].values).month
     if zones is None:
         frame = diff.mean(("y", "x")).to_series().rename("difference").to_frame()
-        return frame.groupby(frame.index.month).mean().rename_axis("month").reset_index()
+        return frame.groupby(month).mean().rename_axis("month").reset_index()
     rows = []
     for zone in np.unique(zones.values[zones.values > 0]):
         series = diff.where(zones == zone).mean(("y", "x")).to_series()
-        for month, value in series.groupby(series.index.month).mean().items():
-            rows.append({"zone": int(zone), "month": int(month), "difference": float(value)})
+        means = series.groupby(month).mean()
+        for m, value in zip(means.index, means, strict=True):
+            rows.append({"zone": int(zone), "month": int(m), "difference": float(value)})
     return pd.DataFrame(rows, columns=["zone", "month", "difference"])
 

@@ -48,7 +48,7 @@ class Applicability:
         """DI of rows of :data:`SITE_FEATURES` values (n, 6)."""
         scaled = (np.asarray(site_rows, "f8") - self.center) * self.scale
         distance, _ = cKDTree(self.sites).query(scaled, k=1)
-        return distance / self.mean_distance
+        return np.asarray(distance / self.mean_distance)
 
     def inside(self, X: np.ndarray, cells: np.ndarray | None = None) -> np.ndarray:
         """Inside the AOA (uint8 0/1), per row of ``X`` (columns :data:`FEATURES`).

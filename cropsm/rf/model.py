@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import xarray as xr
-from sklearn.ensemble import RandomForestRegressor
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.model_selection import train_test_split
 
 from cropsm.core import crops
@@ -157,7 +157,7 @@ class SoilMoistureModel:
 
     crop: str
     depth: str
-    classifier: object
+    classifier: RandomForestClassifier
     regressor: RandomForestRegressor
     features: tuple[str, ...] = FEATURES
     info: dict = field(default_factory=dict)

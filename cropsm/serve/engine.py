@@ -78,9 +78,17 @@ class Plan:
     def n_tasks(self) -> int:
         """Series tasks: the progress unit (a tile of a product, all its days)."""
         length = min(SERIES_CHUNK[0], len(self.axis))
-        first = self.axis.get_loc(self.dates[0])
+        first = _day_index(self.axis, self.dates[0])
         chunks = (first + len(self.dates) - 1) // length - first // length + 1
         return sum(len(t) for t in self.tiles.values()) * chunks
+
+
+def _day_index(axis: pd.DatetimeIndex, day) -> int:
+    """Position of one day on the store's (unique, daily) time axis."""
+    loc = axis.get_loc(day)
+    if not isinstance(loc, int | np.integer):
+        raise ValueError(f"{day} is not a single day of the time axis")
+    return int(loc)
 
 
 def _tiles(shape: tuple[int, int]):
@@ -154,7 +162,7 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
     key = run_key({"axis": [str(axis[0]), len(axis)], "dates": [str(start), str(end)],
                    "models": shas, "base": str(base.resolve()) if base else None,
                    "region": None if region is None else
-                   hashlib.sha256(np.packbits(region)).hexdigest(),
+                   hashlib.sha256(np.packbits(region).tobytes()).hexdigest(),
                    "grid": [float(covariates["x"][0]), float(covariates["y"][0]), *shape]})
     partial = target.parent / ".versions" / f"{target.name}.partial-{key}"
     return Plan(Path(covariates_path), Path(daily_path), target, axis, dates, dict(models),
@@ -209,7 +217,9 @@ def _set_threads(threads: int | None) -> None:
     if threads:
         import numba
 
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        # numba.config sets its NUMBA_* attributes at run time, from the environment
+        numba.set_num_threads(min(threads,
+                                  numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
 
 
 def _map_task(plan: _Context, model: ServingModel, tile, t0: int, t1: int,
@@ -233,7 +243,7 @@ def _map_task(plan: _Context, model: ServingModel, tile, t0: int, t1: int,
     encoded = {name: (encode_sm(out[name]) if name in SM_VARIABLES else out[name])[None, None]
                for name in (*SM_VARIABLES, "cir", "aoa")}
     for name, values in encoded.items():
-        if keep_old:
+        if keep_old and region is not None:
             values = np.where(region, values, store.read(".", name, index))
         store.write(".", name, index, values)
     sm = decode_sm(encoded["sm"][0, 0])
@@ -278,7 +288,7 @@ def _graph(plan: Plan, threads: int | None, models: dict | None = None):
     context = _Context(plan.partial, plan.covariates_path, plan.daily_path, plan.axis,
                        plan.base is not None and plan.region is not None)
     length = min(SERIES_CHUNK[0], len(plan.axis))
-    first = plan.axis.get_loc(plan.dates[0])
+    first = _day_index(plan.axis, plan.dates[0])
     last = first + len(plan.dates)
     for (crop, depth), model in plan.models.items():
         model_node = (models or {}).get((crop, depth)) or dask.delayed(model, pure=True,

@@ -82,12 +82,14 @@ def read_esa_cci(paths: str | Path | Sequence[str | Path], bbox=None,
         pattern, or files of different products or versions.
     """
     files = expand_paths(paths, suffixes=(".nc",))
-    names = [CCI_NAME.search(f.name) for f in files]
-    for f, match in zip(files, names, strict=True):
+    names: list[re.Match[str]] = []
+    for f in files:
+        match = CCI_NAME.search(f.name)
         if match is None:
             raise ReaderError(f, "file name does not follow the ESA CCI pattern "
                                  "'ESACCI-SOILMOISTURE-L3S-SSMV-<PRODUCT>-<YYYYMMDD>000000-"
                                  "fv<X.Y>.nc'.")
+        names.append(match)
     kinds = {(m["product"], m["version"]) for m in names}
     if len(kinds) > 1:
         raise ReaderError(files[0].parent, f"mixes ESA CCI products/versions {sorted(kinds)}; "

@@ -91,9 +91,9 @@ def read_ghcn_daily(path: str | Path, drop_failed_qc: bool = True) -> pd.DataFra
             out[f"{name}_{kind}"] = flags[i].astype("string").to_numpy()
         units[name] = unit
         failed[name] = int(bad.sum())
-    first = raw.iloc[0]
-    out.attrs.update(station=str(stations[0]), name=first["NAME"].strip(),
-                     lat=float(first["LATITUDE"]), lon=float(first["LONGITUDE"]),
-                     elevation=float(first["ELEVATION"]), units=units, failed_qc=failed,
+    head = raw.iloc[0]
+    out.attrs.update(station=str(stations[0]), name=head["NAME"].strip(),
+                     lat=float(head["LATITUDE"]), lon=float(head["LONGITUDE"]),
+                     elevation=float(head["ELEVATION"]), units=units, failed_qc=failed,
                      path=str(path))
     return out

@@ -91,7 +91,7 @@ def _dated_files(files: list[Path], date_pattern: str | None) -> list[tuple[pd.T
         skipped = [f.name for f in files if not regex.search(f.name)]
         warnings.warn(f"{len(skipped)} file(s) without a date matching {date_pattern!r} "
                       f"are left out, e.g. {skipped[0]}.", UserWarning, stacklevel=3)
-    out = []
+    out: list[tuple[pd.Timestamp | None, Path]] = []
     for match, f in dated:
         try:
             out.append((_file_date(match), f))
@@ -205,7 +205,8 @@ def _read_tifs(dated, crs, nodata, bbox, chunks, scale_factor: float, add_offset
 def _read_netcdfs(dated, variable, crs, nodata, bbox, chunks, scale_factor: float,
                   add_offset: float) -> tuple[xr.DataArray, object]:
     """NetCDF files (per day or per year): xarray reads, rioxarray clips."""
-    arrays, reference = [], None
+    arrays: list[xr.DataArray] = []
+    reference: tuple | None = None
     for day, path in dated:
         da = _open_raster(path, variable, chunks)
         if da.rio.crs is None:
@@ -235,6 +236,8 @@ def _read_netcdfs(dated, variable, crs, nodata, bbox, chunks, scale_factor: floa
         if fill is not None:
             da = da.where(da != np.float32(fill))
         arrays.append(da)
+    if reference is None:
+        raise ValueError("no files to read")  # callers pass at least one file
     data = xr.concat(arrays, dim="time", join="exact", combine_attrs="drop_conflicts")
     return data * np.float32(scale_factor) + np.float32(add_offset), reference[0]
 

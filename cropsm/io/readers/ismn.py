@@ -61,7 +61,7 @@ def _header(path: Path, line: str) -> dict:
         raise ReaderError(path, "first line is not an ISMN header (expected 'CSE network "
                                 "station lat lon elevation depth_from depth_to sensor').")
     # sensor names may contain spaces: everything after depth_to is the sensor
-    fields = dict(zip(_HEADER_FIELDS[:-1], tokens[:8], strict=True))
+    fields: dict[str, str | float] = dict(zip(_HEADER_FIELDS[:-1], tokens[:8], strict=True))
     fields["sensor"] = " ".join(tokens[8:])
     try:
         for key in ("lat", "lon", "elevation", "depth_from", "depth_to"):
@@ -110,10 +110,10 @@ def read_ismn_stm(path: str | Path) -> pd.DataFrame:
     if bad is not None:
         raise ReaderError(path, f"line {bad + 2} is not 'yyyy/mm/dd hh:mm value flag "
                                 f"provider_flag': {values[bad][:60]!r}.")
+    dtypes: dict[str, str | type[str]] = {"day": str, "clock": str, "sm": "f8", "flag": str,
+                                          "provider_flag": str}
     raw = pd.read_csv(io.StringIO("\n".join(values)), sep=r"\s+", header=None,
-                      names=["day", "clock", "sm", "flag", "provider_flag"],
-                      dtype={"day": str, "clock": str, "sm": "f8", "flag": str,
-                             "provider_flag": str})
+                      names=["day", "clock", "sm", "flag", "provider_flag"], dtype=dtypes)
     frame = pd.DataFrame({
         "time": pd.to_datetime(raw["day"] + " " + raw["clock"], format="%Y/%m/%d %H:%M"),
         "sm": raw["sm"].to_numpy(),

@@ -1,0 +1,129 @@
+"""Train the forests: CIR classifier and SM regressor per crop × depth, saved with cards."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cropsm.core import metrics
+from cropsm.io.catalog import open_catalog
+from cropsm.io.models import model_path, save_model
+from cropsm.pipelines._common import PRODUCTS, ProgressFactory, bar, read_station_inputs
+from cropsm.rf import model as sm_model
+from cropsm.rf.features import BASE_FEATURES
+
+__all__ = ["TrainedModel", "train_models"]
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """One forest trained and saved.
+
+    Attributes
+    ----------
+    crop, depth : str
+    omitted : str or None
+        The feature group a reduced model leaves out (:data:`cropsm.rf.model.FEATURE_GROUPS`).
+    path : pathlib.Path
+        The skops file; its card lies beside it.
+    n_train, n_test : int
+        Rows of the 90/10 split within zones.
+    scores : dict
+        The card's ``cv_scores``: held-out skill with CIR predicted and observed, and the
+        grid search's result (None without tuning).
+    seconds : float
+        Time to build the table (if not shared), fit, score and save.
+    size_bytes : int
+        Size of the skops file.
+    """
+
+    crop: str
+    depth: str
+    omitted: str | None
+    path: Path
+    n_train: int
+    n_test: int
+    scores: dict[str, Any]
+    seconds: float
+    size_bytes: int
+
+    @property
+    def name(self) -> str:
+        """``crop/depth``, and ``without <group>`` for a reduced model."""
+        return f"{self.crop}/{self.depth}" + (f" without {self.omitted}" if self.omitted
+                                              else "")
+
+
+def train_models(catalog_path: str | Path, models_dir: str | Path,
+                 crops_depths: Sequence[tuple[str, str]] = PRODUCTS, tune: bool = False,
+                 cir_training: str = "observed", seed: int = 0, if_missing: bool = False,
+                 omit: Iterable[str] = (), progress: ProgressFactory | None = None
+                 ) -> list[TrainedModel]:
+    """Train and save the forest of each crop × depth (90/10 split within zones).
+
+    Parameters
+    ----------
+    catalog_path : path
+        Intake catalog with ``covariates``, ``covariates_daily``, ``stations`` and
+        ``station_meta``.
+    models_dir : path
+        Folder for the skops files and model cards.
+    crops_depths : sequence of (str, str)
+        Which models; default all of :data:`cropsm.core.crops.CROPS` × ``DEPTHS``.
+    tune : bool
+        Select hyper-parameters by 10-fold CV (:data:`cropsm.rf.model.TUNING_GRID`).
+    cir_training : {"observed", "cross_fitted"}
+        CIR the regressor learns from (see :func:`cropsm.rf.model.fit_model`).
+    seed : int
+    if_missing : bool
+        Skip models whose file and card exist.
+    omit : iterable of str
+        Also train reduced models without each of these feature groups.
+    progress : ProgressFactory, optional
+        One bar, ``"models"``, advanced after each model.
+
+    Returns
+    -------
+    list of TrainedModel
+        The models trained, in order; empty when ``if_missing`` found them all.
+    """
+    todo = [(c, d, group) for c, d in crops_depths for group in (None, *omit)
+            if not (if_missing and model_path(models_dir, c, d, group).with_suffix(
+                ".card.json").exists())]
+    if not todo:
+        return []
+    inputs = read_station_inputs(open_catalog(catalog_path))
+    update = bar(progress, "models", len(todo))
+    tables: dict[tuple[str, str], pd.DataFrame] = {}
+    trained: list[TrainedModel] = []
+    for c, d, group in todo:
+        t0 = time.perf_counter()
+        if (c, d) not in tables:
+            tables[c, d] = sm_model.training_table(inputs.covariates, inputs.daily,
+                                                   inputs.stations, inputs.station_meta, c, d)
+        table = tables[c, d]
+        train_idx, test_idx = sm_model.split_within_zones(table, seed=seed)
+        tuning = sm_model.tune(table.iloc[train_idx], seed) if tune else None
+        params = tuning["best_params"] if tuning else None
+        fitted = sm_model.fit_model(table.iloc[train_idx], c, d, params, seed,
+                                    cir_training=cir_training, omit=group)
+        held = table.iloc[test_idx]
+        base = held[list(BASE_FEATURES)]
+        scores = {
+            "held_out_cir_predicted": metrics.skill_table(fitted.predict(base), held["sm"]),
+            "held_out_cir_observed": metrics.skill_table(
+                fitted.predict(base, cir=held["CIR"]), held["sm"]),
+            "tuning": tuning,
+        }
+        path = save_model(fitted, models_dir, cv_scores=scores)
+        trained.append(TrainedModel(
+            crop=c, depth=d, omitted=group, path=path, n_train=len(train_idx),
+            n_test=len(test_idx), scores=scores, seconds=time.perf_counter() - t0,
+            size_bytes=path.stat().st_size))
+        update(1)
+    return trained

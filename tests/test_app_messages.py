@@ -1,0 +1,156 @@
+"""What the analyst reads when something goes wrong: refusals, internal errors, levels."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+import pytest
+
+from cropsm.app.jobs import run_in_thread
+from cropsm.app.state import AppState
+from cropsm.core.regions import RegionError
+from cropsm.serve.predict import PredictError
+
+INTERNAL = re.compile(r"^(?P<label>.+): internal error, logged as (?P<id>[0-9a-f]{8})$")
+
+
+def _fail(err: Exception):
+    def raise_(*_):
+        raise err
+    return raise_
+
+
+def _logged(caplog, ident: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "cropsm.app" and ident in r.getMessage()]
+
+
+@pytest.mark.parametrize("where", ["prepare", "work"])
+def test_an_internal_error_in_a_job_is_logged_with_an_id(caplog, where):
+    state = AppState()
+    bug = KeyError("a bug, not a refusal")
+    prepare = _fail(bug) if where == "prepare" else (lambda: ("Running …", ()))
+    work = _fail(bug) if where == "work" else (lambda: None)
+    with caplog.at_level(logging.ERROR, logger="cropsm.app"):
+        assert asyncio.run(run_in_thread(state, "Run", prepare, work)) is None
+    found = INTERNAL.match(state.message)
+    assert found, state.message
+    assert found["label"] == "Run" and "a bug" not in state.message
+    assert state.message_level == "error" and not state.running
+    (record,) = _logged(caplog, found["id"])
+    assert record.levelno == logging.ERROR and record.exc_info[1] is bug
+
+
+@pytest.mark.parametrize("err", [RegionError("The region is empty; draw a polygon."),
+                                 PredictError("This run is over the live budget.")])
+def test_a_refusal_shows_its_message_and_logs_nothing(caplog, err):
+    state = AppState()
+    with caplog.at_level(logging.DEBUG, logger="cropsm.app"):
+        asyncio.run(run_in_thread(state, "Run", _fail(err), lambda: None))
+    assert state.message == f"Run refused: {err}"
+    assert state.message_level == "warning"
+    assert not [r for r in caplog.records if r.name == "cropsm.app"]
+
+
+def test_a_refused_work_is_a_failure_at_error_level():
+    state = AppState()
+    err = PredictError("The model is maize/0-10cm, the run wheat/0-10cm.")
+    asyncio.run(run_in_thread(state, "Run", lambda: ("Running …", ()), _fail(err)))
+    assert (state.message, state.message_level) == (f"Run failed: {err}", "error")
+
+
+def test_a_plain_value_error_is_no_longer_a_refusal(caplog):
+    state = AppState()
+    with caplog.at_level(logging.ERROR, logger="cropsm.app"):
+        asyncio.run(run_in_thread(state, "Scenario", _fail(ValueError("shapes differ")),
+                                  lambda: None))
+    assert INTERNAL.match(state.message) and "shapes differ" not in state.message
+
+
+def test_post_sets_text_and_level_together():
+    state = AppState()
+    seen = []
+    state.param.watch(lambda *_: seen.append((state.message, state.message_level)),
+                      ["message", "message_level"])
+    state.post("Region outside China.", "warning")
+    state.post("Region: Hebei")
+    assert seen == [("Region outside China.", "warning"), ("Region: Hebei", "info")]
+    with pytest.raises(ValueError):
+        state.post("text", "fatal")
+
+
+def test_the_page_shows_the_level_as_the_alert_type(served_catalog):
+    import panel as pn
+
+    from cropsm.app import create_app
+
+    state = AppState(catalog_path=str(served_catalog))
+    page = create_app(state)
+    alerts = [obj for obj in page.main[0].objects if isinstance(obj, pn.pane.Alert)]
+    (alert,) = alerts
+    for level, alert_type in (("warning", "warning"), ("error", "danger"), ("info", "info")):
+        state.post(f"a {level} message", level)
+        assert (alert.object, alert.alert_type, alert.visible) == (
+            f"a {level} message", alert_type, True)
+    # the words of a message no longer decide its colour
+    state.post("Run finished: not one pixel-day was outside the region.")
+    assert alert.alert_type == "info"
+    state.post("")
+    assert not alert.visible
+
+
+def test_a_map_bug_is_logged_and_shown_with_an_id(served_catalog, caplog, monkeypatch):
+    from cropsm.app import data
+    from cropsm.app.map_view import MapView
+
+    state = AppState(catalog_path=str(served_catalog))
+    state.set_dates(data.product_dates(state.catalog_path))
+    view = MapView(state=state)
+
+    def broken(*_):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(data, "map_layer", broken)
+    with caplog.at_level(logging.ERROR, logger="cropsm.app"):
+        view._image()
+    found = INTERNAL.match(state.message)
+    assert found and found["label"] == "Map" and state.message_level == "error"
+    assert _logged(caplog, found["id"])
+    monkeypatch.undo()
+    view._image()
+    assert state.message == ""  # the next good render clears the map's message
+
+
+@pytest.fixture
+def served_state(served_catalog, tiny_models, monkeypatch):
+    from cropsm.app import data
+
+    monkeypatch.setenv("CROPSM_MODELS", str(tiny_models))
+    state = AppState(catalog_path=str(served_catalog))
+    state.set_dates(data.product_dates(state.catalog_path))
+    return state
+
+
+def test_a_tap_outside_the_grid_is_refused_in_the_series_panel(served_state):
+    from cropsm.app.series_view import SeriesView
+
+    view = SeriesView(state=served_state)
+    served_state.tapped = (-9.0e6, -9.0e6)
+    assert view._summary.object.startswith("**No series here:** The point")
+    assert "outside the data's grid" in view._summary.object
+
+
+def test_network_run_and_exports_post_info_messages(served_state):
+    import datetime as dt
+
+    from cropsm.app.network_view import NetworkView
+
+    served_state.set_region("116.0,39.0,116.8,39.8")
+    served_state.param.update(run_start=dt.date(2018, 5, 1), run_end=dt.date(2018, 5, 3))
+    view = NetworkView(state=served_state)
+    asyncio.run(view.run())
+    assert served_state.message.startswith("Network run finished"), served_state.message
+    assert served_state.message_level == "info"
+    assert b"pattern_flag_share" in view._csv_file().getvalue()
+    assert view._netcdf_file().getvalue()[:3] in (b"CDF", b"\x89HD")
