@@ -13,6 +13,8 @@ variable            meaning                              default
 ``CROPSM_CATALOG``  the intake catalog                   ``<home>/catalogs/cropsm.yaml``
 ``CROPSM_REPORTS``  validation reports                   ``<home>/reports``
 ``CROPSM_ASSETS``   real data the demo is built on       the package's bundled assets
+``CROPSM_LOG``      tracebacks of the CLI's internal     ``<home>/cropsm.log``
+                    errors
 ==================  ===================================  ==============================
 """
 
@@ -39,6 +41,8 @@ class Settings:
         Generated stores, model files, the intake catalog, validation reports.
     assets : pathlib.Path or None
         Real data the demo world is built on; None means the bundled package data.
+    log : pathlib.Path
+        File the command line appends the traceback of an internal error to.
     """
 
     home: Path
@@ -47,6 +51,7 @@ class Settings:
     catalog: Path
     reports: Path
     assets: Path | None
+    log: Path
 
     @property
     def demo_data(self) -> Path:
@@ -68,7 +73,8 @@ class Settings:
                    models=path("CROPSM_MODELS", home / "models"),
                    catalog=path("CROPSM_CATALOG", home / "catalogs" / "cropsm.yaml"),
                    reports=path("CROPSM_REPORTS", home / "reports"),
-                   assets=Path(assets) if assets else None)
+                   assets=Path(assets) if assets else None,
+                   log=path("CROPSM_LOG", home / "cropsm.log"))
 
 
 @lru_cache(maxsize=1)

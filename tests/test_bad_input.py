@@ -66,7 +66,7 @@ dates = st.one_of(st.dates(dt.date(2016, 1, 1), dt.date(2018, 12, 31)),
 @pytest.fixture(scope="module")
 def inputs(served_catalog, tiny_models):
     path = str(served_catalog)
-    return (data.entry(path, "covariates"), data.entry(path, "covariates_daily"),
+    return (data.dataset(path, "covariates"), data.dataset(path, "covariates_daily"),
             data.china())
 
 

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -50,15 +52,21 @@ def test_a_bug_is_logged_with_its_traceback_under_an_id(runner, tmp_path, monkey
         raise ZeroDivisionError("a bug")
 
     monkeypatch.setattr(cropsm.pipelines.train, "train_models", broken)
+    log = tmp_path / "logs" / "cropsm.log"
+    monkeypatch.setenv("CROPSM_LOG", str(log))
     with caplog.at_level("ERROR", logger="cropsm"):
         res = runner.invoke(main, ["train", "--catalog", str(tmp_path / "c.yaml")])
     assert res.exit_code == 1
     (line,) = res.output.strip().splitlines()
-    assert line.startswith("Error: internal error, logged as ")
-    incident = line.rsplit(" ", 1)[1]
+    match = re.fullmatch(r"Error: internal error ([0-9a-f]{8}); its traceback is in (.+)\. "
+                         r"Please report it\.", line)
+    assert match and match[2] == str(log)
     (record,) = caplog.records
-    assert incident in record.getMessage()
+    assert match[1] in record.getMessage()
     assert record.exc_info[0] is ZeroDivisionError
+    written = log.read_text()
+    assert f"internal error {match[1]}" in written
+    assert "Traceback" in written and "ZeroDivisionError: a bug" in written
 
 
 def test_commands_echo_what_the_pipelines_return(runner, tmp_path, monkeypatch):
@@ -206,3 +214,67 @@ def test_interrupted_build_leaves_no_half_written_store(tmp_path, tiny_world):
     for store in ("covariates.zarr", "weather.zarr", "truth.zarr"):
         xr.testing.assert_identical(open_zarr(out / store).load(),
                                     open_zarr(reference / store).load())
+
+
+@pytest.mark.parametrize("command", [["demo", "build", "--profile", "tiny", "--if-missing"],
+                                     ["demo", "check"]])
+def test_corrupt_build_report_is_a_one_line_error(runner, tmp_path, command):
+    report = tmp_path / "build_report.json"
+    report.write_text('{"profile": "tiny", "seed"')
+    res = runner.invoke(main, [*command, "--out", str(tmp_path)])
+    assert res.exit_code == 1, res.output
+    (line,) = res.output.strip().splitlines()
+    assert str(report) in line and "is not valid JSON" in line and "regenerate it" in line
+
+
+@pytest.mark.parametrize("content", [
+    "{not json",
+    "[1, 2]",
+    '{"type": "Feature", "geometry": {"type": "Polygon"}}',
+    '{"type": "FeatureCollection", "features": [{"geometry": {"coordinates": [1, 2]}}]}',
+    '{"type": "FeatureCollection", "features": ["a"]}',
+])
+def test_bad_region_file_is_a_one_line_error(runner, product_catalog, tiny_models, tmp_path,
+                                             content):
+    region = tmp_path / "region.geojson"
+    region.write_text(content)
+    res = runner.invoke(main, ["predict", "--region", str(region), "--workers", "0", "--quiet",
+                               "--catalog", str(product_catalog), "--models", str(tiny_models)])
+    assert res.exit_code == 1, res.output
+    (line,) = res.output.strip().splitlines()
+    assert str(region) in line and "internal error" not in line
+
+
+def test_station_metadata_without_patterns_is_a_one_line_error(runner, tiny_world, tmp_path):
+    """The network needs each station's cropping pattern; a catalog without it is refused."""
+    import pandas as pd
+
+    from cropsm.io.catalog import write_catalog
+
+    data, _, _ = tiny_world
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for path in data.iterdir():
+        if path.name != "station_meta.parquet":
+            (folder / path.name).symlink_to(path.resolve())
+    meta = pd.read_parquet(data / "station_meta.parquet").drop(columns="pattern")
+    meta.to_parquet(folder / "station_meta.parquet")
+    catalog = write_catalog(tmp_path / "cropsm.yaml", folder, "tiny")
+    res = runner.invoke(main, ["network", "train", "--catalog", str(catalog),
+                               "--models", str(tmp_path / "models")])
+    assert res.exit_code == 1, res.output
+    (line,) = res.output.strip().splitlines()
+    assert "station metadata lacks pattern" in line
+    assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
+
+
+def test_the_command_line_starts_without_the_science_libraries():
+    """``cropsm --help`` must be quick: option choices come from constant modules."""
+    import subprocess
+    import sys
+
+    code = ("import sys, cropsm.cli; "
+            "print(sorted(m for m in ('sklearn', 'dask', 'panel', 'zarr') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from servers import free_port
 
-from cropsm.io.assets import assets_dir, read_boundary
+from cropsm.io.assets import AssetError, assets_dir, read_boundary
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Folders of the checkout the default settings would write to if they were resolved
@@ -114,7 +114,7 @@ def test_cropsm_assets_overrides_the_bundled_folder(tmp_path, monkeypatch):
     assert assets_dir() == copy
     assert read_boundary().bounds[0] == pytest.approx(73.5, abs=0.1)
     monkeypatch.setenv("CROPSM_ASSETS", str(tmp_path / "nowhere"))
-    with pytest.raises(FileNotFoundError, match="CROPSM_ASSETS"):
+    with pytest.raises(AssetError, match="CROPSM_ASSETS"):
         assets_dir()
 
 

@@ -26,6 +26,7 @@ class Recorder:
 def test_predict_product_returns_a_typed_run_and_skips_what_is_done(product_catalog,
                                                                     tiny_models, capsys):
     from cropsm.pipelines.predict import PredictionRun, predict_product
+    from cropsm.serve.predict import PredictError
 
     progress = Recorder()
     run = predict_product(product_catalog, tiny_models, [("wheat", "0-10cm")],
@@ -36,8 +37,12 @@ def test_predict_product_returns_a_typed_run_and_skips_what_is_done(product_cata
     total, *steps = progress.bars["blocks"]
     assert sum(steps) == total > 0
     again = predict_product(product_catalog, tiny_models, [("wheat", "0-10cm")],
-                            if_missing=True)
+                            start="2018-05-01", end="2018-05-02", if_missing=True)
     assert again.skipped and again.products == ("wheat/0-10cm",) and again.days == 0
+    # a day the store lacks is not skipped: the store's period cannot take it
+    with pytest.raises(PredictError, match="2018-05-03 is not inside it.*--overwrite"):
+        predict_product(product_catalog, tiny_models, [("wheat", "0-10cm")],
+                        start="2018-05-01", end="2018-05-03", if_missing=True, workers=0)
     assert capsys.readouterr().out == ""
 
 
@@ -71,3 +76,18 @@ def test_validate_insitu_returns_the_real_data_comparison(tmp_path):
     assert json.dumps(run.insitu.to_dict(), default=float) == json.dumps(report.to_dict(),
                                                                           default=float)
     assert run.markdown == (tmp_path / "again" / "insitu_comparison.md").read_text()
+
+
+def test_catalog_status_lists_each_entry_with_its_size(tiny_world, tiny_entries, tmp_path):
+    from cropsm.io.catalog import CatalogError
+    from cropsm.pipelines.catalog_status import catalog_status
+
+    _, catalog, _ = tiny_world
+    status = catalog_status(catalog).set_index("entry")
+    assert list(status.index) == sorted(open_catalog(catalog).entries)
+    assert status.loc["soil_moisture", "status"] == "missing"  # not predicted yet
+    assert status.loc["stations", "size"] == f"{len(tiny_entries['stations'])} rows"
+    sizes = tiny_entries["covariates"].sizes
+    assert status.loc["covariates", "size"] == ", ".join(f"{k}={v}" for k, v in sizes.items())
+    with pytest.raises(CatalogError, match="none.yaml"):
+        catalog_status(tmp_path / "none.yaml")

@@ -38,7 +38,7 @@ def state(served_catalog, tiny_models, monkeypatch):
 
 def _inputs(state):
     path = state.catalog_path
-    cov, daily = data.entry(path, "covariates"), data.entry(path, "covariates_daily")
+    cov, daily = data.dataset(path, "covariates"), data.dataset(path, "covariates_daily")
     models = {crop: data.serving_model(crop, state.depth) for crop in ("wheat", "maize")}
     return models, cov, daily, plan_scenario(state)
 

@@ -163,3 +163,31 @@ def test_panel_shows_the_real_data_comparison(monkeypatch):
     assert row["overlap_days"].iloc[0] == expected["overlap_days"]
     assert row["pairs"].iloc[0] == expected["pairs"]
     assert "397 daily" in view._insitu_notes.object
+
+
+def test_reports_written_while_the_server_runs_are_picked_up(tmp_path, monkeypatch):
+    """The caches key on the file's modification time: a report that appears, or is
+    rewritten, after the first read is what the next session sees."""
+    import os
+
+    from cropsm.app import data
+
+    monkeypatch.setenv("CROPSM_REPORTS", str(tmp_path))
+    assert data.network_comparison() == {}
+    target = tmp_path / "network_comparison.json"
+    target.write_text(json.dumps({"rows": [1]}))
+    assert data.network_comparison() == {"rows": [1]}
+    target.write_text(json.dumps({"rows": [2]}))
+    stat = target.stat()
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert data.network_comparison() == {"rows": [2]}
+    name = "validation_wheat_0-10cm.json"
+    (tmp_path / name).write_text((REPORTS / name).read_text())
+    first = data.validation_report("wheat", "0-10cm")
+    doc = json.loads((REPORTS / name).read_text())
+    doc["rows"]["honest_cross_fitted"]["r"] = 0.5
+    (tmp_path / name).write_text(json.dumps(doc))
+    stat = (tmp_path / name).stat()
+    os.utime(tmp_path / name, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    second = data.validation_report("wheat", "0-10cm")
+    assert second.rows["honest_cross_fitted"]["r"] == 0.5 != first.rows["honest_cross_fitted"]["r"]

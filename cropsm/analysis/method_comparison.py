@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, PredefinedSplit
 
+from cropsm.analysis.schemes import SCHEMES
 from cropsm.analysis.validation import blocked_predictions
 from cropsm.core import crops, metrics
 from cropsm.nn.network import GROUPS, fit_network, random_split
@@ -105,8 +106,6 @@ def _score_both(rows, scheme, tables, aligned, net_pred, forest_pred) -> None:
                 rows.append(_row("network", scheme, layer, crop, net_pred[layer][mine],
                                  obs[mine]))
 
-
-SCHEMES: tuple[str, ...] = ("random_70_30", "station_blocked", "zone_blocked")
 
 
 def compare_methods(tables: dict[str, pd.DataFrame],

@@ -46,11 +46,6 @@ def reader(path: str) -> CatalogReader:
     return CatalogReader(path)
 
 
-def entry(path: str, name: str) -> xr.Dataset | pd.DataFrame:
-    """A catalog entry, lazily (xarray) or as a table (pandas)."""
-    return reader(path).entry(name)
-
-
 def dataset(path: str, name: str) -> xr.Dataset:
     """A gridded catalog entry, lazily; a table there raises ``CatalogError``."""
     return reader(path).dataset(name)
@@ -104,15 +99,24 @@ def _network(folder: str):
     return load_network(network_path(folder))
 
 
+def _stamp(path: Path) -> int | None:
+    """The file's modification time: a cache key that renews when the file is rewritten."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 def network_comparison() -> dict:
-    """RF vs NN on the same held-out rows (``cropsm network compare``), if it was run."""
-    return _network_comparison(str(reports_dir()))
+    """RF vs NN on the same held-out rows (``cropsm network compare``); ``{}`` if not run."""
+    path = reports_dir() / "network_comparison.json"
+    stamp = _stamp(path)
+    return {} if stamp is None else _json(str(path), stamp)
 
 
-@pn.cache(max_items=1)
-def _network_comparison(folder: str) -> dict:
-    path = Path(folder) / "network_comparison.json"
-    return read_json(path) if path.exists() else {}
+@pn.cache(max_items=4)
+def _json(path: str, stamp: int) -> dict:
+    return read_json(path)
 
 
 def omission_table(crop: str, depth: str) -> pd.DataFrame:
@@ -127,34 +131,31 @@ def model_card(crop: str, depth: str) -> dict:
 
 def validation_report(crop: str, depth: str) -> ValidationReport:
     """The validation report of a crop × depth (``cropsm validate``), from ``CROPSM_REPORTS``."""
-    return _report(str(reports_dir()), crop, depth)
+    path = reports_dir() / f"validation_{crop}_{depth}.json"
+    return _report(str(path), _stamp(path))
 
 
 @pn.cache(max_items=8)
-def _report(folder: str, crop: str, depth: str) -> ValidationReport:
-    return ValidationReport.from_dict(
-        read_json(Path(folder) / f"validation_{crop}_{depth}.json"))
+def _report(path: str, stamp: int | None) -> ValidationReport:
+    return ValidationReport.from_dict(read_json(path))
 
 
 def insitu_comparison() -> dict:
-    """Real-data comparison of ``cropsm validate --catalog <real catalog>``, if it was run."""
-    return _insitu(str(reports_dir()))
-
-
-@pn.cache(max_items=1)
-def _insitu(folder: str) -> dict:
-    path = Path(folder) / "insitu_comparison.json"
-    return read_json(path) if path.exists() else {}
+    """Real-data comparison of ``cropsm validate --catalog <real catalog>``; ``{}`` if not run."""
+    path = reports_dir() / "insitu_comparison.json"
+    stamp = _stamp(path)
+    return {} if stamp is None else _json(str(path), stamp)
 
 
 def validation_table(name: str, crop: str, depth: str) -> pd.DataFrame:
     """A per-sample table of the validation report (``samples`` or ``classifier``)."""
-    return _table(str(reports_dir()), name, crop, depth)
+    path = reports_dir() / f"{name}_{crop}_{depth}.parquet"
+    return _table(str(path), _stamp(path))
 
 
 @pn.cache(max_items=8)
-def _table(folder: str, name: str, crop: str, depth: str) -> pd.DataFrame:
-    return read_parquet(Path(folder) / f"{name}_{crop}_{depth}.parquet")
+def _table(path: str, stamp: int | None) -> pd.DataFrame:
+    return read_parquet(path)
 
 
 @pn.cache(max_items=1)

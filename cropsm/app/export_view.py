@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from importlib.metadata import version
 
 import panel as pn
 import param
 
+import cropsm
 from cropsm.analysis.region_tables import mean_series_table, pixel_table
 from cropsm.app import data
 from cropsm.app.jobs import show_error
@@ -26,10 +26,10 @@ MAX_COG_CELLS = 16_000_000
 def provenance(state: AppState, region: RegionData | None = None) -> dict[str, str]:
     """What an export was made from: model card hash, crop, depth, dates, region, source."""
     try:
-        sha = data.model_card(state.crop, state.depth)["sha256"]
-    except (ModelFileError, KeyError):  # no card, or one without a hash
+        sha = data.model_card(state.crop, state.depth).get("sha256", "unknown (card has none)")
+    except ModelFileError:
         sha = "unknown (no model card)"
-    out = {"product": "CropSM daily 1 km soil moisture", "cropsm_version": version("cropsm"),
+    out = {"product": "CropSM daily 1 km soil moisture", "cropsm_version": cropsm.__version__,
            "model_sha256": sha, "crop": state.crop, "depth": state.depth,
            "exported_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     if region is not None:

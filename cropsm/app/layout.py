@@ -14,6 +14,7 @@ from cropsm.app.scenario_view import ScenarioView
 from cropsm.app.series_view import SeriesView
 from cropsm.app.state import AppState
 from cropsm.app.validation_view import ValidationView
+from cropsm.core.errors import CropSMError
 from cropsm.core.regions import RegionError
 
 #: The alert type of each message level.
@@ -40,7 +41,7 @@ def _controls(state: AppState, region: RegionView) -> list:
                                        value=state.region_label)
     try:
         names = [""] + sorted(data.provinces()["name_en"])
-    except OSError:  # the bundled provinces file is unreadable: typing a box still works
+    except CropSMError:  # the bundled provinces file is unreadable: typing a box still works
         names = [""]
     province = pn.widgets.Select(label="or pick a province", options=names)
 

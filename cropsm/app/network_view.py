@@ -19,6 +19,7 @@ from cropsm.core import crops, patterns
 from cropsm.io.catalog import CatalogError
 from cropsm.io.export import csv_bytes, netcdf_bytes
 from cropsm.nn import pattern_scenarios as ps
+from cropsm.pipelines.region import plan_live_run
 from cropsm.serve import live
 
 _HEIGHT = 300
@@ -28,11 +29,9 @@ _BUDGET = live.LIVE_BUDGET_PIXEL_DAYS // 5
 
 def plan_pattern_run(state: AppState) -> live.RegionRun:
     """Check and cost a pattern scenario on the state's region and dates."""
-    path = state.catalog_path
-    return live.plan_region(data.dataset(path, "covariates"),
-                            data.dataset(path, "covariates_daily"), state.crop,
-                            crops.DEPTHS[0], state.region, state.run_start, state.run_end,
-                            data.china(), budget=_BUDGET)
+    return plan_live_run(data.reader(state.catalog_path), state.crop, crops.DEPTHS[0],
+                         state.region, state.run_start, state.run_end, data.china(),
+                         budget=_BUDGET)
 
 
 def _image(values: np.ndarray, run: live.RegionRun, name: str, cmap, clim, title: str):

@@ -7,25 +7,16 @@ import panel as pn
 import param
 
 from cropsm.app.state import AppState
-from cropsm.io.catalog import ENTRIES, CatalogError, open_catalog, read_entry
+from cropsm.io.catalog import CatalogError
+from cropsm.pipelines.catalog_status import catalog_status
 
 
 @pn.cache(max_items=4)
 def _catalog_status(path: str) -> pd.DataFrame:
-    rows = []
     try:
-        cat = open_catalog(path)
+        return catalog_status(path)
     except CatalogError as err:
-        return pd.DataFrame([{"entry": "catalog", "status": str(err)}])
-    for name in ENTRIES:
-        try:
-            obj = read_entry(name, cat)
-            size = (", ".join(f"{k}={v}" for k, v in obj.sizes.items())
-                    if hasattr(obj, "sizes") else f"{len(obj)} rows")
-            rows.append({"entry": name, "status": "ok", "size": size})
-        except CatalogError as err:
-            rows.append({"entry": name, "status": "missing", "size": str(err)})
-    return pd.DataFrame(rows)
+        return pd.DataFrame([{"entry": "catalog", "status": "missing", "size": str(err)}])
 
 
 class Overview(pn.viewable.Viewer):

@@ -13,7 +13,12 @@ from cropsm.app import data
 from cropsm.app.jobs import internal_error, run_in_thread
 from cropsm.app.state import AppState
 from cropsm.core.errors import CropSMError
-from cropsm.pipelines.region import RegionData, region_statistics, truth_skill
+from cropsm.pipelines.region import (
+    RegionData,
+    plan_live_run,
+    region_statistics,
+    truth_skill,
+)
 from cropsm.serve import live
 
 _HEIGHT = 320
@@ -96,11 +101,10 @@ class RegionView(pn.viewable.Viewer):
         state = self.state
 
         def prepare():
-            path = state.catalog_path
-            cov, daily = data.dataset(path, "covariates"), data.dataset(path, "covariates_daily")
-            plan = live.plan_region(cov, daily, state.crop, state.depth, state.region,
-                                    state.run_start, state.run_end, data.china(),
-                                    budget=live.LIVE_BUDGET_PIXEL_DAYS)
+            reader = data.reader(state.catalog_path)
+            cov, daily = reader.dataset("covariates"), reader.dataset("covariates_daily")
+            plan = plan_live_run(reader, state.crop, state.depth, state.region,
+                                 state.run_start, state.run_end, data.china())
             model = data.serving_model(state.crop, state.depth)
             return (f"Running {state.crop} {state.depth} on {plan.cropland_cells:,} cropland "
                     f"pixels × {len(plan.dates)} days …", (model, cov, daily, plan))

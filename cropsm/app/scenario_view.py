@@ -18,6 +18,7 @@ from cropsm.app.state import AppState
 from cropsm.core import crops
 from cropsm.io.export import csv_bytes
 from cropsm.io.models import ModelFileError
+from cropsm.pipelines.region import plan_live_run
 from cropsm.serve import live
 from cropsm.serve.forest_scenarios import (
     PRECIPITATION_RANGE,
@@ -34,11 +35,9 @@ _HEIGHT = 320
 
 def plan_scenario(state: AppState) -> live.RegionRun:
     """Check and cost a scenario: two forest passes, so half the live budget."""
-    path = state.catalog_path
-    return live.plan_region(data.dataset(path, "covariates"),
-                            data.dataset(path, "covariates_daily"), state.crop, state.depth,
-                            state.region, state.run_start, state.run_end, data.china(),
-                            budget=live.LIVE_BUDGET_PIXEL_DAYS // 2)
+    return plan_live_run(data.reader(state.catalog_path), state.crop, state.depth,
+                         state.region, state.run_start, state.run_end, data.china(),
+                         budget=live.LIVE_BUDGET_PIXEL_DAYS // 2)
 
 
 def scenario_models(state: AppState, name: str) -> dict:
@@ -139,7 +138,7 @@ class ScenarioView(pn.viewable.Viewer):
         """Held-out R² lost without each feature group (Liu et al. 2021, Fig. 5)."""
         try:
             table = data.omission_table(result.run.crop, result.run.depth)
-        except (ModelFileError, KeyError) as err:  # no card, or one without the scores
+        except ModelFileError as err:  # no card, or one without the scores
             return f"\n\nNo R² ranking: {err}"
         lines = [f"{k + 1}. {row.group}: R² {row.r2:.3f}, loss {row.r2_loss:+.3f}"
                  for k, row in enumerate(table.itertuples())]

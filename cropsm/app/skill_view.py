@@ -23,6 +23,7 @@ from cropsm.analysis.validation import samples_in_region, station_skill
 from cropsm.app import data
 from cropsm.app.state import AppState
 from cropsm.core import metrics
+from cropsm.core.errors import CropSMError
 
 _HEIGHT = 320
 SETTINGS = {"station_blocked": "station-blocked CV", "zone_blocked": "zone-blocked CV"}
@@ -93,7 +94,7 @@ class SkillView(pn.viewable.Viewer):
         try:
             samples = data.validation_table("samples", crop, depth)
             classifier = data.validation_table("classifier", crop, depth)
-        except OSError as err:
+        except CropSMError as err:
             self._summary.object = (f"**No held-out predictions for {crop} {depth}:** {err} "
                                     "Run `cropsm validate` to write them.")
             self._plots.objects = []

@@ -32,8 +32,9 @@ class AppState(param.Parameterized):
     ``CROPSM_CATALOG`` and ``CROPSM_MODELS``.
     """
 
-    catalog_path = param.String(default=str(settings().catalog),
-                                constant=True, doc="Intake catalog the app reads.")
+    catalog_path = param.String(default="", constant=True,
+                                doc="Intake catalog the app reads; the server's "
+                                    "CROPSM_CATALOG unless given at creation.")
     crop: param.Selector[str] = param.Selector(default=crops.CROPS[0], objects=list(crops.CROPS))
     depth: param.Selector[str] = param.Selector(default=crops.DEPTHS[0], objects=list(crops.DEPTHS))
     date = param.CalendarDate(default=None, allow_None=True, doc="Day shown on the map.")
@@ -55,6 +56,12 @@ class AppState(param.Parameterized):
     message_level: param.Selector[str] = param.Selector(
         default="info", objects=list(MESSAGE_LEVELS),
         doc="How much the message matters; set with it by post.")
+
+    def __init__(self, **params) -> None:
+        # read when the session starts, not when the module is imported, so a server
+        # started with CROPSM_CATALOG set after import still uses it
+        params.setdefault("catalog_path", str(settings().catalog))
+        super().__init__(**params)
 
     def post(self, text: str, level: str = "info") -> None:
         """Show ``text`` at ``level`` (one of :data:`MESSAGE_LEVELS`).

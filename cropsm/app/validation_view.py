@@ -8,7 +8,7 @@ import holoviews as hv
 import panel as pn
 import param
 
-from cropsm.analysis.report import ReportError, ValidationReport
+from cropsm.analysis.report import ValidationReport
 from cropsm.analysis.validation import (
     comparison_table,
     confusion_table,
@@ -22,6 +22,7 @@ from cropsm.analysis.validation import (
 from cropsm.app import data
 from cropsm.app.skill_view import SkillView
 from cropsm.app.state import AppState
+from cropsm.core.errors import CropSMError
 
 _HEIGHT = 280
 
@@ -51,7 +52,7 @@ class ValidationView(pn.viewable.Viewer):
         crop, depth = self.state.crop, self.state.depth
         try:
             report = data.validation_report(crop, depth)
-        except (OSError, ReportError) as err:
+        except CropSMError as err:  # StoreError or ReportError
             self._title.object = (f"**No validation report for {crop} {depth}:** {err} "
                                   "Run `cropsm validate` to write it.")
             self._metrics.value = metrics_table(None)
@@ -102,7 +103,7 @@ class ValidationView(pn.viewable.Viewer):
         try:
             tables = [data.validation_table(name, crop, depth)
                       for name in ("test", "samples", "classifier")]
-        except OSError:
+        except CropSMError:
             return report, (f"*These tables cover all stations: re-run `cropsm validate` to "
                             f"filter them to {where}.* ")
         test, samples, classifier = tables

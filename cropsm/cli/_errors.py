@@ -3,7 +3,8 @@
 A :class:`cropsm.core.errors.CropSMError` is an input CropSM refuses; its message says
 what to do, so it is shown as a one-line error (exit status 1). Usage errors stay
 click's (exit status 2). Any other exception is a bug: its traceback goes to the
-``cropsm`` logger under a short id, and the user sees only that id.
+``cropsm`` logger under a short id, which appends it to ``CROPSM_LOG`` (default
+``cropsm.log``); the user sees the id and that file, not the traceback.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import click
 
+from cropsm.config import settings
 from cropsm.core.errors import CropSMError
 
 __all__ = ["CropSMGroup"]
@@ -35,5 +37,26 @@ class CropSMGroup(click.Group):
             raise click.ClickException(str(err)) from err
         except Exception as err:
             incident = uuid.uuid4().hex[:8]
-            _LOG.error("internal error %s", incident, exc_info=err)
-            raise click.ClickException(f"internal error, logged as {incident}") from err
+            where = _log_incident(incident, err)
+            raise click.ClickException(
+                f"internal error {incident}; its traceback is in {where}. Please report it."
+            ) from err
+
+
+def _log_incident(incident: str, err: Exception) -> str:
+    """Log ``err`` with its traceback to the log file; where it went, for the message."""
+    path = settings().log
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+        where = str(path)
+    except OSError:  # an unwritable log must not hide the error: fall back to stderr
+        handler, where = logging.StreamHandler(), "the error output above"
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    _LOG.addHandler(handler)
+    try:
+        _LOG.error("internal error %s", incident, exc_info=err)
+    finally:
+        _LOG.removeHandler(handler)
+        handler.close()
+    return where

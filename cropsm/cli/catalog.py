@@ -18,17 +18,10 @@ def catalog() -> None:
 @catalog_option("path")
 def catalog_show(path: str) -> None:
     """List the catalog's entries and whether their stores exist."""
-    from cropsm.io.catalog import CatalogError, open_catalog, read_entry
+    from cropsm.pipelines.catalog_status import catalog_status
 
-    cat = open_catalog(path)
-    for name in sorted(cat.entries):
-        try:
-            obj = read_entry(name, cat)
-        except CatalogError as err:  # a missing store is what this command reports
-            click.echo(f"{name:18s} --   {err}")
-            continue
-        size = dict(obj.sizes) if hasattr(obj, "sizes") else f"{len(obj)} rows"
-        click.echo(f"{name:18s} ok   {size}")
+    for row in catalog_status(path).itertuples():
+        click.echo(f"{row.entry:18s} {'ok' if row.status == 'ok' else '--':4s} {row.size}")
 
 
 @catalog.command("check")

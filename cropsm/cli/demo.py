@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -37,6 +36,7 @@ def demo_build(profile: str, seed: int, out: str, catalog: str | None, if_missin
     """Build the demo world, publish its stores and write the catalog."""
     from cropsm.demo.build import build
     from cropsm.demo.check import format_report
+    from cropsm.io.store import read_json
 
     out_path = Path(out)
     if catalog is None and out_path.resolve() == settings().demo_data.resolve():
@@ -44,7 +44,7 @@ def demo_build(profile: str, seed: int, out: str, catalog: str | None, if_missin
         catalog = str(settings().catalog)
     report = out_path / "build_report.json"
     if if_missing and report.exists():
-        done = json.loads(report.read_text())
+        done = read_json(report)
         if done.get("profile") == profile and done.get("seed") == seed:
             click.echo(f"demo world ({profile}, seed {seed}) already built in {out_path}")
             return

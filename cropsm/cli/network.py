@@ -6,9 +6,9 @@ import time
 
 import click
 
-from cropsm.analysis.method_comparison import SCHEMES
+from cropsm.analysis.schemes import SCHEMES
 from cropsm.cli._options import catalog_option, models_option, reports_option, tqdm_factory
-from cropsm.nn.network import GROUPS, PAPER_GRID, SEARCH_GRID
+from cropsm.nn.inputs import GROUPS, PAPER_GRID, SEARCH_GRID
 
 __all__ = ["network"]
 

@@ -35,7 +35,8 @@ __all__ = ["predict"]
               help="Start a new store even if the existing one has other model versions or "
                    "another period (the previous version is kept in .versions/).")
 @click.option("--if-missing", is_flag=True,
-              help="Do nothing if the store already holds these products and dates.")
+              help="Do nothing if the store already holds these products, from these "
+                   "models, for every day of the period.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def predict(start: str | None, end: str | None, crop: str | None, depth: str | None,
             bbox: str | None, region: str | None, scheduler: str | None, workers: int,

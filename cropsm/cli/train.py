@@ -12,7 +12,7 @@ from cropsm.cli._options import (
     selection,
     tqdm_factory,
 )
-from cropsm.rf.model import FEATURE_GROUPS
+from cropsm.rf.features import FEATURE_GROUPS
 
 __all__ = ["train", "validate"]
 

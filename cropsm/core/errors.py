@@ -9,8 +9,12 @@ ValueError`` in user code still works.
 
 from __future__ import annotations
 
-__all__ = ["CropSMError"]
+__all__ = ["CropSMError", "InputDataError"]
 
 
 class CropSMError(Exception):
     """An input CropSM refuses, with a message that says what to do."""
+
+
+class InputDataError(CropSMError, ValueError):
+    """Tables or stores that lack what a step needs (observations, metadata columns)."""

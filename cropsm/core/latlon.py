@@ -1,7 +1,8 @@
 """Operations on regular lat/lon grids: point sampling and block averaging.
 
-Coarse satellite products (ESA CCI at 0.25°, for example) arrive on such grids; readers
-and the product comparison share these two functions.
+Coarse satellite products (ESA CCI at 0.25°, for example) arrive on such grids. The ESA
+CCI reader block-averages and samples with them, and the product comparison samples a
+product at the stations.
 """
 
 from __future__ import annotations

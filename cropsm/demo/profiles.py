@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PROFILES", "Profile", "get_profile"]
+from cropsm.core.errors import CropSMError
+
+__all__ = ["PROFILES", "Profile", "UnknownProfile", "get_profile"]
+
+
+class UnknownProfile(CropSMError, ValueError):
+    """A demo profile name that is not in :data:`PROFILES`."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,6 @@ def get_profile(name: str) -> Profile:
     try:
         return PROFILES[name]
     except KeyError:
-        raise ValueError(
+        raise UnknownProfile(
             f"Unknown profile {name!r}; choose one of: {', '.join(PROFILES)}."
         ) from None

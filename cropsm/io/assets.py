@@ -19,8 +19,10 @@ import xarray as xr
 from shapely.geometry import shape
 
 from cropsm.config import settings
+from cropsm.core.errors import CropSMError
 
 __all__ = [
+    "AssetError",
     "assets_dir",
     "read_boundary",
     "read_crop_calendar",
@@ -45,22 +47,26 @@ def assets_dir() -> Path:
 
     Raises
     ------
-    FileNotFoundError
+    AssetError
         The folder does not exist, or the package is not installed as plain files.
     """
     override = settings().assets
     if override is not None:
         if not override.is_dir():
-            raise FileNotFoundError(f"Asset folder {override} (CROPSM_ASSETS) not found; "
+            raise AssetError(f"Asset folder {override} (CROPSM_ASSETS) not found; "
                                     "unset CROPSM_ASSETS to use the bundled data.")
         return override
     bundled = files("cropsm").joinpath("_assets")
     # rasterio and netCDF4 open paths, not streams: the package must be plain files on
     # disk (a wheel install or a checkout), not a zip
     if not isinstance(bundled, Path) or not bundled.is_dir():
-        raise FileNotFoundError(f"Bundled asset folder {bundled} not found; reinstall "
+        raise AssetError(f"Bundled asset folder {bundled} not found; reinstall "
                                 "cropsm from a wheel or set CROPSM_ASSETS.")
     return bundled
+
+
+class AssetError(CropSMError, OSError):
+    """A bundled or user-given map file (GeoJSON, raster) that cannot be read."""
 
 
 def _features(path: Path) -> list[dict]:
@@ -68,7 +74,7 @@ def _features(path: Path) -> list[dict]:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)["features"]
     except (OSError, ValueError, KeyError) as err:
-        raise OSError(f"Cannot read GeoJSON {path}: {err}") from err
+        raise AssetError(f"Cannot read GeoJSON {path}: {err}") from err
 
 
 def read_geojson(path: str | Path):
@@ -77,17 +83,22 @@ def read_geojson(path: str | Path):
         with open(path, encoding="utf-8") as fh:
             doc = json.load(fh)
     except (OSError, ValueError) as err:
-        raise OSError(f"Cannot read region file {path}: {err}") from err
-    if doc.get("type") == "FeatureCollection":
-        geoms = [f.get("geometry") for f in doc.get("features", [])]
-    elif doc.get("type") == "Feature":
-        geoms = [doc.get("geometry")]
-    else:
-        geoms = [doc]
+        raise AssetError(f"Cannot read region file {path}: {err}") from err
+    if not isinstance(doc, dict):
+        raise AssetError(f"Region file {path} holds a JSON {type(doc).__name__}, not a "
+                         "GeoJSON object; export the region as GeoJSON.")
     try:
+        if doc.get("type") == "FeatureCollection":
+            geoms = [f.get("geometry") for f in doc.get("features", [])]
+        elif doc.get("type") == "Feature":
+            geoms = [doc.get("geometry")]
+        else:
+            geoms = [doc]
         return shapely.union_all([shape(g) for g in geoms if g])
-    except (ValueError, TypeError, AttributeError, shapely.errors.GEOSException) as err:
-        raise OSError(f"Region file {path} holds no valid GeoJSON geometry ({err}).") from err
+    except (ValueError, TypeError, AttributeError, KeyError,
+            shapely.errors.GEOSException) as err:
+        raise AssetError(f"Region file {path} holds no valid GeoJSON geometry ({err}); "
+                         "export the region as GeoJSON polygons.") from err
 
 
 def read_boundary() -> shapely.MultiPolygon | shapely.Polygon:
@@ -95,7 +106,7 @@ def read_boundary() -> shapely.MultiPolygon | shapely.Polygon:
     feats = _features(assets_dir() / "maps" / "cn_national_simplified_0p01.geojson")
     boundary = shapely.union_all([shape(f["geometry"]) for f in feats])
     if not isinstance(boundary, shapely.MultiPolygon | shapely.Polygon):
-        raise OSError(f"China's boundary file holds a {boundary.geom_type}, not polygons.")
+        raise AssetError(f"China's boundary file holds a {boundary.geom_type}, not polygons.")
     return boundary
 
 

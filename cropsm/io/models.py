@@ -124,10 +124,14 @@ def read_card(path: str | Path) -> dict:
     if not card_path.is_file():
         raise ModelFileError(f"Model card {card_path} not found; retrain with `cropsm train`.")
     try:
-        return json.loads(card_path.read_text())
-    except ValueError as err:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
         raise ModelFileError(f"Model card {card_path} is not valid JSON ({err}); "
                              "retrain with `cropsm train`.") from err
+    if not isinstance(card, dict):
+        raise ModelFileError(f"Model card {card_path} holds a JSON {type(card).__name__}, "
+                             "not an object; retrain with `cropsm train`.")
+    return card
 
 
 def load_model(path: str | Path, crop: str | None = None, depth: str | None = None, *,
@@ -151,13 +155,7 @@ def load_model(path: str | Path, crop: str | None = None, depth: str | None = No
         raise ModelFileError(
             f"Model file {path} is for {card.get('crop')}/{card.get('depth')}, not "
             f"{crop}/{depth}; retrain with `cropsm train --crop {crop} --depth {depth}`.")
-    digest = _sha256(path)
-    if digest != card.get("sha256"):
-        raise ModelFileError(
-            f"Model file {path} does not match its card (SHA-256 {digest[:12]}… vs "
-            f"{str(card.get('sha256'))[:12]}…): it changed since it was written; "
-            "retrain with `cropsm train`."
-        )
+    _check_archive(path, card, "cropsm train")
     if expected_features is not None:
         try:
             expected = expected_features(card.get("omitted_group"))
@@ -168,14 +166,7 @@ def load_model(path: str | Path, crop: str | None = None, depth: str | None = No
                 f"Model file {path} was trained on features {card.get('features')}, but "
                 f"this code uses {list(expected)}; retrain with `cropsm train`."
             )
-    untrusted = sorted(set(sio.get_untrusted_types(file=path)) - TRUSTED_TYPES)
-    if untrusted:
-        raise ModelFileError(f"Model file {path} contains types outside the pinned list "
-                             f"{sorted(TRUSTED_TYPES)}: {untrusted}; it was not loaded.")
-    try:
-        return sio.load(path, trusted=sorted(TRUSTED_TYPES))
-    except Exception as err:  # skops raises many types for damaged archives
-        raise ModelFileError(f"Cannot load model file {path}: {err}") from err
+    return _load_archive(path)
 
 
 def _check_archive(path: Path, card: dict, retrain: str) -> None:
@@ -189,6 +180,13 @@ def _check_archive(path: Path, card: dict, retrain: str) -> None:
     if untrusted:
         raise ModelFileError(f"Model file {path} contains types outside the pinned list "
                              f"{sorted(TRUSTED_TYPES)}: {untrusted}; it was not loaded.")
+
+
+def _load_archive(path: Path):
+    try:
+        return sio.load(path, trusted=sorted(TRUSTED_TYPES))
+    except Exception as err:  # skops raises many types for damaged archives
+        raise ModelFileError(f"Cannot load model file {path}: {err}") from err
 
 
 def load_network(path: str | Path, *,
@@ -212,7 +210,4 @@ def load_network(path: str | Path, *,
                     f"Network {path} was trained for {layer} on {entry.get('features')}, "
                     f"but this code uses {list(expected)}; retrain with "
                     "`cropsm network train`.")
-    try:
-        return sio.load(path, trusted=sorted(TRUSTED_TYPES))
-    except Exception as err:  # skops raises many types for damaged archives
-        raise ModelFileError(f"Cannot load model file {path}: {err}") from err
+    return _load_archive(path)

@@ -33,9 +33,13 @@ __all__ = [
     "publish",
     "publish_dir",
     "region_store",
+    "read_json",
+    "read_parquet",
     "verify_store",
     "write_json",
     "write_parquet",
+    "write_parquet_file",
+    "write_text",
     "write_zarr",
 ]
 
@@ -137,11 +141,15 @@ def write_parquet_file(df: pd.DataFrame, target: str | Path) -> Path:
 
 
 def read_parquet(path: str | Path) -> pd.DataFrame:
-    """Read a Parquet table; a missing file raises OSError naming it."""
+    """Read a Parquet table; a missing or damaged file raises :class:`StoreError` naming it."""
     path = Path(path)
     if not path.is_file():
-        raise OSError(f"{path} does not exist.")
-    return pd.read_parquet(path)
+        raise StoreError(f"{path} does not exist; run the step that writes it first.")
+    try:
+        return pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ... for damaged files
+        raise StoreError(f"{path} is not a readable Parquet table ({err}); "
+                         "regenerate it.") from err
 
 
 def open_zarr(path: str | Path, **kwargs) -> xr.Dataset:
@@ -189,24 +197,29 @@ def region_store(target: str | Path, template: xr.Dataset,
         yield RegionWriter(tmp)
 
 
-def write_json(obj: dict, target: str | Path, default=None) -> Path:
-    """Write a JSON document atomically."""
+def write_text(text: str, target: str | Path) -> Path:
+    """Write a UTF-8 text file atomically: a reader sees the old file or the new one."""
     target = Path(target)
     tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:6]}")
-    tmp.write_text(json.dumps(obj, indent=2, default=default), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
     return target
 
 
+def write_json(obj: dict, target: str | Path, default=None) -> Path:
+    """Write a JSON document atomically."""
+    return write_text(json.dumps(obj, indent=2, default=default), target)
+
+
 def read_json(path: str | Path) -> dict:
-    """Read a JSON document; a missing or malformed file raises OSError naming it."""
+    """Read a JSON document; a missing or malformed file raises :class:`StoreError` naming it."""
     path = Path(path)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
-        raise OSError(f"{path} does not exist.") from err
-    except (ValueError, UnicodeDecodeError) as err:
-        raise OSError(f"{path} is not valid JSON ({err}); regenerate it.") from err
+        raise StoreError(f"{path} does not exist; run the step that writes it first.") from err
+    except (OSError, ValueError) as err:  # UnicodeDecodeError is a ValueError
+        raise StoreError(f"{path} is not valid JSON ({err}); regenerate it.") from err
 
 
 def verify_store(path: str | Path) -> tuple[int, list[str]]:

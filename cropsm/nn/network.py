@@ -30,6 +30,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from cropsm.core import crops, metrics, patterns
+from cropsm.core.errors import InputDataError
+from cropsm.nn.inputs import (
+    ABSENT_FEATURES,
+    ACCUMULATION_DAYS,
+    GROUPS,
+    NETWORK_FEATURES,
+    PAPER_GRID,
+    PATTERN_COLUMNS,
+    SEARCH_GRID,
+)
 from cropsm.rf.features import FeatureError, rain_at_pixels, sample_pixels
 
 __all__ = [
@@ -49,49 +59,6 @@ __all__ = [
     "random_split",
 ]
 
-#: Accumulated precipitation over the previous 1-5 and 12 months (days before the date).
-ACCUMULATION_DAYS: dict[str, int] = {"pre_1m": 30, "pre_2m": 61, "pre_3m": 91,
-                                     "pre_4m": 122, "pre_5m": 152, "pre_12m": 365}
-_PATTERN_COLUMNS = tuple(f"pattern_{code}" for code in patterns.PATTERNS)
-
-#: Inputs of every layer's network, in order (Table 1 of the paper, as far as the world
-#: provides them); layers below the first add ``sm_upper``.
-NETWORK_FEATURES: tuple[str, ...] = ("pre", *ACCUMULATION_DAYS, "air_temperature", "sand", "silt",
-                             "clay", "bulk_density", "elevation", "doy", *_PATTERN_COLUMNS)
-
-#: Table 1 inputs the demo world cannot honestly provide: it has no radiation, humidity,
-#: wind or cloud fields and no soil chemistry. ``air_temperature`` is the monthly
-#: climatology the world's PET is computed from, not daily weather.
-ABSENT_FEATURES: dict[str, str] = {
-    "surface net solar radiation": "no radiation field in the world",
-    "vapour pressure deficit": "no humidity or dew point in the world",
-    "wind speed": "no wind field in the world",
-    "total cloud cover": "no cloud field in the world",
-    "soil pH": "the world's soils have texture and organic matter, no chemistry",
-}
-
-#: Feature groups of the control experiments (Fig. 5); the paper omits its seven
-#: precipitation features together, and its soil features together.
-GROUPS: dict[str, tuple[str, ...]] = {
-    "precipitation": ("pre", *ACCUMULATION_DAYS),
-    "air_temperature": ("air_temperature",),
-    "soil": ("sand", "silt", "clay", "bulk_density"),
-    "elevation": ("elevation",),
-    "cropping_pattern": _PATTERN_COLUMNS,
-}
-
-#: The paper's grid (section 2a): 240 settings per layer.
-PAPER_GRID: dict[str, list] = {"batch_size": [128, 512, 1024, 2048],
-                               "learning_rate_init": [0.0005, 0.001, 0.005, 0.01, 0.015],
-                               "n_hidden": [1, 2, 3], "units": [16, 32, 64, 96]}
-#: The subset searched by default on a 2-core machine: 4 settings per layer. Batch size
-#: and learning rate span the paper's range; the architecture is fixed at three hidden
-#: layers (the paper's choice for most layers) of 64 units. One fit on the demo world's
-#: 76 000 training rows of a layer takes 1-2 minutes here, so the 240-setting grid
-#: (``--grid paper``) would take days.
-SEARCH_GRID: dict[str, list] = {"batch_size": [512, 2048],
-                                "learning_rate_init": [0.001, 0.005],
-                                "n_hidden": [3], "units": [64]}
 _FIXED = {"max_iter": 200, "early_stopping": True, "validation_fraction": 0.1,
           "n_iter_no_change": 10}
 
@@ -172,7 +139,7 @@ def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
     out["doy"] = dates.day_of_year.to_numpy()
     code = (static["cropping_pattern"].values[inverse] if pattern is None
             else np.broadcast_to(np.asarray(pattern), (len(dates),)))
-    for column, c in zip(_PATTERN_COLUMNS, patterns.PATTERNS, strict=True):
+    for column, c in zip(PATTERN_COLUMNS, patterns.PATTERNS, strict=True):
         out[column] = code == c
     return pd.DataFrame({name: np.asarray(out[name], dtype="f4") for name in NETWORK_FEATURES})
 
@@ -194,15 +161,15 @@ def layer_tables(covariates: xr.Dataset, daily: xr.Dataset, stations: pd.DataFra
     """
     missing = [c for c in ("station_id", "row", "col", "pattern") if c not in station_meta]
     if missing:
-        raise ValueError(f"The station metadata lacks {', '.join(missing)}; the network needs "
-                         "each station's grid cell and cropping pattern "
-                         "(cropsm.core.patterns codes).")
+        raise InputDataError(f"The station metadata lacks {', '.join(missing)}; the network needs "
+                             "each station's grid cell and cropping pattern "
+                             "(cropsm.core.patterns codes).")
     meta = station_meta[["station_id", "row", "col", "pattern"]]
     tables, dropped = {}, {}
     present = set(stations["depth"].astype(str).unique())
     if not present & set(crops.SOIL_LAYERS):
-        raise ValueError(f"No station observations at the network's layers {crops.SOIL_LAYERS}; "
-                         f"the stations have {sorted(present)}.")
+        raise InputDataError(f"No station observations at the network's layers "
+                             f"{crops.SOIL_LAYERS}; the stations have {sorted(present)}.")
     depth = stations["depth"].astype(str)
     observed = stations[depth.isin(crops.SOIL_LAYERS)].assign(depth=depth)
     # every layer of a visit shares its inputs: compute them once per station and date
@@ -278,7 +245,7 @@ class MultilayerNetwork:
         wanted = crops.SOIL_LAYERS[:last + 1]
         gaps = [layer for layer in wanted if layer not in self.layers]
         if gaps:
-            raise ValueError(f"The network has no model for {', '.join(gaps)}; it has "
+            raise InputDataError(f"The network has no model for {', '.join(gaps)}; it has "
                              f"{', '.join(self.layers)}. Train it with `cropsm network "
                              "train`.")
         frame = x.copy()
@@ -353,5 +320,6 @@ def fit_network(tables: dict[str, pd.DataFrame], train_rows: dict[str, np.ndarra
             "r2_train": float(metrics.r2(fitted, y)),
         })
     if not layers:
-        raise ValueError(f"No layer tables to train on; expected {', '.join(crops.SOIL_LAYERS)}.")
+        raise InputDataError("No layer tables to train on; expected "
+                             f"{', '.join(crops.SOIL_LAYERS)}.")
     return MultilayerNetwork(layers, omit, info={"seed": seed})

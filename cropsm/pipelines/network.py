@@ -14,7 +14,7 @@ from cropsm.analysis import method_comparison as mc
 from cropsm.core import metrics
 from cropsm.io.catalog import open_catalog
 from cropsm.io.models import network_path, save_network
-from cropsm.io.store import write_json
+from cropsm.io.store import write_json, write_text
 from cropsm.nn import network as nn
 from cropsm.pipelines._common import (
     PRODUCTS,
@@ -192,7 +192,7 @@ def compare_methods(catalog_path: str | Path, out: str | Path, models_dir: str |
         out.mkdir(parents=True, exist_ok=True)
         write_json(report, out / "network_comparison.json", default=float)
         written.update(report=report, markdown=mc.markdown_report(report))
-        (out / "network_comparison.md").write_text(written["markdown"])
+        write_text(written["markdown"], out / "network_comparison.md")
         say(message)
 
     inputs = read_station_inputs(open_catalog(catalog_path))

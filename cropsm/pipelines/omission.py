@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cropsm.io.models import model_path, read_card
+from cropsm.io.models import ModelFileError, model_path, read_card
 from cropsm.rf.model import FEATURE_GROUPS, omission_ranking
 
 __all__ = ["omission_table"]
@@ -26,12 +26,21 @@ def omission_table(folder: str | Path, crop: str, depth: str) -> pd.DataFrame:
     Raises
     ------
     cropsm.io.models.ModelFileError
-        The full model's card is missing or unreadable.
+        The full model's card is missing or unreadable, or a card lacks the held-out
+        scores.
     """
-    full = read_card(model_path(folder, crop, depth))["cv_scores"]["held_out_cir_predicted"]
+    full = _held_out_scores(model_path(folder, crop, depth))
     reduced = {}
     for group in FEATURE_GROUPS:
         path = model_path(folder, crop, depth, group)
         if path.with_suffix(".card.json").is_file():
-            reduced[group] = read_card(path)["cv_scores"]["held_out_cir_predicted"]
+            reduced[group] = _held_out_scores(path)
     return omission_ranking(full, reduced)
+
+
+def _held_out_scores(path: Path) -> dict:
+    try:
+        return read_card(path)["cv_scores"]["held_out_cir_predicted"]
+    except (KeyError, TypeError) as err:
+        raise ModelFileError(f"Model card of {path} has no held-out scores; retrain with "
+                             "`cropsm train`, which records them.") from err

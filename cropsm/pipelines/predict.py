@@ -17,7 +17,7 @@ from cropsm.demo.profiles import get_profile
 from cropsm.io import assets
 from cropsm.io.catalog import CatalogError, entry_path, open_catalog
 from cropsm.io.models import model_path, read_card
-from cropsm.io.product import product_versions
+from cropsm.io.product import open_product, product_versions
 from cropsm.pipelines._common import PRODUCTS, ProgressFactory, bar, entry_of
 from cropsm.serve import engine
 from cropsm.serve.models import load_model
@@ -77,6 +77,12 @@ def _region_mask(bbox: str | None, region: str | None, covariates: xr.Dataset
     return engine.region_of(geometry, covariates, assets.read_boundary())
 
 
+def _holds_days(target: Path, start: str, end: str) -> bool:
+    days = open_product(target, dask=False)["time"].values
+    wanted = np.arange(np.datetime64(start, "D"), np.datetime64(end, "D") + 1)
+    return bool(np.isin(wanted, days.astype("datetime64[D]")).all())
+
+
 def predict_product(catalog_path: str | Path, models_dir: str | Path,
                     crops_depths: Sequence[tuple[str, str]] = PRODUCTS,
                     start: str | None = None, end: str | None = None, bbox: str | None = None,
@@ -110,7 +116,8 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
         Start a new store even if the existing one has other model versions or another
         period (the previous version is kept in ``.versions/``).
     if_missing : bool
-        Do nothing if the store already holds these products from these models.
+        Do nothing if the store already holds these products from these models for every
+        day from ``start`` to ``end``.
     progress : ProgressFactory, optional
         One bar, ``"blocks"``, over the run's tasks.
 
@@ -129,7 +136,7 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
         have = product_versions(target)
         shas = {f"{c}/{d}": read_card(model_path(models_dir, c, d)).get("sha256")
                 for c, d in crops_depths}
-        if all(have.get(k) == v for k, v in shas.items()):
+        if all(have.get(k) == v for k, v in shas.items()) and _holds_days(target, start, end):
             return PredictionRun(target=target, products=tuple(shas))
     covariates = entry_of(cat, "covariates", xr.Dataset)
     daily = entry_of(cat, "covariates_daily", xr.Dataset)

@@ -22,7 +22,8 @@ from cropsm.pipelines.sources import CatalogReader
 from cropsm.serve import live
 from cropsm.serve.predict import cropland
 
-__all__ = ["RegionData", "product_region", "region_statistics", "truth_skill"]
+__all__ = ["RegionData", "plan_live_run", "product_region", "region_statistics",
+           "truth_skill"]
 
 #: Days a pixel needs for its skill against the truth.
 _SKILL_DAYS = 5
@@ -56,8 +57,22 @@ def _window(reader: CatalogReader, crop: str, depth: str, geometry: Any,
     dates = reader.dates()
     if len(dates) == 0:
         raise CatalogError("The product has no dates yet; run `cropsm predict` first.")
+    return plan_live_run(reader, crop, depth, geometry, dates[0], dates[-1], china,
+                         budget=2**62)
+
+
+def plan_live_run(reader: CatalogReader, crop: str, depth: str, geometry: Any, start: Any,
+                  end: Any, china: Any, budget: int | None = None) -> live.RegionRun:
+    """Check and cost a run on the catalog's covariates: :func:`cropsm.serve.live.plan_region`.
+
+    ``budget`` is in pixel-days, by default :data:`cropsm.serve.live.LIVE_BUDGET_PIXEL_DAYS`
+    read at call time; a scenario that runs the chain ``k`` times passes that divided by
+    ``k``.
+    """
+    if budget is None:
+        budget = live.LIVE_BUDGET_PIXEL_DAYS
     return live.plan_region(reader.dataset("covariates"), reader.dataset("covariates_daily"),
-                            crop, depth, geometry, dates[0], dates[-1], china, budget=2**62)
+                            crop, depth, geometry, start, end, china, budget=budget)
 
 
 def product_region(reader: CatalogReader, crop: str, depth: str, geometry: Any,

@@ -23,7 +23,7 @@ from cropsm.analysis import validation
 from cropsm.analysis.product_comparison import compare_insitu, compare_products
 from cropsm.analysis.report import InsituReport, ValidationReport
 from cropsm.io.catalog import CatalogError, entries_with_role, open_catalog, read_entry
-from cropsm.io.store import write_json, write_parquet_file
+from cropsm.io.store import write_json, write_parquet_file, write_text
 from cropsm.pipelines._common import (
     PRODUCTS,
     ProgressFactory,
@@ -126,7 +126,7 @@ def _validate_models(cat: Any, out: Path, crops_depths: Sequence[tuple[str, str]
             write_parquet_file(frame, out / f"{name}_{c}_{d}.parquet")
         write_json(report.to_dict(), out / f"validation_{c}_{d}.json", default=float)
         reports.append(report)
-    (out / "summary.md").write_text(validation.markdown_summary(reports))
+    write_text(validation.markdown_summary(reports), out / "summary.md")
     return reports
 
 
@@ -159,6 +159,6 @@ def _validate_insitu(cat: Any, out: Path) -> InsituReport:
     report = InsituReport(comparison=comparison, observations=described)
     out.mkdir(parents=True, exist_ok=True)
     write_json(report.to_dict(), out / "insitu_comparison.json", default=float)
-    (out / "insitu_comparison.md").write_text(
-        validation.insitu_markdown(report.comparison, report.observations))
+    write_text(validation.insitu_markdown(report.comparison, report.observations),
+               out / "insitu_comparison.md")
     return report

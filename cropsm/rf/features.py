@@ -20,6 +20,7 @@ from cropsm.core.grid import Grid, intermittent_sample
 
 __all__ = [
     "BASE_FEATURES",
+    "FEATURE_GROUPS",
     "FEATURES",
     "FeatureError",
     "features_at",
@@ -38,6 +39,16 @@ BASE_FEATURES: tuple[str, ...] = tuple(f for f in FEATURES if f != "CIR")
 _STATIC = ("bulk_density", "river_distance", "moisture_index", "fc")
 ANTECEDENT_DAYS = 10
 
+
+#: Feature groups a reduced model can leave out (control experiments as in Liu et al. 2021,
+#: Fig. 5): the R² a model loses without a group ranks the group's importance.
+FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
+    "precipitation": ("pre", "pre10"),
+    "soil": ("bulk_density", "fc"),
+    "pet_moisture": ("pet", "moisture_index"),
+    "cir": ("CIR",),
+    "position": ("lat", "lon", "river_distance"),
+}
 
 class FeatureError(CropSMError, ValueError):
     """A covariate needed for the features is missing or does not cover the samples."""

@@ -17,8 +17,9 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.model_selection import train_test_split
 
 from cropsm.core import crops
+from cropsm.core.errors import InputDataError
 from cropsm.rf.applicability import fit_applicability
-from cropsm.rf.features import BASE_FEATURES, FEATURES, features_at
+from cropsm.rf.features import BASE_FEATURES, FEATURE_GROUPS, FEATURES, features_at
 from cropsm.rf.irrigation import cir_labels, make_classifier
 
 __all__ = [
@@ -85,13 +86,14 @@ def training_table(covariates: xr.Dataset, daily: xr.Dataset, stations: pd.DataF
     if obs.empty:
         have = sorted({f"{c}/{d}" for c, d in zip(stations["crop"], stations["depth"],
                                                   strict=True)})
-        raise ValueError(f"No station observations for {crop} at {depth}; the catalog "
-                         f"has {', '.join(have) or 'none'}.")
+        raise InputDataError(f"No station observations for {crop} at {depth}; the catalog "
+                             f"has {', '.join(have) or 'none'}.")
     obs = obs.merge(station_meta[["station_id", "row", "col"]], on="station_id",
                     how="left", validate="many_to_one")
     if obs["row"].isna().any():
         missing = sorted(obs.loc[obs["row"].isna(), "station_id"].unique())[:5]
-        raise ValueError(f"Stations without metadata (row/col): {missing}")
+        raise InputDataError(f"Stations without metadata (row/col): {missing}; add them to "
+                             "the station_meta table.")
     table = features_at(covariates, daily, obs["row"], obs["col"], obs["date"])
     cir = cir_labels(obs["sm"], table["fc"], crop, obs["phenology"].astype(str), depth)
     table.insert(FEATURES.index("CIR"), "CIR", cir.astype("f4"))
@@ -112,17 +114,6 @@ def split_within_zones(table: pd.DataFrame, test_size: float = 0.1, seed: int = 
     train, test = train_test_split(idx[~lone], test_size=test_size, random_state=seed,
                                    stratify=zone[~lone])
     return np.sort(np.concatenate([train, idx[lone]])), np.sort(test)
-
-
-#: Feature groups a reduced model can leave out (control experiments as in Liu et al. 2021,
-#: Fig. 5): the R² a model loses without a group ranks the group's importance.
-FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
-    "precipitation": ("pre", "pre10"),
-    "soil": ("bulk_density", "fc"),
-    "pet_moisture": ("pet", "moisture_index"),
-    "cir": ("CIR",),
-    "position": ("lat", "lon", "river_distance"),
-}
 
 
 def kept_features(omit: str | None = None) -> tuple[str, ...]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+import cropsm
 from cropsm.core import crops
 from cropsm.core.grid import Grid
 from cropsm.io.product import (
@@ -157,7 +157,7 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
         shas = {**product_versions(base), **shas}
     attrs = {"title": "CropSM daily 1 km soil moisture of dryland wheat and maize",
              "source": "cropsm (ChinaCropSM1km random forest with irrigation module)",
-             "cropsm_version": importlib.metadata.version("cropsm"),
+             "cropsm_version": cropsm.__version__,
              "model_sha256": shas}
     key = run_key({"axis": [str(axis[0]), len(axis)], "dates": [str(start), str(end)],
                    "models": shas, "base": str(base.resolve()) if base else None,
