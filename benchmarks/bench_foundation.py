@@ -75,24 +75,30 @@ def bench_soilwater():
     rng = np.random.default_rng(1)
     sand = rng.uniform(0.1, 0.8, n)
     soil = saxton_rawls(sand, np.minimum(rng.uniform(0.05, 0.4, n), 0.95 - sand), 1.5)
-    dates = pd.date_range("2017-10-01", "2018-12-31")
+    dates = pd.date_range("2017-01-01", "2018-12-31")
+    months = pd.date_range(dates[0], dates[-1], freq="MS")
     lat = np.arange(30.0, 40.0, 0.25)
     lon = np.arange(110.0, 120.0, 0.25)
     rain = ((rng.random((len(dates), lat.size, lon.size)) < 0.2)
             * rng.gamma(0.7, 12, (len(dates), lat.size, lon.size))).astype("f4")
     weights = bilinear_weights(lat, lon, rng.uniform(30, 39.7, n), rng.uniform(110, 119.7, n))
-    pet = np.tile(np.linspace(10, 160, 12, dtype="f4")[:, None], (1, n))
-    kw = dict(rain=rain, rain_weights=weights, dates=dates, pet_month=pet,
-              sos=np.full(n, 120.0),
-              eos=np.full(n, 265.0), fc=soil.field_capacity, wp=soil.wilting_point,
-              sat=soil.saturation, resid=soil.residual, sand=sand,
-              p_irr=np.full(n, 0.2, "f4"), pixel_id=np.arange(n), seed=1)
-    soilwater.simulate_year("maize", 2018, **kw)  # compile
+    month = months.month.to_numpy() - 1
+    pet = np.tile(np.linspace(10, 160, 12, dtype="f4")[month][:, None], (1, n))
+    temperature = np.tile(np.linspace(-5, 27, 12, dtype="f4")[month][:, None], (1, n))
+    maize = soilwater.CROP_KINDS.index("maize")
+    kw = dict(rain=rain, rain_weights=weights, dates=dates, pet=pet, temperature=temperature,
+              months=months, seasons=np.tile([[maize, -1]], (n, 1)),
+              sowing=np.tile([[120.0, np.nan]], (n, 1)),
+              end_of_season=np.tile([[265.0, np.nan]], (n, 1)), fc=soil.field_capacity,
+              wp=soil.wilting_point, sat=soil.saturation, resid=soil.residual, sand=sand,
+              irrigated=np.tile([[True, False]], (n, 1)), pixel_id=np.arange(n), seed=1,
+              out_dates=dates[365:], out_layers=2)
+    soilwater.simulate_columns(**kw)  # compile
     threads = numba.get_num_threads()
-    t, a = best_of(lambda: soilwater.simulate_year("maize", 2018, **kw), repeat=2)
+    t, a = best_of(lambda: soilwater.simulate_columns(**kw).sm, repeat=2)
     numba.set_num_threads(1)
     try:
-        t1, b = best_of(lambda: soilwater.simulate_year("maize", 2018, **kw), repeat=2)
+        t1, b = best_of(lambda: soilwater.simulate_columns(**kw).sm, repeat=2)
     finally:
         numba.set_num_threads(threads)
     rate = n * len(dates) / t / 1e6

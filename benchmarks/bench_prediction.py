@@ -232,8 +232,8 @@ def main() -> None:
     for y0, y1, x0, x1 in engine._tiles(cells.shape):
         tile = cells[y0:y1, x0:x1]
         if tile.any():
-            in_season = crops.in_season(CROP, days, cov["sos"].sel(crop=CROP).values[y0:y1,
-                                                                                     x0:x1],
+            in_season = crops.in_season(CROP, days,
+                                        cov["sowing"].sel(crop=CROP).values[y0:y1, x0:x1],
                                         cov["eos"].sel(crop=CROP).values[y0:y1, x0:x1])
             season += int((in_season & tile).sum())
     seconds = season / rate

@@ -179,7 +179,7 @@ def test_region_statistics_count_cropland(state, tiny_entries):
 
 def test_live_run_equals_predict_window_and_guards_cost(state, tiny_entries, monkeypatch):
     from cropsm.serve import live
-    from cropsm.serve.predict import predict_window
+    from cropsm.serve.predict import predict_window, serving_covariates
 
     state.set_region(BOX)
     state.param.update(run_start=dt.date(2018, 6, 1), run_end=dt.date(2018, 6, 4))
@@ -187,7 +187,7 @@ def test_live_run_equals_predict_window_and_guards_cost(state, tiny_entries, mon
     asyncio.run(view.run())
     assert not state.running and state.message.startswith("Run finished"), state.message
     run, result = state.run.run, state.run.result
-    window = tiny_entries["covariates"][list(live.COVARIATES)].isel(y=run.rows, x=run.cols)
+    window = serving_covariates(tiny_entries["covariates"]).isel(y=run.rows, x=run.cols)
     direct = predict_window(data.serving_model("wheat", "0-10cm"), window.load(),
                             tiny_entries["covariates_daily"], run.dates, run.region)
     np.testing.assert_array_equal(result["sm"], direct["sm"])

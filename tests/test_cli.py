@@ -278,3 +278,19 @@ def test_the_command_line_starts_without_the_science_libraries():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_if_missing_rebuilds_a_world_of_another_generation(runner, tmp_path, monkeypatch):
+    import json
+
+    import cropsm.demo.build
+
+    (tmp_path / "build_report.json").write_text(json.dumps(
+        {"profile": "tiny", "seed": 7, "world_version": 1}))
+    built = []
+    monkeypatch.setattr(cropsm.demo.build, "build", lambda *a, **k: built.append(a) or {})
+    monkeypatch.setattr("cropsm.demo.check.format_report", lambda result: "rebuilt")
+    res = runner.invoke(main, ["demo", "build", "--profile", "tiny", "--seed", "7", "--quiet",
+                               "--out", str(tmp_path), "--if-missing"])
+    assert res.exit_code == 0, res.output
+    assert built and "rebuilt" in res.output

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from cropsm.core import crops
@@ -33,6 +34,15 @@ def test_stage_index_wraps_the_new_year_for_winter_wheat():
     assert names[1] == "tillering" and names[2] == "tillering"
     assert names[3] in ("grouting", "mature")
     assert names[4] is None
+
+
+def test_in_season_takes_the_sowing_day():
+    # winter wheat sown on DOY 280, harvested on DOY 160: January is in season, July not
+    season = crops.in_season("wheat", pd.to_datetime(["2018-01-15", "2018-07-15"]),
+                             np.array([280.0, np.nan]), np.array([160.0, 160.0]))
+    assert season.shape == (2, 2)
+    assert season[:, 0].tolist() == [True, False]
+    assert not season[:, 1].any()  # no sowing day: never in season
 
 
 def test_stage_index_nan_calendar_is_out_of_season():

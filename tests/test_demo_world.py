@@ -23,6 +23,14 @@ def test_build_report_figures(tiny_world):
     assert checks["truth_bounds"]["passed"]
     assert checks["stations"]["passed"]
     assert checks["stations"]["phenology_names_ok"]
+    assert result["world_version"] == 2
+    # the tiny world has three years: the long-record checks are reported, not judged
+    assert checks["continuity"]["seam_passed"] is None
+    assert checks["temperature_beijing"]["passed"] is None
+    # one year of spin-up leaves the map year within a few thousandths of a 26-year run
+    assert checks["continuity"]["spin_up_mean_abs_difference"] < 0.005
+    assert set(checks["irrigation_events_per_pixel"]["wheat"]["by_zone"]) == {"HP"}
+    assert 0.0 <= checks["spring_wheat"]["area_share"] < 0.05  # the Hebei plain: winter wheat
 
 
 def test_truth_within_residual_and_saturation(entries):
@@ -76,7 +84,14 @@ def test_station_covariates_are_the_grid_covariates_at_its_pixel(entries, tiny_w
     np.testing.assert_array_equal(zone, meta["zone"])
 
 
-def test_station_observations_are_truth_plus_sampling_noise(entries):
+def test_station_observations_are_the_pixel_truth_at_point_scale(entries):
+    """Observation = pixel truth + a persistent offset + a correlated error + noise.
+
+    The map's truth spins up from 2017, the stations' fields from 2015; after a year of
+    spin-up the two agree, so the difference is the point-scale error of
+    :mod:`cropsm.demo.observation` (offset sd 0.03, error sd 0.02, noise sd 0.01, with
+    bounds that shrink deviations near the residual).
+    """
     obs, meta, truth = entries["stations"], entries["station_meta"], entries["truth"]
     year = get_profile("tiny").map_year
     # the truth store holds the product's depths; stations observe all five layers
@@ -87,10 +102,15 @@ def test_station_observations_are_truth_plus_sampling_noise(entries):
     t = sm_truth.sel(crop=xr_index(sel["crop"]), depth=xr_index(sel["depth"]),
                      time=xr_index(pd.DatetimeIndex(sel["date"]))).isel(
         y=xr_index(sel["row"]), x=xr_index(sel["col"])).values
-    diff = sel["sm"].to_numpy() - t
-    print(f"\nobs - truth at station pixels: mean {diff.mean():.4f}, sd {diff.std():.4f}")
-    assert abs(diff.mean()) < 0.01
-    assert 0.01 < diff.std() < 0.03
+    diff = pd.Series(sel["sm"].to_numpy() - t)
+    key = sel["station_id"].astype(str) + sel["depth"].astype(str)
+    offset = diff.groupby(key.to_numpy()).transform("mean")
+    print(f"\nobs - truth at station pixels: mean {diff.mean():.4f}, sd {diff.std():.4f}; "
+          f"station offsets sd {offset.std():.4f}, within-station sd "
+          f"{(diff - offset).std():.4f}")
+    assert abs(diff.mean()) < 0.02
+    assert 0.01 < offset.std() < 0.06
+    assert 0.01 < (diff - offset).std() < 0.035
     assert np.corrcoef(sel["sm"], t)[0, 1] > 0.7
 
 

@@ -307,6 +307,6 @@ def test_demo_profile_period_is_in_season(tiny_entries):
         dates = pd.date_range(*profile.prediction_period)
         cov = tiny_entries["covariates"]
         for crop in crops.CROPS:
-            season = crops.in_season(crop, dates, cov["sos"].sel(crop=crop).values,
+            season = crops.in_season(crop, dates, cov["sowing"].sel(crop=crop).values,
                                      cov["eos"].sel(crop=crop).values)
             assert season.any()

@@ -154,6 +154,18 @@ def test_markdown_summary_lists_rows(report):
     assert "| wheat/10-20cm | honest |" in text and "ROC AUC" in text
 
 
+def _catalog_with_fewer_stations(data, folder):
+    from cropsm.io.catalog import write_catalog
+
+    (folder / "data").mkdir(parents=True)
+    for path in data.iterdir():
+        if path.name != "stations.parquet":
+            (folder / "data" / path.name).symlink_to(path.resolve())
+    stations = pd.read_parquet(data / "stations.parquet")
+    stations.iloc[: len(stations) * 9 // 10].to_parquet(folder / "data" / "stations.parquet")
+    return write_catalog(folder / "cropsm.yaml", folder / "data", "tiny")
+
+
 def test_train_and_validate_pipelines(tiny_world, tmp_path, monkeypatch):
     from cropsm.pipelines.train import TrainedModel, train_models
     from cropsm.pipelines.validate import validate_catalog
@@ -164,6 +176,12 @@ def test_train_and_validate_pipelines(tiny_world, tmp_path, monkeypatch):
     assert trained[0].path == tmp_path / "cropsm_maize_0-10cm.skops"
     assert trained[0].path.with_suffix(".card.json").exists()
     assert train_models(catalog, tmp_path, [("maize", "0-10cm")], if_missing=True) == []
+    # other stations (a rebuilt world, another ingest): --if-missing retrains
+    other = _catalog_with_fewer_stations(tiny_world[0], tmp_path / "other")
+    again = train_models(other, tmp_path, [("maize", "0-10cm")], if_missing=True)
+    assert [m.name for m in again] == ["maize/0-10cm"]
+    assert train_models(other, tmp_path, [("maize", "0-10cm")], if_missing=True) == []
+    train_models(catalog, tmp_path, [("maize", "0-10cm")])
     run = validate_catalog(catalog, tmp_path / "val", [("maize", "0-10cm")])
     assert run.insitu is None and [r.crop for r in run.reports] == ["maize"]
     assert (tmp_path / "val" / "summary.md").read_text() == run.markdown

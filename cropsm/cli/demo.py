@@ -29,12 +29,14 @@ def demo() -> None:
               help="Catalog to write [default: $CROPSM_CATALOG (else "
                    "<home>/catalogs/cropsm.yaml) for the default --out, else "
                    "<out>/cropsm.yaml].")
-@click.option("--if-missing", is_flag=True, help="Do nothing if the catalog's stores exist.")
+@click.option("--if-missing", is_flag=True,
+              help="Do nothing if this profile and seed were built here by this world "
+                   "generation.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def demo_build(profile: str, seed: int, out: str, catalog: str | None, if_missing: bool,
                quiet: bool) -> None:
     """Build the demo world, publish its stores and write the catalog."""
-    from cropsm.demo.build import build
+    from cropsm.demo.build import WORLD_VERSION, build
     from cropsm.demo.check import format_report
     from cropsm.io.store import read_json
 
@@ -45,7 +47,8 @@ def demo_build(profile: str, seed: int, out: str, catalog: str | None, if_missin
     report = out_path / "build_report.json"
     if if_missing and report.exists():
         done = read_json(report)
-        if done.get("profile") == profile and done.get("seed") == seed:
+        if (done.get("profile"), done.get("seed"), done.get("world_version")) == (
+                profile, seed, WORLD_VERSION):
             click.echo(f"demo world ({profile}, seed {seed}) already built in {out_path}")
             return
     result = build(profile, out_path, catalog=catalog, seed=seed,

@@ -9,8 +9,13 @@ table does not separate the two depths, so both depths carry the same thresholds
 the depth axis is kept so that layer-specific thresholds can be dropped in.
 
 Stage boundaries as fractions of the season (sowing to harvest) are this project's
-approximation, set from typical calendars of North China winter wheat and summer maize.
-Crop coefficients follow FAO-56 (Allen et al., 1998, Table 12).
+approximation, set from typical calendars of North China winter wheat and summer maize,
+and for spring wheat (:data:`SPRING_WHEAT_STAGE_START`) from a season of about 110 days
+without winter dormancy. Crop coefficients follow FAO-56 (Allen et al., 1998, Table 12).
+
+The season of a pixel is given by its sowing day and end of season (days of year): the
+data contract's ``sowing`` and ``eos`` covariates (crop, y, x). Whether wheat is winter or
+spring wheat is the ``spring_wheat`` covariate (y, x).
 """
 
 from __future__ import annotations
@@ -25,11 +30,13 @@ __all__ = [
     "SOIL_LAYERS",
     "STAGES",
     "SMI_RANGE",
+    "SPRING_WHEAT_STAGE_START",
+    "STAGE_START",
     "smi_lower",
     "in_season",
-    "sowing_day",
     "stage_index",
     "stage_names",
+    "stage_starts",
 ]
 
 CROPS: tuple[str, ...] = ("wheat", "maize")
@@ -60,19 +67,22 @@ SMI_RANGE: dict[str, dict[str, tuple[float, float]]] = {
     },
 }
 
-#: Start of each stage as a fraction of the season (sowing = 0, harvest = 1).
 #: Pixels with a smaller harvested fraction of the crop are not cropland of that crop.
 CROPLAND_MIN_FRACTION = 0.10
 
-# Winter wheat: WorldCereal's winter-cereal SOS marks spring green-up in North China;
-# sowing is placed this many days earlier (early October for a green-up in early February).
-WHEAT_SOWING_BEFORE_SOS = 115
-
+#: Start of each stage as a fraction of the season (sowing = 0, harvest = 1); wheat is
+#: winter wheat here (spring wheat: :data:`SPRING_WHEAT_STAGE_START`).
 STAGE_START: dict[str, tuple[float, ...]] = {
     # Winter wheat spends the winter in tillering (dormancy), hence the long stage.
     "wheat": (0.00, 0.04, 0.12, 0.50, 0.62, 0.74, 0.82, 0.95),
     "maize": (0.00, 0.06, 0.20, 0.45, 0.55, 0.65, 0.90),
 }
+
+#: Stage starts of spring wheat, over the stages of ``STAGES["wheat"]``. Sown in spring
+#: and harvested about 110 days later, it has no winter dormancy: tillering is short and
+#: "greening" (return to green after winter) does not occur, so it has zero length
+#: (it starts where jointing starts) and :func:`stage_index` never returns it.
+SPRING_WHEAT_STAGE_START: tuple[float, ...] = (0.00, 0.12, 0.25, 0.40, 0.40, 0.55, 0.65, 0.92)
 
 #: FAO-56 crop coefficient per stage (initial, development, mid, late).
 KC: dict[str, tuple[float, ...]] = {
@@ -115,55 +125,90 @@ def smi_lower(crop: str, n_depths: int = len(DEPTHS)) -> np.ndarray:
     return np.tile(np.asarray(lower, dtype="f4"), (n_depths, 1))
 
 
-def stage_index(crop: str, doy, sos, eos) -> np.ndarray:
+def stage_starts(crop: str, spring=None) -> np.ndarray:
+    """Stage starts (fractions of the season) as an array, for vectorised kernels.
+
+    Parameters
+    ----------
+    crop : str
+        ``"wheat"`` or ``"maize"``.
+    spring : array_like of bool, optional
+        Spring-wheat flag per pixel (any shape); ignored for maize, so the ``spring_wheat``
+        covariate can be passed for either crop.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        ``(n_stages,)`` of :data:`STAGE_START` without ``spring``; with it, shape
+        ``(*spring.shape, n_stages)``, each pixel's row that of spring wheat
+        (:data:`SPRING_WHEAT_STAGE_START`) where ``spring`` is true.
+    """
+    starts = np.asarray(STAGE_START[_check_crop(crop)], "f8")
+    if spring is None:
+        return starts
+    spring = np.asarray(spring, bool)
+    if crop != "wheat":
+        return np.broadcast_to(starts, spring.shape + starts.shape).copy()
+    return np.where(spring[..., None], np.asarray(SPRING_WHEAT_STAGE_START, "f8"), starts)
+
+
+def _stage_of(starts, frac, ok) -> np.ndarray:
+    idx = np.searchsorted(np.asarray(starts), frac, side="right") - 1
+    return np.where(ok, idx, -1)
+
+
+def stage_index(crop: str, doy, sowing, eos, spring=None) -> np.ndarray:
     """Phenological stage index for day of year ``doy``; -1 outside the season.
 
     Parameters
     ----------
     crop : str
         ``"wheat"`` or ``"maize"``.
-    doy, sos, eos : array_like
-        Day of year, and start / end of season (days of year, 1-366). Seasons that
-        cross the new year (``eos < sos``, as for winter wheat) are handled.
+    doy, sowing, eos : array_like
+        Day of year, sowing day and end of season (days of year, 1-366), broadcast
+        together. Seasons that cross the new year (``eos < sowing``, as for winter wheat)
+        are handled.
+    spring : array_like of bool, optional
+        Spring-wheat flag (broadcast with the others): where true, wheat stages follow
+        :data:`SPRING_WHEAT_STAGE_START` (no "greening"); elsewhere :data:`STAGE_START`.
+        Ignored for maize.
 
     Returns
     -------
     numpy.ndarray of int8
     """
-    doy, sos, eos = (np.asarray(a, dtype="f8") for a in (doy, sos, eos))
-    length = np.where(eos >= sos, eos - sos, eos + 365 - sos)
-    since = np.mod(doy - sos, 365)
-    valid = np.isfinite(sos) & np.isfinite(eos) & (length > 0)
+    doy, sowing, eos = (np.asarray(a, dtype="f8") for a in (doy, sowing, eos))
+    length = np.where(eos >= sowing, eos - sowing, eos + 365 - sowing)
+    since = np.mod(doy - sowing, 365)
+    valid = np.isfinite(sowing) & np.isfinite(eos) & (length > 0)
     frac = np.where(valid, since / np.where(valid, length, 1), np.inf)
-    starts = np.asarray(STAGE_START[_check_crop(crop)])
-    idx = np.searchsorted(starts, frac, side="right") - 1
-    return np.where(valid & (frac <= 1.0), idx, -1).astype("i1")
+    ok = valid & (frac <= 1.0)
+    idx = _stage_of(STAGE_START[_check_crop(crop)], frac, ok)
+    if spring is not None and crop == "wheat":
+        spring = np.asarray(spring, bool)
+        idx = np.where(spring, _stage_of(SPRING_WHEAT_STAGE_START, frac, ok), idx)
+    return np.asarray(idx).astype("i1")
 
 
-def sowing_day(crop: str, sos) -> np.ndarray:
-    """Sowing day of year from the WorldCereal start of season (float32)."""
-    sos = np.asarray(sos, "f4")
-    if _check_crop(crop) == "wheat":
-        return np.mod(sos - WHEAT_SOWING_BEFORE_SOS - 1, 365) + 1
-    return sos
-
-
-def in_season(crop: str, dates, sos, eos) -> np.ndarray:
+def in_season(crop: str, dates, sowing, eos) -> np.ndarray:
     """Whether each date falls in the crop's season, sowing to end of season.
 
     Parameters
     ----------
+    crop : str
+        ``"wheat"`` or ``"maize"``.
     dates : array_like of datetime64, shape (n_dates,)
-    sos, eos : numpy.ndarray
-        Start and end of season (day of year) per cell, any shape.
+    sowing, eos : numpy.ndarray
+        Sowing day and end of season (day of year) per cell, any shape: the ``sowing``
+        and ``eos`` covariates.
 
     Returns
     -------
-    numpy.ndarray of bool, shape (n_dates, *sos.shape)
+    numpy.ndarray of bool, shape (n_dates, *sowing.shape)
     """
     doy = np.minimum(pd.DatetimeIndex(dates).day_of_year.to_numpy(), 365)
-    doy = doy.reshape((-1,) + (1,) * np.ndim(sos))
-    return stage_index(crop, doy, sowing_day(crop, sos)[None], np.asarray(eos)[None]) >= 0
+    doy = doy.reshape((-1,) + (1,) * np.ndim(sowing))
+    return stage_index(crop, doy, np.asarray(sowing)[None], np.asarray(eos)[None]) >= 0
 
 
 def _check_crop(crop: str) -> str:

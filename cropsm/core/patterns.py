@@ -11,14 +11,16 @@ code   pattern                         where
 1      winter wheat + summer maize     winter wheat and maize share the pixel: the
                                        double-cropped part, ``min(f_wheat, f_maize)``
 2      winter wheat + fallow           the rest of the pixel's winter wheat
-3      spring wheat + fallow           wheat whose season stays inside one calendar
-                                       year (sown after 1 January)
+3      spring wheat + fallow           all the wheat of a spring-wheat pixel (sown in
+                                       spring, harvested in summer; no maize after it)
 4      fallow + maize                  the rest of the pixel's maize
 =====  ==============================  ==============================================
 
-Wheat is "winter" where its season crosses the new year in the crop calendar
-(:func:`cropsm.core.crops.sowing_day` after the end of season). The paper's rapeseed and
-soybean patterns are absent because the world has only wheat and maize.
+Whether a pixel's wheat is spring or winter wheat is the data contract's
+``spring_wheat`` flag (y, x): in the demo world, China's wheat zoning plus a
+winter-survival rule (:func:`cropsm.demo.geography.spring_wheat`); in a user's data, their
+crop map. The paper's rapeseed and soybean patterns are absent because the world has only
+wheat and maize.
 """
 
 from __future__ import annotations
@@ -62,21 +64,27 @@ def check_pattern(pattern: int | str, present=None) -> int:
     return int(code)
 
 
-def winter_wheat(sos, eos) -> np.ndarray:
-    """Whether the wheat season (sowing to end of season) crosses the new year."""
-    sow = crops.sowing_day("wheat", sos)
-    return np.asarray(sow > np.asarray(eos, "f4"))
+def winter_wheat(spring_wheat) -> np.ndarray:
+    """Whether a pixel's wheat is winter wheat: not flagged spring wheat (bool array).
+
+    ``spring_wheat`` is the 0/1 (or boolean) flag; NaN counts as not spring.
+    """
+    spring = np.asarray(spring_wheat)
+    if spring.dtype != bool:
+        spring = np.nan_to_num(spring.astype("f4")) > 0
+    return np.asarray(~spring)
 
 
-def pattern_fractions(wheat_fraction, maize_fraction, wheat_sos, wheat_eos) -> np.ndarray:
+def pattern_fractions(wheat_fraction, maize_fraction, spring_wheat) -> np.ndarray:
     """Area share of each pattern in each pixel's cropland, shape ``(4, *pixels)``.
 
     Parameters
     ----------
     wheat_fraction, maize_fraction : array_like
         Harvested-area fraction of each crop (0-1).
-    wheat_sos, wheat_eos : array_like
-        The wheat calendar (day of year), to tell winter from spring wheat.
+    spring_wheat : array_like
+        Spring-wheat flag (0/1 or bool) of each pixel: its wheat is pattern 3, else
+        patterns 1 and 2.
 
     Returns
     -------
@@ -86,7 +94,7 @@ def pattern_fractions(wheat_fraction, maize_fraction, wheat_sos, wheat_eos) -> n
     """
     fw = np.nan_to_num(np.asarray(wheat_fraction, "f4"))
     fm = np.nan_to_num(np.asarray(maize_fraction, "f4"))
-    winter = winter_wheat(wheat_sos, wheat_eos)
+    winter = winter_wheat(spring_wheat)
     double = np.where(winter, np.minimum(fw, fm), 0.0)
     area = np.stack([double,
                      np.where(winter, fw - double, 0.0),

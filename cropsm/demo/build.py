@@ -32,9 +32,11 @@ from cropsm.io.store import (
     write_zarr,
 )
 
-__all__ = ["build", "read_inputs"]
+__all__ = ["WORLD_VERSION", "build", "read_inputs"]
 
 TILE = 512
+#: Generation of the world's physics; a store of another generation is rebuilt.
+WORLD_VERSION = 2
 SM_SCALE = 1e-4  # truth is stored as int16 hundredths of a percent of volume
 # fill_value as well as _FillValue: chunks never written (tiles without cropland) must
 # read as missing, and zarr v3 returns the array's own fill_value for them.
@@ -188,18 +190,21 @@ def build(profile: str | Profile = "tiny", out: str | Path = "data/demo",
     t0 = time.perf_counter()
     step = bar("weather", 1)
     weather_ds = world.weather_dataset(prof, statics, seed)
-    encoding = {v: {"chunks": (366,) + weather_ds[v].shape[1:], "dtype": "int16",
-                    "scale_factor": 0.1, "_FillValue": -1} for v in ("pre",)}
+    encoding = {"pre": {"chunks": (366,) + weather_ds["pre"].shape[1:], "dtype": "int16",
+                        "scale_factor": 0.1, "_FillValue": -1}}
+    encoding.update({v: {"chunks": weather_ds[v].shape, "dtype": "float32"}
+                     for v in ("tas_anomaly", "pet_factor")})
     write_zarr(weather_ds, out / "weather.zarr", encoding)
-    # Use the stored (0.1 mm) values from here on, exactly what readers will see.
+    # Use the stored (0.1 mm) values from here on, exactly what readers will see, in the
+    # float32 the features and the columns compute in (float64 would double the memory)
     weather_ds = open_zarr(out / "weather.zarr").load()
+    weather_ds["pre"] = weather_ds["pre"].astype("f4")
     step(1)
     timings["weather_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    years = prof.last_year - prof.first_year + 1
     meta, obs = world.stations(prof, statics, weather_ds, seed,
-                               bar("stations (crop-years)", years * len(crops.CROPS)))
+                               bar("stations (crops)", len(crops.CROPS)))
     write_parquet(meta, out / "station_meta.parquet")
     write_parquet(obs, out / "stations.parquet")
     timings["stations_s"] = time.perf_counter() - t0
@@ -217,13 +222,14 @@ def build(profile: str | Profile = "tiny", out: str | Path = "data/demo",
     write_catalog(catalog, out, prof.name)
     timings["total_s"] = time.perf_counter() - started
     result = dict(
-        profile=prof.name, seed=seed, grid_shape=list(statics.grid.shape),
+        profile=prof.name, seed=seed, world_version=WORLD_VERSION,
+        grid_shape=list(statics.grid.shape),
         cropland_pixels=pixels, timings=timings,
         size_bytes=_size_bytes([out / n for n in ("covariates.zarr", "weather.zarr",
                                                   "truth.zarr", "stations.parquet",
                                                   "station_meta.parquet")]),
         checks=check.run_checks(statics, weather_ds, meta, obs, out / "truth.zarr", prof,
-                                bounds, inputs.ghcn["prcp"]),
+                                bounds, inputs.ghcn, seed),
     )
     write_json(result, out / "build_report.json", default=_jsonable)
     return result

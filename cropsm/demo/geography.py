@@ -13,6 +13,11 @@ What is real and what is approximated:
 * Harvested-area fractions are a province-level intensity (:data:`CROP_INTENSITY`,
   rough shares from provincial sown-area statistics) modulated by elevation, aridity
   (dry land is cropped only near rivers, as oases are) and smooth noise.
+* Wheat is winter or spring wheat by China's wheat zoning and a winter-survival rule
+  (:func:`spring_wheat`). Winter wheat follows the WorldCereal winter-cereal calendar
+  (:func:`winter_wheat_sowing`); spring wheat a temperature-driven calendar
+  (:func:`spring_wheat_calendar`). :func:`wheat_calendar` merges the two into the
+  ``sowing`` and ``eos`` covariates.
 
 Smooth random fields are drawn on a fixed national 0.25° lattice and interpolated, so a
 window (the ``tiny`` profile) sees exactly the same world as the national build.
@@ -26,10 +31,17 @@ from scipy import ndimage
 
 from cropsm.core.crops import CROPLAND_MIN_FRACTION
 from cropsm.core.grid import Grid, bilinear_sample
+from cropsm.demo.weather import DAYS_IN_MONTH
 
 __all__ = [
     "CROP_INTENSITY",
     "PROVINCE_ZONE",
+    "SPRING_SOWING_TEMPERATURE",
+    "SPRING_SOWING_WINDOW",
+    "SPRING_WHEAT_JANUARY_MAX",
+    "SPRING_WHEAT_PROVINCES",
+    "SPRING_WHEAT_SEASON_DAYS",
+    "WHEAT_SOWING_BEFORE_SOS",
     "ZONES",
     "agricultural_zones",
     "crop_fraction",
@@ -37,6 +49,10 @@ __all__ = [
     "river_distance_km",
     "smooth_noise",
     "soil_texture",
+    "spring_wheat",
+    "spring_wheat_calendar",
+    "wheat_calendar",
+    "winter_wheat_sowing",
 ]
 
 #: Agricultural zones of Cheng et al. (2022), code -> (abbreviation, name).
@@ -59,13 +75,21 @@ PROVINCE_ZONE: dict[int, int] = {
     630000: 7, 640000: 2, 650000: 1, 710000: 6, 810000: 6, 820000: 6,
 }
 
+GANSU, XINJIANG = 620000, 650000
+#: Gansu west of this longitude is the Hexi corridor (arid north, spring wheat).
+HEXI_CORRIDOR_LON = 103.5
+
 #: Typical harvested fraction of land, by province; 0 where the crop is negligible.
+#: The spring-wheat provinces Heilongjiang (0.04), Inner Mongolia (0.09) and Ningxia (0.20,
+#: the irrigated Yellow River plain: the aridity modulation leaves little of it) are set so
+#: that spring wheat (:func:`spring_wheat`) is roughly a tenth of China's wheat area in the
+#: national world, as in national statistics (about 10 % with the default seed).
 CROP_INTENSITY: dict[str, dict[int, float]] = {
     "wheat": {
         410000: 0.55, 370000: 0.45, 130000: 0.30, 340000: 0.30, 320000: 0.30,
         120000: 0.20, 110000: 0.05, 610000: 0.15, 140000: 0.08, 420000: 0.10,
-        510000: 0.08, 620000: 0.04, 650000: 0.03, 640000: 0.05, 150000: 0.01,
-        530000: 0.02, 520000: 0.02, 500000: 0.02, 630000: 0.01, 230000: 0.005,
+        510000: 0.08, 620000: 0.04, 650000: 0.03, 640000: 0.20, 150000: 0.09,
+        530000: 0.02, 520000: 0.02, 500000: 0.02, 630000: 0.01, 230000: 0.04,
         330000: 0.01, 310000: 0.05,
     },
     "maize": {
@@ -113,7 +137,7 @@ def agricultural_zones(adcode: np.ndarray, lon, lat) -> np.ndarray:
     zone = lut[adcode]
     north = lat >= 32.5
     zone = np.where(np.isin(adcode, (340000, 320000)) & north, 3, zone)
-    zone = np.where((adcode == 620000) & (lon < 103.5), 1, zone)
+    zone = np.where((adcode == GANSU) & (lon < HEXI_CORRIDOR_LON), 1, zone)
     return zone.astype("i1")
 
 
@@ -172,3 +196,143 @@ def crop_fraction(seed: int, crop: str, adcode: np.ndarray, lon, lat, elevation,
     noise = np.exp(0.6 * smooth_noise(seed, f"crop-{crop}", lon, lat, 0.5) - 0.18)
     frac = np.clip(intensity * elev_ok * water_ok * noise, 0.0, 0.95).astype("f4")
     return np.where(frac >= CROPLAND_MIN_FRACTION, frac, np.float32(0.0))
+
+
+# --- Wheat: winter or spring, and its calendar ------------------------------------------
+
+#: Winter wheat: WorldCereal's winter-cereal SOS marks spring green-up in North China;
+#: sowing is placed this many days earlier (early October for a green-up in early February).
+WHEAT_SOWING_BEFORE_SOS = 115
+
+#: Provinces whose wheat is spring wheat in China's wheat zoning (Jin Shanbao (ed.), 1996,
+#: *Chinese Wheat Science* (中国小麦学), China Agriculture Press): the north-east spring
+#: wheat region (Heilongjiang, Jilin), the northern one (Inner Mongolia) and the north-west
+#: one (Ningxia, Qinghai). The Hexi corridor of Gansu and northern Xinjiang are added by
+#: :func:`spring_wheat`.
+SPRING_WHEAT_PROVINCES: tuple[int, ...] = (230000, 220000, 150000, 640000, 630000)
+#: Xinjiang north of this latitude (north of the Tianshan) is taken as spring wheat.
+NORTHERN_XINJIANG_LAT = 43.0
+#: Mean January temperature (°C) below which winter wheat does not survive the winter and
+#: wheat is spring wheat: the rule used here, a common approximation of the northern
+#: limit of winter wheat.
+SPRING_WHEAT_JANUARY_MAX = -10.0
+
+#: Daily mean temperature (°C) whose first crossing in spring sets the spring-wheat sowing
+#: day: a few degrees above freezing, roughly when the topsoil has thawed to sowing
+#: depth (this project's choice inside the 2-5 °C range of that thaw).
+SPRING_SOWING_TEMPERATURE = 3.0
+#: Spring wheat is sown in March-April: the sowing day is clamped to these days of year.
+SPRING_SOWING_WINDOW = (60.0, 120.0)
+#: Sowing to harvest of spring wheat (days): spring wheat in China matures in 100-120
+#: days, which puts the harvest in July-August.
+SPRING_WHEAT_SEASON_DAYS = 110.0
+
+_MID_MONTH_DOY = np.cumsum(DAYS_IN_MONTH) - DAYS_IN_MONTH / 2
+
+
+def spring_wheat(adcode, lon, lat, january_temperature) -> np.ndarray:
+    """Whether the wheat of each cell is spring wheat (bool array).
+
+    Two rules, either of which makes wheat spring wheat:
+
+    * China's wheat zoning (Jin 1996, see :data:`SPRING_WHEAT_PROVINCES`): Heilongjiang,
+      Jilin, Inner Mongolia, Ningxia and Qinghai; Gansu west of
+      :data:`HEXI_CORRIDOR_LON` (the Hexi corridor, the split :func:`agricultural_zones`
+      uses); Xinjiang north of :data:`NORTHERN_XINJIANG_LAT`.
+    * Winter survival: where the mean January temperature is below
+      :data:`SPRING_WHEAT_JANUARY_MAX`, winter wheat does not survive the winter.
+
+    Cells outside China (adcode 0) are False; a NaN temperature leaves only the zoning.
+
+    Parameters
+    ----------
+    adcode : array_like of int
+        Province adcode (0 outside China).
+    lon, lat : array_like
+        Cell centres (degrees), broadcastable to ``adcode``.
+    january_temperature : array_like
+        Climatological mean January temperature (°C).
+    """
+    adcode = np.asarray(adcode)
+    lon, lat = np.asarray(lon), np.asarray(lat)
+    zoned = (np.isin(adcode, SPRING_WHEAT_PROVINCES)
+             | ((adcode == GANSU) & (lon < HEXI_CORRIDOR_LON))
+             | ((adcode == XINJIANG) & (lat >= NORTHERN_XINJIANG_LAT)))
+    with np.errstate(invalid="ignore"):
+        cold = np.asarray(january_temperature) < SPRING_WHEAT_JANUARY_MAX
+    return np.asarray((zoned | cold) & (adcode > 0))
+
+
+def spring_wheat_calendar(monthly_temperature) -> tuple[np.ndarray, np.ndarray]:
+    """Spring-wheat sowing day and end of season (days of year, float32).
+
+    Sowing is the first day of the year on which the daily mean temperature, interpolated
+    linearly between the mid-month values of the climatology, reaches
+    :data:`SPRING_SOWING_TEMPERATURE`, rounded to a whole day and clamped to
+    :data:`SPRING_SOWING_WINDOW` (March-April); a cell warmer than that by mid-January is
+    sown on the window's first day, one still colder by mid-April on its last. The end of
+    season is :data:`SPRING_WHEAT_SEASON_DAYS` later. Cells with a NaN month are NaN.
+
+    Parameters
+    ----------
+    monthly_temperature : array_like
+        Monthly mean temperature (°C), shape ``(12, ...)``, as
+        :func:`cropsm.demo.climate.monthly_temperature` gives.
+
+    Returns
+    -------
+    sowing, end_of_season : numpy.ndarray of float32, shape ``monthly_temperature.shape[1:]``
+    """
+    t = np.asarray(monthly_temperature, "f4")
+    if t.shape[:1] != (12,):
+        raise ValueError(f"monthly_temperature must have 12 months first, got shape {t.shape}")
+    threshold = np.float32(SPRING_SOWING_TEMPERATURE)
+    first, last = SPRING_SOWING_WINDOW
+    done = t[0] >= threshold
+    day = np.where(done, np.float32(_MID_MONTH_DOY[0]), np.float32(last))
+    # segments mid-January .. mid-May cover every crossing inside the window
+    for k in range(4):
+        t0, t1 = t[k], t[k + 1]
+        cross = ~done & (t1 >= threshold)
+        rise = np.where(t1 > t0, t1 - t0, np.float32(1.0))
+        step = np.float32(_MID_MONTH_DOY[k + 1] - _MID_MONTH_DOY[k])
+        day = np.where(cross, np.float32(_MID_MONTH_DOY[k]) + (threshold - t0) / rise * step, day)
+        done |= cross
+    sowing = np.clip(np.round(day), first, last).astype("f4")
+    sowing = np.where(np.isfinite(t).all(axis=0), sowing, np.float32(np.nan))
+    return sowing, (sowing + np.float32(SPRING_WHEAT_SEASON_DAYS)).astype("f4")
+
+
+def winter_wheat_sowing(sos) -> np.ndarray:
+    """Winter-wheat sowing day of year from the WorldCereal winter-cereal SOS (float32).
+
+    WorldCereal's start of season marks spring green-up; sowing is
+    :data:`WHEAT_SOWING_BEFORE_SOS` days earlier, in the previous autumn.
+    """
+    sos = np.asarray(sos, "f4")
+    return (np.mod(sos - WHEAT_SOWING_BEFORE_SOS - 1, 365) + 1).astype("f4")
+
+
+def wheat_calendar(ww_sos, ww_eos, spring_mask, spring_sow, spring_eos
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The world's wheat sowing day and end of season (days of year, float32).
+
+    Parameters
+    ----------
+    ww_sos, ww_eos : array_like
+        WorldCereal winter-cereal start and end of season (day of year).
+    spring_mask : array_like of bool
+        Spring-wheat cells (:func:`spring_wheat`).
+    spring_sow, spring_eos : array_like
+        The spring-wheat calendar (:func:`spring_wheat_calendar`).
+
+    Returns
+    -------
+    sowing, eos : numpy.ndarray of float32
+        Spring cells take the spring calendar, the others the winter-wheat sowing
+        (:func:`winter_wheat_sowing`) and WorldCereal's end of season.
+    """
+    spring = np.asarray(spring_mask, bool)
+    sowing = np.where(spring, np.asarray(spring_sow, "f4"), winter_wheat_sowing(ww_sos))
+    eos = np.where(spring, np.asarray(spring_eos, "f4"), np.asarray(ww_eos, "f4"))
+    return sowing.astype("f4"), eos.astype("f4")

@@ -22,18 +22,20 @@ from cropsm.core.grid import (
     lonlat_to_xy,
     nearest_sample,
 )
-from cropsm.demo import climate, geography, soilwater, weather
+from cropsm.demo import climate, geography, observation, soilwater, weather
 from cropsm.demo.profiles import Profile
 from cropsm.demo.soil import saxton_rawls
 
-__all__ = ["Inputs", "Statics", "profile_grid", "stations", "static_covariates",
-           "truth_tiles", "weather_dataset"]
+__all__ = ["Inputs", "Statics", "monthly_at_pixels", "own_pattern", "pixel_seasons",
+           "profile_grid", "simulate_pattern", "stations", "static_covariates",
+           "truth_tiles", "weather_dataset", "weather_start"]
 
 COARSE_STEP = 0.25
 COARSE_LON = np.arange(73.0, 135.51, COARSE_STEP) + COARSE_STEP / 2
 COARSE_LAT = np.arange(17.5, 54.01, COARSE_STEP) + COARSE_STEP / 2
-SAMPLING_NOISE_SD = 0.02  # gravimetric sampling and representativeness, m3 m-3
 OBSERVATION_DAYS = (8, 18, 28)
+#: Years a continuous run spins up before the first day it keeps.
+SPIN_UP_YEARS = 1
 BEIJING = (116.28, 39.93)  # GHCN-Daily CHM00054511, the rain calibration station
 
 
@@ -56,6 +58,9 @@ class Statics:
     grid: Grid
     ds: xr.Dataset
     rain_climate: weather.RainClimate
+    temperature_climate: np.ndarray  # (12,) °C at the reference station (Beijing)
+    anomaly_sd: np.ndarray  # (12,) K, sd of the monthly means across years there
+    dem: xr.DataArray
 
 
 def profile_grid(profile: Profile) -> Grid:
@@ -111,7 +116,13 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
         sos.append(nearest_sample(s.values, s["lat"].values, s["lon"].values, lat, lon))
         eos.append(nearest_sample(e.values, e["lat"].values, e["lon"].values, lat, lon))
 
-    shares = patterns.pattern_fractions(fractions[0], fractions[1], sos[0], eos[0])
+    spring = geography.spring_wheat(adcode, lon, lat, temp[0]) & inside
+    spring_sow, spring_end = geography.spring_wheat_calendar(temp)
+    w, m = crops.CROPS.index("wheat"), crops.CROPS.index("maize")
+    sowing = [np.empty(0, "f4")] * len(crops.CROPS)
+    sowing[w], eos[w] = geography.wheat_calendar(sos[w], eos[w], spring, spring_sow, spring_end)
+    sowing[m] = np.asarray(sos[m], "f4")  # maize is sown at WorldCereal's SOS
+    shares = patterns.pattern_fractions(fractions[w], fractions[m], spring)
     shares = np.where(inside, shares, 0.0).astype("f4")
 
     def masked(a):
@@ -182,7 +193,15 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
         "sos": _cf(xr.DataArray(masked(np.stack(sos)), dims=("crop",) + yx), "sos", "day",
                    "Start of season, day of year (WorldCereal)"),
         "eos": _cf(xr.DataArray(masked(np.stack(eos)), dims=("crop",) + yx), "eos", "day",
-                   "End of season, day of year (WorldCereal)"),
+                   "End of season, day of year (WorldCereal; spring wheat: sowing + 110 "
+                   "days)"),
+        "sowing": _cf(xr.DataArray(masked(np.stack(sowing)), dims=("crop",) + yx), "sowing",
+                      "day", "Sowing day of year (maize: WorldCereal SOS; winter wheat: SOS - "
+                      "115 days; spring wheat: first day at 3 degC in spring)"),
+        "spring_wheat": xr.DataArray(spring.astype("i1"), dims=yx).assign_attrs(
+            long_name="Wheat is spring wheat (China's wheat zoning; January below -10 degC)",
+            units="1", flag_values=[0, 1], flag_meanings="winter_wheat spring_wheat",
+            grid_mapping="spatial_ref"),
     }
     ds = xr.Dataset(v, coords=coords)
     ds["spatial_ref"] = xr.DataArray(np.int32(0), attrs=grid.cf_grid_mapping())
@@ -190,7 +209,8 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
                     seed=seed, Conventions="CF-1.10",
                     patterns_present=[int(c) for c in patterns.PATTERNS
                                       if (shares[c - 1] > 0).any()])
-    return Statics(grid, ds, rain)
+    anomaly_sd = climate.monthly_anomaly_sd(ghcn["tmax"], ghcn["tmin"])
+    return Statics(grid, ds, rain, t_ref, anomaly_sd, inputs.dem)
 
 
 def coarse_annual_precip(rain: weather.RainClimate) -> np.ndarray:
@@ -199,14 +219,27 @@ def coarse_annual_precip(rain: weather.RainClimate) -> np.ndarray:
     return weather.annual_precip_climate(lon2, lat2, rain)
 
 
+def weather_start(profile: Profile) -> pd.Timestamp:
+    """First day of the daily weather: the stations' spin-up, and the features' look-back.
+
+    :data:`cropsm.rf.features.ANTECEDENT_DAYS` is 10 days.
+    """
+    return pd.Timestamp(f"{profile.first_year - SPIN_UP_YEARS}-01-01") - pd.Timedelta(days=10)
+
+
 def weather_dataset(profile: Profile, statics: Statics, seed: int) -> xr.Dataset:
-    """Daily rain on the coarse lon/lat grid (1 km values: :func:`intermittent_sample`).
+    """Daily rain and monthly temperature anomaly and PET factor on the coarse lon/lat grid.
 
     Rain is generated on the whole national 0.25° grid (so a window sees the national
-    weather) and cut to the profile's box plus a margin for interpolation.
+    weather) and cut to the profile's box plus a margin for interpolation; 1 km values
+    come from :func:`cropsm.core.grid.intermittent_sample`. The monthly fields
+    (``month_start``) carry each year-month's departure from the climatology: the
+    temperature anomaly (K) and PET over its climatology (Thornthwaite on that year's
+    temperature, :func:`cropsm.demo.climate.pet_factor`); at a 1 km pixel the year's
+    temperature and PET are the covariates' climatology plus, or times, their bilinear
+    interpolation.
     """
-    start = pd.Timestamp(f"{profile.first_year - 1}-10-01") - pd.Timedelta(days=10)
-    dates = pd.date_range(start, f"{profile.last_year}-12-31")
+    dates = pd.date_range(weather_start(profile), f"{profile.last_year}-12-31")
     annual = coarse_annual_precip(statics.rain_climate)
     rain = weather.generate_rain(statics.rain_climate, COARSE_LON, COARSE_LAT, annual, dates,
                                  seed)
@@ -219,64 +252,171 @@ def weather_dataset(profile: Profile, statics: Statics, seed: int) -> xr.Dataset
         lon_sel = slice(max(np.searchsorted(COARSE_LON, lon0) - 2, 0),
                         np.searchsorted(COARSE_LON, lon1) + 2)
     rain = rain[:, lat_sel, lon_sel]
+    lat_axis, lon_axis = COARSE_LAT[lat_sel], COARSE_LON[lon_sel]
+    months = pd.date_range(dates[0].to_period("M").to_timestamp(), dates[-1], freq="MS")
+    lon2, lat2 = np.meshgrid(lon_axis, lat_axis)
+    dem = statics.dem
+    elevation = bilinear_sample(dem.values.astype("f4"), dem["lat"].values, dem["lon"].values,
+                                lat2, lon2)
+    t_clim = climate.monthly_temperature(statics.temperature_climate, BEIJING[1], 55.0, lat2,
+                                         elevation)
+    anomaly = climate.temperature_anomalies(seed, lon2, lat2, months, statics.anomaly_sd)
+    factor = climate.pet_factor(t_clim, anomaly, months, lat2)
     coords = {
         "time": ("time", dates),
-        "lat": ("lat", COARSE_LAT[lat_sel], {"standard_name": "latitude",
-                                             "units": "degrees_north"}),
-        "lon": ("lon", COARSE_LON[lon_sel], {"standard_name": "longitude",
-                                             "units": "degrees_east"}),
+        "month_start": ("month_start", months, {"long_name": "First day of the month"}),
+        "lat": ("lat", lat_axis, {"standard_name": "latitude", "units": "degrees_north"}),
+        "lon": ("lon", lon_axis, {"standard_name": "longitude", "units": "degrees_east"}),
     }
-    dims = ("time", "lat", "lon")
+    monthly = ("month_start", "lat", "lon")
     ds = xr.Dataset({
-        "pre": xr.DataArray(rain, dims=dims, attrs={
+        "pre": xr.DataArray(rain, dims=("time", "lat", "lon"), attrs={
             "units": "mm day-1", "long_name": "Daily precipitation",
             "standard_name": "lwe_thickness_of_precipitation_amount",
             "interpolation": "cropsm.core.grid.intermittent_sample"}),
+        "tas_anomaly": xr.DataArray(anomaly.astype("f4"), dims=monthly, attrs={
+            "units": "K", "long_name": "Monthly mean air temperature minus its climatology",
+            "interpolation": "cropsm.core.grid.bilinear_sample"}),
+        "pet_factor": xr.DataArray(factor.astype("f4"), dims=monthly, attrs={
+            "units": "1", "long_name": "Monthly PET over its climatology (Thornthwaite on "
+                                       "the year-month's temperature)",
+            "interpolation": "cropsm.core.grid.bilinear_sample"}),
     }, coords=coords)
-    ds.attrs.update(title="CropSM demo world: daily weather (0.25 deg)",
+    ds.attrs.update(title="CropSM demo world: daily weather and monthly anomalies (0.25 deg)",
                     profile=profile.name, seed=seed, Conventions="CF-1.10")
     return ds
 
 
-def _pixel_inputs(ds: xr.Dataset, crop: str, rows, cols) -> dict[str, np.ndarray]:
-    sel = {"y": xr.DataArray(rows), "x": xr.DataArray(cols)}
-    needed = ["fc", "wilting_point", "saturation", "residual", "sand", "pet", "sos", "eos",
-              "zone", "river_distance"]
-    pick = ds[needed].isel(sel)
-    soil = {k: pick[k].values for k in ("fc", "wilting_point", "saturation", "residual", "sand")}
-    return {
-        "pet": pick["pet"].values, "sos": pick["sos"].sel(crop=crop).values,
-        "eos": pick["eos"].sel(crop=crop).values, **soil,
-        "p_irr": soilwater.irrigation_probability(pick["zone"].values,
-                                                  pick["river_distance"].values),
-    }
+def monthly_at_pixels(statics: Statics, weather_ds: xr.Dataset, rows: np.ndarray,
+                      cols: np.ndarray, months: pd.DatetimeIndex
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """The year-month's PET (mm month⁻¹) and temperature (°C) at grid cells.
 
-
-def simulate_pixels(statics: Statics, weather_ds: xr.Dataset, crop: str, year: int,
-                    rows: np.ndarray, cols: np.ndarray, seed: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Truth SM of ``year`` at grid cells (window row/col) and irrigations.
-
-    SM has shape ``(layer, day, cell)`` over :data:`cropsm.core.crops.SOIL_LAYERS`.
+    Returns two ``(months.size, n)`` float32 arrays: the covariates' climatology times
+    (PET) or plus (temperature) the bilinear monthly anomaly, as the features read them.
     """
+    lon, lat = statics.grid.rowcol_to_lonlat(rows, cols)
+    index = pd.DatetimeIndex(weather_ds["month_start"].values).get_indexer(months)
+    if (index < 0).any():
+        raise ValueError(f"the weather's months do not cover {months[index < 0][:3].tolist()}")
+    lat_axis, lon_axis = weather_ds["lat"].values, weather_ds["lon"].values
+    factor = bilinear_sample(weather_ds["pet_factor"].values[index], lat_axis, lon_axis, lat, lon)
+    anomaly = bilinear_sample(weather_ds["tas_anomaly"].values[index], lat_axis, lon_axis,
+                              lat, lon)
+    calendar = months.month.to_numpy() - 1
+    pet = statics.ds["pet"].values[:, rows, cols][calendar] * factor
+    temperature = statics.ds["air_temperature"].values[:, rows, cols][calendar] + anomaly
+    return pet.astype("f4"), temperature.astype("f4")
+
+
+def pixel_seasons(statics: Statics, rows: np.ndarray, cols: np.ndarray, pattern: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The seasons a field of ``pattern`` goes through, with their calendars.
+
+    Returns ``kinds``, ``sowing``, ``end`` and ``crop`` as ``(n, 2)`` arrays: indices into
+    :data:`cropsm.demo.soilwater.CROP_KINDS` (-1 for no season), day of year of sowing and
+    end of season, and the index of the season's product crop in
+    :data:`cropsm.core.crops.CROPS` (-1 for none).
+    """
+    pattern = np.asarray(pattern)
+    n = pattern.size
+    kinds = np.full((n, 2), -1, "i8")
+    crop_of = np.full((n, 2), -1, "i8")
+    sowing = np.full((n, 2), np.nan)
+    end = np.full((n, 2), np.nan)
+    calendar = {crop: (statics.ds["sowing"].sel(crop=crop).values[rows, cols],
+                       statics.ds["eos"].sel(crop=crop).values[rows, cols])
+                for crop in crops.CROPS}
+    for code, seasons in soilwater.PATTERN_SEASONS.items():
+        here = pattern == code
+        for k, kind in enumerate(seasons):
+            crop = soilwater.KIND_CROP[kind]
+            kinds[here, k] = soilwater.CROP_KINDS.index(kind)
+            crop_of[here, k] = crops.CROPS.index(crop)
+            sowing[here, k] = calendar[crop][0][here]
+            end[here, k] = calendar[crop][1][here]
+    return kinds, sowing, end, crop_of
+
+
+def simulate_pattern(statics: Statics, weather_ds: xr.Dataset, rows: np.ndarray,
+                     cols: np.ndarray, pattern: np.ndarray, start, end, out_dates, seed: int,
+                     *, irrigation: bool = True, rain_factor: float = 1.0,
+                     count_from=None, out_layers: int = len(crops.SOIL_LAYERS)
+                     ) -> soilwater.ColumnRun:
+    """Truth SM of grid cells whose fields follow ``pattern``, from ``start`` to ``end``.
+
+    The world's own physics under a choice of cropping pattern, irrigation and rain: the
+    truth of the map and of the stations is this with the pixels' own patterns, and a
+    scenario re-simulates it with another pattern, ``irrigation=False`` or a
+    ``rain_factor``.
+
+    Parameters
+    ----------
+    statics, weather_ds : Statics, xarray.Dataset
+        The world (:func:`static_covariates`, :func:`weather_dataset`).
+    rows, cols : numpy.ndarray of int
+        Cells of the profile's grid.
+    pattern : numpy.ndarray of int
+        A :data:`cropsm.core.patterns.PATTERNS` code per cell.
+    start, end : date-like
+        The run; start it a year or more before the first day that matters (spin-up).
+    out_dates : array_like of datetime64
+        Days whose SM is returned.
+    seed : int
+        World seed.
+    irrigation : bool
+        False switches irrigation off everywhere.
+    rain_factor : float
+        Multiplies the daily rain.
+    count_from : date-like, optional
+        Count irrigation events from this day (default the first of ``out_dates``).
+    out_layers : int
+        Layers kept, from the top.
+    """
+    rows = np.asarray(rows, "i8")
+    cols = np.asarray(cols, "i8")
+    dates = pd.date_range(start, end)
     grid = statics.grid
-    p = _pixel_inputs(statics.ds, crop, rows, cols)
-    dates = pd.date_range(f"{year - 1}-10-01", f"{year}-12-31")
     lon, lat = grid.rowcol_to_lonlat(rows, cols)
     rain = weather_ds["pre"].sel(time=dates).values
     weights = bilinear_weights(weather_ds["lat"].values, weather_ds["lon"].values, lat, lon)
     national = china_grid()
     r0, c0 = grid.offset_in(national)
-    pixel_id = (rows + r0).astype("i8") * national.shape[1] + (cols + c0)
-    return soilwater.simulate_year(crop, year, rain, weights, dates, p["pet"], p["sos"], p["eos"],
-                                   p["fc"], p["wilting_point"], p["saturation"],
-                                   p["residual"], p["sand"], p["p_irr"], pixel_id, seed)
+    pixel_id = (rows + r0) * national.shape[1] + (cols + c0)
+    months = soilwater.run_months(dates, pd.DatetimeIndex(weather_ds["month_start"].values))
+    pet, temperature = monthly_at_pixels(statics, weather_ds, rows, cols, months)
+    kinds, sowing, season_end, crop_of = pixel_seasons(statics, rows, cols, pattern)
+    ds = statics.ds
+    soil = {k: ds[k].values[rows, cols] for k in ("fc", "wilting_point", "saturation",
+                                                  "residual", "sand")}
+    irrigated = np.zeros(kinds.shape, bool)
+    if irrigation:
+        zone = ds["zone"].values[rows, cols]
+        annual = ds["annual_precip"].values[rows, cols]
+        river = ds["river_distance"].values[rows, cols]
+        for ci, crop in enumerate(crops.CROPS):
+            share = soilwater.irrigated_share(crop, zone, annual, river)
+            field = soilwater.irrigated_fields(share, pixel_id, seed)
+            irrigated |= (crop_of == ci) & field[:, None]
+    return soilwater.simulate_columns(
+        rain, weights, dates, pet, temperature, months, kinds, sowing, season_end,
+        soil["fc"], soil["wilting_point"], soil["saturation"], soil["residual"], soil["sand"],
+        irrigated, pixel_id, seed, out_dates, count_from=count_from, rain_factor=rain_factor,
+        out_layers=out_layers)
+
+
+def own_pattern(statics: Statics, crop: str, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The pattern a cell's ``crop`` grows in: its largest pattern with that crop."""
+    return patterns.crop_pattern(statics.ds["pattern_fraction"].values[:, rows, cols], crop)
 
 
 def truth_tiles(statics: Statics, weather_ds: xr.Dataset, crop: str, year: int, seed: int,
                 tile: int = 512) -> Iterator[tuple[slice, slice, np.ndarray, np.ndarray,
                                                    np.ndarray, dict]]:
     """Daily truth of ``year``, tile by tile, at the tile's cropland cells.
+
+    Each cell's field runs continuously from 1 January of ``year - 1``
+    (:data:`SPIN_UP_YEARS` of spin-up) through its pattern's seasons.
 
     Yields ``(rows, cols, flat, sm, irrigations, bounds)`` for tiles with cropland:
     ``flat`` indexes the cropland cells in the flattened tile, ``sm`` is
@@ -286,32 +426,45 @@ def truth_tiles(statics: Statics, weather_ds: xr.Dataset, crop: str, year: int, 
     frac = statics.ds["crop_fraction"].sel(crop=crop).values
     resid = statics.ds["residual"].values
     sat = statics.ds["saturation"].values
+    days = pd.date_range(f"{year}-01-01", f"{year}-12-31")
     for r in range(0, frac.shape[0], tile):
         for c in range(0, frac.shape[1], tile):
             block = frac[r:r + tile, c:c + tile]
             rr, cc = np.nonzero(block > 0)
             if rr.size == 0:
                 continue
-            sm, irr = simulate_pixels(statics, weather_ds, crop, year, rr + r, cc + c, seed)
-            sm = sm[:len(crops.DEPTHS)]
+            rows, cols = rr + r, cc + c
+            run = simulate_pattern(statics, weather_ds, rows, cols,
+                                   own_pattern(statics, crop, rows, cols),
+                                   f"{year - SPIN_UP_YEARS}-01-01", days[-1], days, seed,
+                                   out_layers=len(crops.DEPTHS))
+            sm = run.sm
             bounds = {
                 "values": int(sm.size),
-                "below_residual": int((sm < resid[rr + r, cc + c].astype("f4")).sum()),
-                "above_saturation": int((sm > sat[rr + r, cc + c].astype("f4")).sum()),
+                "below_residual": int((sm < resid[rows, cols].astype("f4")).sum()),
+                "above_saturation": int((sm > sat[rows, cols].astype("f4")).sum()),
             }
             yield (slice(r, r + block.shape[0]), slice(c, c + block.shape[1]),
-                   rr * block.shape[1] + cc, sm, irr, bounds)
+                   rr * block.shape[1] + cc, sm, run.irrigations, bounds)
 
 
 def stations(profile: Profile, statics: Statics, weather_ds: xr.Dataset, seed: int,
              progress=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """AMS-like stations and their observations on the 8th, 18th and 28th.
 
-    Each visit samples the five :data:`cropsm.core.crops.SOIL_LAYERS`, as CMA's agrometeorological
-    stations do; each station carries its pixel's dominant cropping pattern.
+    Each visit samples the five :data:`cropsm.core.crops.SOIL_LAYERS`, as CMA's
+    agrometeorological stations do. A station's field runs continuously from
+    :data:`SPIN_UP_YEARS` before the first year; it carries its pixel's pattern for its
+    crop. What is observed is the field at point scale (:mod:`cropsm.demo.observation`):
+    the pixel's truth plus a persistent offset, a temporally correlated error and
+    sampling noise; a missed visit misses every layer, and frozen days (daily mean below
+    0 °C) are not sampled.
     """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x53544E]))
     grid, ds = statics.grid, statics.ds
+    days = pd.date_range(f"{profile.first_year}-01-01", f"{profile.last_year}-12-31")
+    visits = days[np.isin(days.day, OBSERVATION_DAYS)]
+    doy = np.minimum(visits.day_of_year.to_numpy(), 365)
     meta, obs = [], []
     for crop in crops.CROPS:
         frac = ds["crop_fraction"].sel(crop=crop).values
@@ -328,48 +481,47 @@ def stations(profile: Profile, statics: Statics, weather_ds: xr.Dataset, seed: i
         span = profile.last_year - profile.first_year + 1
         length = np.minimum(length, span)
         first = profile.first_year + rng.integers(0, span - length + 1)
-        ids = [f"{crop[0].upper()}{k:03d}" for k in range(n)]
+        ids = np.array([f"{crop[0].upper()}{k:03d}" for k in range(n)])
         zone = ds["zone"].values[rows, cols]
+        pattern = own_pattern(statics, crop, rows, cols)
         meta.append(pd.DataFrame({
             "station_id": ids, "lon": lon, "lat": lat, "crops": crop, "zone": zone,
             "province": ds["province"].values[rows, cols], "row": rows, "col": cols,
-            "pattern": patterns.crop_pattern(
-                ds["pattern_fraction"].values[:, rows, cols], crop),
-            "first_year": first, "last_year": first + length - 1}))
+            "pattern": pattern, "first_year": first, "last_year": first + length - 1}))
+        run = simulate_pattern(statics, weather_ds, rows, cols, pattern,
+                               f"{profile.first_year - SPIN_UP_YEARS}-01-01", days[-1],
+                               visits, seed)
+        months = soilwater.run_months(visits, pd.DatetimeIndex(weather_ds["month_start"].values))
+        _, temperature = monthly_at_pixels(statics, weather_ds, rows, cols, months)
+        thawed = observation.observable(
+            soilwater.daily_temperature(temperature, months, visits))
+        spring = ds["spring_wheat"].values[rows, cols].astype(bool) if crop == "wheat" \
+            else np.zeros(n, bool)
+        stage = crops.stage_index(crop, doy[:, None],
+                                  ds["sowing"].sel(crop=crop).values[rows, cols][None, :],
+                                  ds["eos"].sel(crop=crop).values[rows, cols][None, :],
+                                  spring=spring[None, :])
+        year = visits.year.to_numpy()[:, None]
+        active = (year >= first[None, :]) & (year <= (first + length - 1)[None, :])
+        missed = observation.missed_visits(seed, ids, visits)
+        kept = (stage >= 0) & active & thawed & ~missed
+        n_layers = len(crops.SOIL_LAYERS)
+        observed = observation.observe(
+            run.sm, observation.station_offsets(seed, ids, n_layers),
+            observation.representativeness_errors(seed, ids, visits, n_layers),
+            ds["residual"].values[rows, cols], ds["saturation"].values[rows, cols],
+            noise=observation.sampling_noise(seed, ids, visits, n_layers), bounds="soft")
+        t_i, s_i = np.nonzero(kept)
         stage_names = np.array(crops.stage_names(crop))
-        sos = ds["sos"].sel(crop=crop).values[rows, cols]
-        eos = ds["eos"].sel(crop=crop).values[rows, cols]
-        resid = ds["residual"].values[rows, cols]
-        sat = ds["saturation"].values[rows, cols]
-        for year in range(profile.first_year, profile.last_year + 1):
-            active = (first <= year) & (first + length - 1 >= year)
-            if not active.any():
-                continue
-            idx = np.nonzero(active)[0]
-            sm, _ = simulate_pixels(statics, weather_ds, crop, year, rows[idx], cols[idx], seed)
-            dates = pd.date_range(f"{year}-01-01", f"{year}-12-31")
-            day_sel = np.nonzero(np.isin(dates.day, OBSERVATION_DAYS))[0]
-            doy = np.minimum(dates.day_of_year.to_numpy()[day_sel], 365)
-            stage = crops.stage_index(crop, doy[:, None],
-                                      crops.sowing_day(crop, sos[idx])[None, :],
-                                      eos[idx][None, :])
-            t_i, s_i = np.nonzero(stage >= 0)
-            for d, depth in enumerate(crops.SOIL_LAYERS):
-                truth = sm[d, day_sel[t_i], s_i]
-                noisy = truth + rng.normal(0.0, SAMPLING_NOISE_SD, truth.size)
-                noisy = np.clip(noisy, resid[idx][s_i], sat[idx][s_i])
-                keep = rng.random(truth.size) > 0.08  # missed visits
-                obs.append(pd.DataFrame({
-                    "station_id": np.array(ids)[idx][s_i][keep],
-                    "lon": lon[idx][s_i][keep], "lat": lat[idx][s_i][keep],
-                    "crop": crop, "depth": depth,
-                    "date": dates[day_sel[t_i]][keep],
-                    "sm": noisy[keep].astype("f4"),
-                    "phenology": stage_names[stage[t_i, s_i]][keep],
-                    "zone": zone[idx][s_i][keep],
-                }))
-            if progress is not None:
-                progress(1)
+        for d, depth in enumerate(crops.SOIL_LAYERS):
+            obs.append(pd.DataFrame({
+                "station_id": ids[s_i], "lon": lon[s_i], "lat": lat[s_i],
+                "crop": crop, "depth": depth, "date": visits[t_i],
+                "sm": observed[d, t_i, s_i].astype("f4"),
+                "phenology": stage_names[stage[t_i, s_i]], "zone": zone[s_i],
+            }))
+        if progress is not None:
+            progress(1)
     obs_df = pd.concat(obs, ignore_index=True).sort_values(
         ["crop", "station_id", "depth", "date"], ignore_index=True)
     for col in ("crop", "depth", "phenology"):

@@ -11,6 +11,7 @@ The default catalog is ``CROPSM_CATALOG`` (:func:`cropsm.config.settings`, by de
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 from pathlib import Path
@@ -32,8 +33,12 @@ __all__ = [
     "entries_with_role",
     "read_entry",
     "render_catalog",
+    "training_fingerprint",
     "write_catalog",
 ]
+
+#: The entries a model is trained from; :func:`training_fingerprint` hashes them.
+TRAINING_ENTRIES = ("stations", "station_meta", "covariates", "covariates_daily")
 
 
 def default_catalog() -> Path:
@@ -48,7 +53,10 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
                    "crop fractions and season dates (crop, y, x)."),
     "covariates_daily": ("weather.zarr", "zarr",
                          "Daily precipitation `pre` (time, lat, lon) at 0.25 deg; sample it "
-                         "at 1 km with cropsm.core.grid.intermittent_sample."),
+                         "at 1 km with cropsm.core.grid.intermittent_sample. Monthly "
+                         "`pet_factor` (1) and `tas_anomaly` (K) (month_start, lat, lon): "
+                         "the year-month's PET over, and temperature minus, the "
+                         "climatology; sample them with cropsm.core.grid.bilinear_sample."),
     "stations": ("stations.parquet", "parquet",
                  "Station SM observations, one row per observation: station_id, lon, lat, "
                  "crop, depth, date, sm (m3 m-3), phenology, zone."),
@@ -107,6 +115,29 @@ def entry_path(cat, name: str) -> str | None:
     if "{CATALOG_DIR}" in url and catalog_dir:
         url = url.replace("{CATALOG_DIR}", catalog_dir)
     return None if "{" in url or "://" in url else url
+
+
+def training_fingerprint(cat, settings: str = "") -> str:
+    """SHA-256 of what a model is trained from, and how (``settings``, any text).
+
+    It covers the station tables' bytes and the covariate stores' root metadata
+    (``zarr.json``: variables, shapes, attributes). A rebuilt world or a new ingest
+    changes it, so ``--if-missing`` retrains; chunk contents rewritten under unchanged
+    metadata do not (hashing them would read every store). Entries that are not local
+    files are hashed by name.
+    """
+    digest = hashlib.sha256(settings.encode())
+    for name in TRAINING_ENTRIES:
+        digest.update(name.encode())
+        path = entry_path(cat, name)
+        if path is None:
+            continue
+        target = Path(path) / "zarr.json" if Path(path).is_dir() else Path(path)
+        if target.is_file():
+            with open(target, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()
 
 
 class CatalogError(CropSMError, ValueError):

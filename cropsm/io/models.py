@@ -20,7 +20,7 @@ import skops.io as sio
 from cropsm.core.errors import CropSMError
 
 __all__ = ["TRUSTED_TYPES", "ModelFileError", "load_model", "load_network", "model_path",
-           "network_path", "read_card", "save_model", "save_network"]
+           "network_path", "read_card", "save_model", "save_network", "trained_on"]
 
 _LIBRARIES = ("cropsm", "scikit-learn", "numpy", "skops", "xarray", "pandas")
 #: The only types beyond skops' own safe set that a CropSM model archive may hold; an
@@ -91,6 +91,7 @@ def save_model(model, folder: str | Path, cv_scores: dict | None = None) -> Path
         "hyper_parameters": model.info.get("params"), "cv_scores": cv_scores or {},
         "cir_training": model.info.get("cir_training"),
         "omitted_group": model.info.get("omitted_group"),
+        "training_data": model.info.get("training_data"),
     })
 
 
@@ -108,6 +109,7 @@ def save_network(network, folder: str | Path, scores: dict | None = None) -> Pat
         "method": "multilayer network (Liu et al. 2021)", "layers": layers,
         "omitted_group": network.omitted_group,
         "training_period": network.info.get("training_period"),
+        "training_data": network.info.get("training_data"),
         "split": "random 70/30; 10% of the training rows for validation",
         "scores": scores or {},
     })
@@ -132,6 +134,17 @@ def read_card(path: str | Path) -> dict:
         raise ModelFileError(f"Model card {card_path} holds a JSON {type(card).__name__}, "
                              "not an object; retrain with `cropsm train`.")
     return card
+
+
+def trained_on(path: str | Path, fingerprint: str) -> bool:
+    """Whether the model at ``path`` has a card saying it was trained on ``fingerprint``.
+
+    A missing or unreadable card is False: the model is (re)trained.
+    """
+    try:
+        return read_card(path).get("training_data") == fingerprint
+    except ModelFileError:
+        return False
 
 
 def load_model(path: str | Path, crop: str | None = None, depth: str | None = None, *,

@@ -31,8 +31,9 @@ NETWORK_FEATURES: tuple[str, ...] = ("pre", *ACCUMULATION_DAYS, "air_temperature
                                      *PATTERN_COLUMNS)
 
 #: Table 1 inputs the demo world cannot honestly provide: it has no radiation, humidity,
-#: wind or cloud fields and no soil chemistry. ``air_temperature`` is the monthly
-#: climatology the world's PET is computed from, not daily weather.
+#: wind or cloud fields and no soil chemistry. ``air_temperature`` is the year's monthly
+#: mean (the climatology plus the month's ``tas_anomaly``), the temperature the world's
+#: PET is computed from, not daily weather.
 ABSENT_FEATURES: dict[str, str] = {
     "surface net solar radiation": "no radiation field in the world",
     "vapour pressure deficit": "no humidity or dew point in the world",

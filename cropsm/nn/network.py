@@ -40,7 +40,13 @@ from cropsm.nn.inputs import (
     PATTERN_COLUMNS,
     SEARCH_GRID,
 )
-from cropsm.rf.features import FeatureError, rain_at_pixels, sample_pixels
+from cropsm.rf.features import (
+    FeatureError,
+    check_monthly,
+    monthly_at_pixels,
+    rain_at_pixels,
+    sample_pixels,
+)
 
 __all__ = [
     "ABSENT_FEATURES",
@@ -88,8 +94,11 @@ def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
     Parameters
     ----------
     covariates, daily : xarray.Dataset
-        Static covariates on the grid and daily ``pre`` on its coarse grid, as for
-        :func:`cropsm.rf.features.features_at`.
+        Static covariates on the grid (with the climatological ``air_temperature`` by
+        ``month``), and daily ``pre`` with monthly ``tas_anomaly`` (month_start, lat,
+        lon) on their coarse grid, as for :func:`cropsm.rf.features.features_at`.
+        ``air_temperature`` is the climatology of the sample's calendar month plus
+        ``tas_anomaly`` of its year-month, interpolated bilinearly to the cell.
     rows, cols, dates : array_like
         One grid cell and date per sample.
     pattern : int or array_like of int, optional
@@ -106,7 +115,8 @@ def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
         raise ValueError("rows, cols and dates must have one value per sample")
     needed = ["air_temperature", "sand", "silt", "clay", "bulk_density", "elevation",
               "cropping_pattern"]
-    missing = [v for v in needed if v not in covariates] + ([] if "pre" in daily else ["pre"])
+    missing = [v for v in needed if v not in covariates] + [
+        f"{v} (daily covariates)" for v in ("pre", "tas_anomaly") if v not in daily]
     if missing:
         raise FeatureError(f"Covariates missing for the network: {', '.join(missing)}; "
                            "rebuild the demo world (`cropsm demo build`).")
@@ -124,6 +134,7 @@ def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
             f"Daily precipitation covers {have[0]:%Y-%m-%d}..{have[-1]:%Y-%m-%d}; the network "
             f"needs {first:%Y-%m-%d}..{dates.max():%Y-%m-%d} (12 months of accumulated "
             "precipitation before each date).")
+    check_monthly(daily, "tas_anomaly", dates)
     start = max(first, have[0])
     rain, csum = rain_at_pixels(daily, lat, lon, start, dates.max())
     day = (dates - start).days.to_numpy()
@@ -133,7 +144,9 @@ def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
         out[name] = np.where(back >= 0, csum[day, inverse] - csum[np.maximum(back, 0), inverse],
                              np.nan)
     month = dates.month.to_numpy() - 1
-    out["air_temperature"] = static["air_temperature"].values[month, inverse]
+    anomaly, month_of = monthly_at_pixels(daily, "tas_anomaly", lat, lon, dates)
+    climate = np.asarray(static["air_temperature"].values, "f4")
+    out["air_temperature"] = climate[month, inverse] + anomaly[month_of, inverse]
     for name in ("sand", "silt", "clay", "bulk_density", "elevation"):
         out[name] = static[name].values[inverse]
     out["doy"] = dates.day_of_year.to_numpy()

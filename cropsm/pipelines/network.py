@@ -12,8 +12,8 @@ import pandas as pd
 
 from cropsm.analysis import method_comparison as mc
 from cropsm.core import metrics
-from cropsm.io.catalog import open_catalog
-from cropsm.io.models import network_path, save_network
+from cropsm.io.catalog import open_catalog, training_fingerprint
+from cropsm.io.models import network_path, save_network, trained_on
 from cropsm.io.store import write_json, write_text
 from cropsm.nn import network as nn
 from cropsm.pipelines._common import (
@@ -103,7 +103,8 @@ def train_network(catalog_path: str | Path, models_dir: str | Path,
         network's selected settings.
     seed : int
     if_missing : bool
-        Skip networks whose file and card exist.
+        Skip networks whose card says they were trained on these inputs
+        (:func:`cropsm.io.catalog.training_fingerprint`).
     progress : ProgressFactory, optional
         One bar, ``"networks"``, advanced after each network.
 
@@ -112,11 +113,13 @@ def train_network(catalog_path: str | Path, models_dir: str | Path,
     list of TrainedNetwork
         The networks trained; empty when ``if_missing`` found them all.
     """
-    todo = [g for g in (None, *omit) if not (
-        if_missing and network_path(models_dir, g).with_suffix(".card.json").exists())]
+    cat = open_catalog(catalog_path)
+    fingerprint = training_fingerprint(cat, f"grid={sorted(dict(grid).items())} seed={seed}")
+    todo = [g for g in (None, *omit)
+            if not (if_missing and trained_on(network_path(models_dir, g), fingerprint))]
     if not todo:
         return []
-    inputs = read_station_inputs(open_catalog(catalog_path))
+    inputs = read_station_inputs(cat)
     tables, dropped = _layer_tables(inputs)
     split = {layer: nn.random_split(t, seed) for layer, t in tables.items()}
     train_rows = {layer: s[0] for layer, s in split.items()}
@@ -130,6 +133,7 @@ def train_network(catalog_path: str | Path, models_dir: str | Path,
         if group is None:
             params = {k: n.info["params"] for k, n in net.layers.items()}
         net.info["training_period"] = inputs.training_period
+        net.info["training_data"] = fingerprint
         scores: dict[str, dict[str, Any]] = {}
         for layer, table in tables.items():
             test = split[layer][1]

@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 
 from cropsm.core import metrics
-from cropsm.io.catalog import open_catalog
-from cropsm.io.models import model_path, save_model
+from cropsm.io.catalog import open_catalog, training_fingerprint
+from cropsm.io.models import model_path, save_model, trained_on
 from cropsm.pipelines._common import PRODUCTS, ProgressFactory, bar, read_station_inputs
 from cropsm.rf import model as sm_model
 from cropsm.rf.features import BASE_FEATURES
@@ -81,7 +81,8 @@ def train_models(catalog_path: str | Path, models_dir: str | Path,
         CIR the regressor learns from (see :func:`cropsm.rf.model.fit_model`).
     seed : int
     if_missing : bool
-        Skip models whose file and card exist.
+        Skip models whose card says they were trained on these inputs
+        (:func:`cropsm.io.catalog.training_fingerprint`).
     omit : iterable of str
         Also train reduced models without each of these feature groups.
     progress : ProgressFactory, optional
@@ -92,12 +93,14 @@ def train_models(catalog_path: str | Path, models_dir: str | Path,
     list of TrainedModel
         The models trained, in order; empty when ``if_missing`` found them all.
     """
+    cat = open_catalog(catalog_path)
+    fingerprint = training_fingerprint(cat, f"cir_training={cir_training} seed={seed} "
+                                            f"tune={tune}")
     todo = [(c, d, group) for c, d in crops_depths for group in (None, *omit)
-            if not (if_missing and model_path(models_dir, c, d, group).with_suffix(
-                ".card.json").exists())]
+            if not (if_missing and trained_on(model_path(models_dir, c, d, group), fingerprint))]
     if not todo:
         return []
-    inputs = read_station_inputs(open_catalog(catalog_path))
+    inputs = read_station_inputs(cat)
     update = bar(progress, "models", len(todo))
     tables: dict[tuple[str, str], pd.DataFrame] = {}
     trained: list[TrainedModel] = []
@@ -112,6 +115,7 @@ def train_models(catalog_path: str | Path, models_dir: str | Path,
         params = tuning["best_params"] if tuning else None
         fitted = sm_model.fit_model(table.iloc[train_idx], c, d, params, seed,
                                     cir_training=cir_training, omit=group)
+        fitted.info["training_data"] = fingerprint
         held = table.iloc[test_idx]
         base = held[list(BASE_FEATURES)]
         scores = {

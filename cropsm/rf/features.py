@@ -5,6 +5,10 @@ observation is a (row, col, date) sample, and a grid window × dates is the same
 of sample for every cropland cell and day. A station's features therefore equal the
 grid's features at its pixel and date, by construction and by test.
 
+``pet`` is the year's monthly PET: the climatological ``pet`` (month, y, x) of the
+covariates times the daily covariates' ``pet_factor`` (month_start, lat, lon) of the
+sample's month, interpolated bilinearly to the cell.
+
 The feature names and their order live here (:data:`FEATURES`) and are saved with
 every model.
 """
@@ -16,15 +20,18 @@ import pandas as pd
 import xarray as xr
 
 from cropsm.core.errors import CropSMError
-from cropsm.core.grid import Grid, intermittent_sample
+from cropsm.core.grid import Grid, bilinear_sample, intermittent_sample
 
 __all__ = [
     "BASE_FEATURES",
     "FEATURE_GROUPS",
     "FEATURES",
     "FeatureError",
+    "MONTHLY",
+    "check_monthly",
     "features_at",
     "grid_samples",
+    "monthly_at_pixels",
     "rain_at_pixels",
     "sample_pixels",
 ]
@@ -54,10 +61,110 @@ class FeatureError(CropSMError, ValueError):
     """A covariate needed for the features is missing or does not cover the samples."""
 
 
+#: Monthly variables of the daily covariates (dimension ``month_start``): what each is.
+MONTHLY: dict[str, str] = {
+    "pet_factor": "the year's monthly PET over the climatological PET",
+    "tas_anomaly": "the year's monthly air temperature minus the climatology (K)",
+}
+
+
+def _monthly_missing(name: str) -> str:
+    return (f"{name} (daily covariates: {MONTHLY[name]}, by month_start, lat, lon; rebuild "
+            "the demo world with `cropsm demo build`, or add it to your own daily "
+            "covariates)")
+
+
+def _distinct_months(dates: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """The distinct months of ``dates`` (month starts, in order) and each date's position.
+
+    Linear in the number of dates (no sort): months are few, samples many.
+    """
+    day = dates.values.astype("datetime64[ns]").view("i8") // 86_400_000_000_000
+    first = int(day.min())
+    span = np.arange(first, int(day.max()) + 1).astype("datetime64[D]")
+    codes = span.astype("datetime64[M]").astype("i8")[day - first]  # months since 1970-01
+    low = int(codes.min())
+    offset = codes - low
+    present = np.bincount(offset) > 0
+    months = (np.flatnonzero(present) + low).astype("datetime64[M]").astype("datetime64[ns]")
+    return pd.DatetimeIndex(months), (np.cumsum(present) - 1)[offset]
+
+
+def _month_index(daily: xr.Dataset, name: str, months: pd.DatetimeIndex) -> np.ndarray:
+    """Positions of ``months`` on ``daily``'s ``month_start``; a FeatureError if any is absent."""
+    if name not in daily:
+        raise FeatureError(f"Covariates missing: {_monthly_missing(name)}.")
+    if "month_start" not in daily[name].dims:
+        raise FeatureError(f"Daily covariate {name} must have a month_start dimension "
+                           f"(first day of each month), got dims {daily[name].dims}.")
+    have = pd.DatetimeIndex(daily["month_start"].values)
+    index = have.get_indexer(months)
+    absent = months[index < 0]
+    if len(absent):
+        span = f"{have.min():%Y-%m}..{have.max():%Y-%m}" if len(have) else "no months"
+        raise FeatureError(
+            f"Daily covariate {name} covers {span}, but the samples need "
+            f"{', '.join(f'{m:%Y-%m}' for m in absent[:6])}"
+            f"{' ...' if len(absent) > 6 else ''}; rebuild the world over the samples' "
+            "period or choose dates inside it.")
+    return index
+
+
+def check_monthly(daily: xr.Dataset, name: str, dates: pd.DatetimeIndex) -> None:
+    """Raise a :class:`FeatureError` unless ``daily[name]`` covers the months of ``dates``.
+
+    ``name`` is one of :data:`MONTHLY`; a missing variable is a FeatureError naming it.
+    """
+    if len(dates):
+        _month_index(daily, name, _distinct_months(pd.DatetimeIndex(dates))[0])
+    elif name not in daily:
+        raise FeatureError(f"Covariates missing: {_monthly_missing(name)}.")
+
+
+def monthly_at_pixels(daily: xr.Dataset, name: str, lat, lon, dates: pd.DatetimeIndex
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """A monthly variable of the daily covariates at cells, for the months of samples.
+
+    The field of each distinct month is read once and interpolated bilinearly
+    (:func:`cropsm.core.grid.bilinear_sample`) at every cell once.
+
+    Parameters
+    ----------
+    daily : xarray.Dataset
+        Daily covariates holding ``name`` (month_start, lat, lon), lat and lon ascending.
+    name : str
+        One of :data:`MONTHLY`.
+    lat, lon : numpy.ndarray
+        Cells (degrees), e.g. the distinct cells of :func:`sample_pixels`.
+    dates : pandas.DatetimeIndex
+        Date of each sample (at least one).
+
+    Returns
+    -------
+    values : numpy.ndarray of float32
+        Shape ``(n_months, n_cells)``: the distinct months of ``dates``, in time order.
+    month : numpy.ndarray of int
+        Position of each sample's month on the first axis of ``values``.
+
+    Raises
+    ------
+    FeatureError
+        If ``name`` is missing or does not cover every month of ``dates``.
+    """
+    months, position = _distinct_months(pd.DatetimeIndex(dates))
+    index = _month_index(daily, name, months)
+    field = np.asarray(daily[name].transpose("month_start", "lat", "lon")
+                       .isel(month_start=index).values, dtype="f4")
+    values = bilinear_sample(field, daily["lat"].values, daily["lon"].values, lat, lon)
+    return values.astype("f4", copy=False), position
+
+
 def _check(covariates: xr.Dataset, daily: xr.Dataset, dates: pd.DatetimeIndex) -> None:
     missing = [v for v in (*_STATIC, "pet") if v not in covariates]
     if "pre" not in daily:
         missing.append("pre (daily covariates)")
+    if "pet_factor" not in daily:
+        missing.append(_monthly_missing("pet_factor"))
     if missing:
         raise FeatureError(f"Covariates missing for the features: {', '.join(missing)}.")
     first = dates.min() - pd.Timedelta(days=ANTECEDENT_DAYS)
@@ -68,6 +175,7 @@ def _check(covariates: xr.Dataset, daily: xr.Dataset, dates: pd.DatetimeIndex) -
             f"need {first:%Y-%m-%d}..{dates.max():%Y-%m-%d} (pre10 looks back "
             f"{ANTECEDENT_DAYS} days)."
         )
+    check_monthly(daily, "pet_factor", dates)
 
 
 def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
@@ -77,9 +185,11 @@ def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
     Parameters
     ----------
     covariates : xarray.Dataset
-        Static covariates on the grid (``y``, ``x``; ``pet`` by ``month``).
+        Static covariates on the grid (``y``, ``x``; climatological ``pet`` by ``month``).
     daily : xarray.Dataset
-        Daily ``pre`` on its coarse lon/lat grid.
+        Daily ``pre`` (time, lat, lon) and monthly ``pet_factor`` (month_start, lat,
+        lon) on their coarse lon/lat grid; ``pet`` is the climatological PET of the
+        sample's calendar month times ``pet_factor`` of its year-month.
     rows, cols : array_like of int
         Cell indices of each sample in ``covariates``' grid.
     dates : array_like of datetime64
@@ -103,7 +213,8 @@ def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
     _check(covariates, daily, dates)
     at, inverse, lon, lat = sample_pixels(covariates, rows, cols)
     static = covariates[list(_STATIC)].isel(at).compute()
-    pet = covariates["pet"].isel(at).compute().values  # (month, pixel)
+    pet = np.asarray(covariates["pet"].isel(at).compute().values, "f4")  # (month, pixel)
+    factor, month_of = monthly_at_pixels(daily, "pet_factor", lat, lon, dates)
 
     first = dates.min() - pd.Timedelta(days=ANTECEDENT_DAYS)
     rain, csum = rain_at_pixels(daily, lat, lon, first, dates.max())
@@ -117,7 +228,7 @@ def features_at(covariates: xr.Dataset, daily: xr.Dataset, rows, cols, dates,
         "bulk_density": static["bulk_density"].values[inverse],
         "river_distance": static["river_distance"].values[inverse],
         "moisture_index": static["moisture_index"].values[inverse],
-        "pet": pet[dates.month.to_numpy() - 1, inverse],
+        "pet": pet[dates.month.to_numpy() - 1, inverse] * factor[month_of, inverse],
         "lat": lat[inverse],
         "lon": lon[inverse],
         "fc": static["fc"].values[inverse],

@@ -44,12 +44,12 @@ from cropsm.io.product import (
 from cropsm.io.store import open_zarr
 from cropsm.rf.features import ANTECEDENT_DAYS
 from cropsm.serve.predict import (
-    COVARIATES,
     PredictError,
     ServingModel,
     coarsen_mean,
     cropland,
     predict_window,
+    serving_covariates,
     valid_dates,
 )
 
@@ -120,6 +120,7 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
         Start a new store even if the existing one holds other model versions or another
         period.
     """
+    serving_covariates(covariates)  # a store from before world v2 is refused here
     try:
         start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     except (ValueError, TypeError) as err:
@@ -232,7 +233,7 @@ def _map_task(plan: _Context, model: ServingModel, tile, t0: int, t1: int,
         return task
     _set_threads(threads)
     y0, y1, x0, x1 = tile
-    window = _open(str(plan.covariates_path))[list(COVARIATES)].isel(
+    window = serving_covariates(_open(str(plan.covariates_path))).isel(
         y=slice(y0, y1), x=slice(x0, x1)).load()
     daily = _open(str(plan.daily_path))
     dates = plan.axis[t0:t1]

@@ -28,7 +28,13 @@ import xarray as xr
 from cropsm.core import crops
 from cropsm.rf.model import FEATURE_GROUPS
 from cropsm.serve.live import RegionRun
-from cropsm.serve.predict import COVARIATES, PredictError, ServingModel, apply_model, window_rows
+from cropsm.serve.predict import (
+    PredictError,
+    ServingModel,
+    apply_model,
+    serving_covariates,
+    window_rows,
+)
 
 __all__ = ["PRECIPITATION_RANGE", "SCENARIOS", "ScenarioResult", "run_scenario",
            "scenario_summary"]
@@ -131,7 +137,7 @@ def run_scenario(name: str, models: dict[str, ServingModel], covariates: xr.Data
     if name not in SCENARIOS:
         raise PredictError(f"Unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}.")
     model = models[run.crop]
-    window = covariates[list(COVARIATES)].isel(y=run.rows, x=run.cols).load()
+    window = serving_covariates(covariates).isel(y=run.rows, x=run.cols).load()
     rows = window_rows(window, daily, run.dates, run.crop, run.region)
     baseline = apply_model(model, rows)
     if name == "irrigation":

@@ -18,11 +18,11 @@ from cropsm.core import crops
 from cropsm.core.grid import Grid
 from cropsm.core.regions import RegionError, check_region, region_mask
 from cropsm.serve.predict import (
-    COVARIATES,
     PredictError,
     ServingModel,
     cropland,
     predict_window,
+    serving_covariates,
     valid_dates,
 )
 
@@ -111,6 +111,7 @@ def plan_region(covariates: xr.Dataset, daily: xr.Dataset, crop: str, depth: str
     if crop not in crops.CROPS or depth not in crops.DEPTHS:
         raise PredictError(f"Unknown crop/depth {crop}/{depth}; choose from {crops.CROPS} "
                            f"and {crops.DEPTHS}.")
+    serving_covariates(covariates)  # a store from before world v2 is refused here
     dates = _dates(daily, start, end)
     grid = Grid.from_coords(covariates["x"].values, covariates["y"].values)
     inside = check_region(geometry, china)
@@ -140,5 +141,5 @@ def run_region(model: ServingModel, covariates: xr.Dataset, daily: xr.Dataset,
     if (model.crop, model.depth) != (run.crop, run.depth):
         raise PredictError(f"The model is {model.crop}/{model.depth}, the run "
                            f"{run.crop}/{run.depth}.")
-    window = covariates[list(COVARIATES)].isel(y=run.rows, x=run.cols).load()
+    window = serving_covariates(covariates).isel(y=run.rows, x=run.cols).load()
     return predict_window(model, window, daily, run.dates, run.region)

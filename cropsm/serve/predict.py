@@ -8,6 +8,7 @@ dask graph that runs blocks on a cluster and writes them to Zarr is in
 Predictions are made for cropland cells of the crop (harvested fraction at least
 :data:`cropsm.core.crops.CROPLAND_MIN_FRACTION`) on days of its season (sowing to end of
 season), the domain of the station data the model learned from; other cells are missing.
+The season is the covariates' ``sowing`` and ``eos`` (crop, y, x), days of year.
 """
 
 from __future__ import annotations
@@ -21,15 +22,16 @@ import xarray as xr
 from cropsm.core import crops
 from cropsm.core.errors import CropSMError
 from cropsm.rf.applicability import Applicability
-from cropsm.rf.features import ANTECEDENT_DAYS, BASE_FEATURES, FEATURES, features_at
+from cropsm.rf.features import ANTECEDENT_DAYS, BASE_FEATURES, FEATURES, FeatureError, features_at
 from cropsm.serve.serving_forest import ServingForest
 
 __all__ = ["COVARIATES", "QUANTILES", "PredictError", "ServingModel", "WindowRows", "apply_model",
-           "coarsen_mean", "cropland", "predict_window", "valid_dates", "window_rows"]
+           "coarsen_mean", "cropland", "predict_window", "serving_covariates", "valid_dates",
+           "window_rows"]
 
 #: Covariates a prediction reads (static, monthly PET, crop fraction and season).
 COVARIATES = ("bulk_density", "river_distance", "moisture_index", "fc", "pet",
-              "crop_fraction", "sos", "eos")
+              "crop_fraction", "sowing", "eos")
 #: Per-tree quantiles reported as the prediction's uncertainty band.
 QUANTILES = (0.1, 0.9)
 _CIR = FEATURES.index("CIR")
@@ -95,6 +97,25 @@ def valid_dates(daily: xr.Dataset) -> tuple[pd.Timestamp, pd.Timestamp]:
     return time[0] + pd.Timedelta(days=ANTECEDENT_DAYS), time[-1]
 
 
+def serving_covariates(covariates: xr.Dataset) -> xr.Dataset:
+    """The :data:`COVARIATES` of a covariates store (lazy stays lazy), or a FeatureError.
+
+    A store written before world v2 has no ``sowing``; the error says to rebuild it.
+    """
+    _check_season(covariates)
+    missing = [name for name in COVARIATES if name not in covariates]
+    if missing:
+        raise FeatureError(f"Covariates missing for prediction: {', '.join(missing)}.")
+    return covariates[list(COVARIATES)]
+
+
+def _check_season(covariates: xr.Dataset) -> None:
+    if "sowing" not in covariates:
+        raise FeatureError(
+            "The covariates have no `sowing` (sowing day by crop), which the season test "
+            "needs: the store predates world v2; rebuild it with `cropsm demo build`.")
+
+
 def cropland(covariates: xr.Dataset, crop: str) -> np.ndarray:
     """Cells that are cropland of ``crop`` (harvested fraction >= the cropland minimum)."""
     fraction = covariates["crop_fraction"].sel(crop=crop).values
@@ -126,8 +147,11 @@ def window_rows(covariates: xr.Dataset, daily: xr.Dataset, dates, crop: str,
                 region: np.ndarray | None = None) -> WindowRows:
     """Feature rows of ``crop``'s cropland cells in season over a window (see predict_window).
 
-    The cropland and season are ``crop``'s, whichever model is applied afterwards.
+    The cropland and season are ``crop``'s, whichever model is applied afterwards. The
+    season is ``sowing`` to ``eos``; covariates without ``sowing`` (built before world v2)
+    raise a :class:`~cropsm.rf.features.FeatureError`.
     """
+    _check_season(covariates)
     dates = pd.DatetimeIndex(dates)
     shape = (len(dates), covariates.sizes["y"], covariates.sizes["x"])
     cells = cropland(covariates, crop)
@@ -137,7 +161,7 @@ def window_rows(covariates: xr.Dataset, daily: xr.Dataset, dates, crop: str,
     # cost more than the forests
     crop_rows, crop_cols = np.nonzero(cells)
     season = crops.in_season(
-        crop, dates, covariates["sos"].sel(crop=crop).values[crop_rows, crop_cols],
+        crop, dates, covariates["sowing"].sel(crop=crop).values[crop_rows, crop_cols],
         covariates["eos"].sel(crop=crop).values[crop_rows, crop_cols])
     t, k = np.nonzero(season)  # date-major, then row-major cells: the order of the grid
     rows, cols = crop_rows[k], crop_cols[k]
@@ -178,8 +202,8 @@ def predict_window(model: ServingModel, covariates: xr.Dataset, daily: xr.Datase
     ----------
     model : ServingModel
     covariates : xarray.Dataset
-        Static covariates of the window (``y``, ``x``), with ``crop_fraction``, ``sos``
-        and ``eos`` by ``crop``.
+        Static covariates of the window (``y``, ``x``), with ``crop_fraction``,
+        ``sowing`` and ``eos`` by ``crop``.
     daily : xarray.Dataset
         Daily ``pre`` covering ``dates`` and the 10 days before.
     dates : array_like of datetime64
