@@ -251,10 +251,23 @@ def test_draw_a_box_run_the_model_and_download_csv(browser, product_app, tmp_pat
     header = [line for line in text.splitlines() if line.startswith("#")]
     assert any(line.startswith("# model_sha256: ") for line in header)
     assert any(line == "# source: live run" for line in header)
-
-
+    assert "# method: paper" in header
     table = pd.read_csv(io.StringIO(text), comment="#")
     assert len(table) == 10 and table["n_pixels"].gt(0).all()  # 2018-05-01..10, daily means
+
+    # the same region with the CropSM method's models: another result, and the export says so
+    page.get_by_role("button", name="cropsm", exact=True).click()
+    page.get_by_role("button", name="Run the model on the region").click()
+    page.get_by_text("(cropsm method)").first.wait_for(timeout=60_000)
+    page.get_by_text(re.compile("Run (finished|refused|failed)")).first.wait_for(timeout=120_000)
+    assert page.get_by_text("Run finished").first.is_visible(), page.get_by_text(
+        re.compile("Run (refused|failed)")).first.inner_text()
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_text("Download region CSV").click()
+    text = Path(download.value.path()).read_text()
+    assert "# method: cropsm" in text.splitlines()
+    other = pd.read_csv(io.StringIO(text), comment="#")
+    assert len(other) == 10 and not np.allclose(other["sm"], table["sm"])
     page.close()
     assert not errors, errors
 

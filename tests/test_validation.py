@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from cropsm.analysis.report import ValidationReport
 from cropsm.analysis.validation import (
     markdown_summary,
+    metrics_table,
     region_report,
     truth_window_report,
     validate,
@@ -210,3 +211,67 @@ def test_train_on_catalog_without_the_crop_says_so(tmp_path):
     bad.write_text("entries: [")
     res = CliRunner().invoke(main, ["train", "--catalog", str(bad), "--models", str(tmp_path)])
     assert res.exit_code == 1 and "not a valid intake catalog" in res.output
+
+
+@pytest.fixture(scope="module")
+def memory_report(inputs):
+    table = training_table(inputs["covariates"], inputs["covariates_daily"],
+                           inputs["stations"], inputs["station_meta"], "maize", "0-10cm",
+                           memory=True)
+    rep, tables = validate(table, "maize", "0-10cm", seed=0, n_jobs=1)
+    return rep, tables, table
+
+
+def test_the_cropsm_method_is_scored_on_the_paper_rows_splits(memory_report):
+    from cropsm.rf.model import CROPSM_FEATURES
+
+    rep, tables, table = memory_report
+    assert {"cropsm_honest", "cropsm_station_blocked", "cropsm_zone_blocked"} <= set(rep.rows)
+    assert rep.rows["cropsm_honest"]["n"] == rep.rows["honest"]["n"] == rep.n_test
+    assert rep.rows["cropsm_station_blocked"]["n"] == len(table)
+    assert set(rep.cropsm_importance_r2) == set(CROPSM_FEATURES)
+    assert {"cropsm_station_blocked", "cropsm_zone_blocked"} <= set(tables.samples)
+    np.testing.assert_allclose(
+        metrics.skill_table(tables.test["cropsm_honest"], tables.test["obs"])["r"],
+        rep.rows["cropsm_honest"]["r"])
+    assert "CropSM method: station-blocked CV" in set(metrics_table(rep)["setting"])
+
+
+def test_cropsm_forest_is_scikit_learns_forest_on_its_features(memory_report):
+    from sklearn.ensemble import RandomForestRegressor
+
+    from cropsm.rf.model import CROPSM_FEATURES, CROPSM_PARAMS, fit_cropsm_model
+
+    _, _, table = memory_report
+    model = fit_cropsm_model(table, "maize", "0-10cm", seed=3, n_jobs=1)
+    x = table[list(CROPSM_FEATURES)].to_numpy("f4")
+    reference = RandomForestRegressor(**CROPSM_PARAMS, random_state=3, n_jobs=1).fit(
+        x, table["sm"].to_numpy("f4"))
+    assert model.method == "cropsm" and model.classifier is None
+    assert "lat" not in model.features and "CIR" not in model.features
+    np.testing.assert_array_equal(model.predict(table), reference.predict(x))
+
+
+def test_cropsm_blocked_predictions_never_saw_their_fold(memory_report):
+    from sklearn.model_selection import GroupKFold
+
+    from cropsm.analysis.validation import blocked_predictions
+    from cropsm.rf.model import fit_cropsm_model
+
+    _, _, table = memory_report
+    stations = table["station_id"].to_numpy()
+    pred = blocked_predictions(table, "maize", "0-10cm", GroupKFold(3), stations, seed=0,
+                               n_jobs=1, method="cropsm")
+    train, test = next(GroupKFold(3).split(table, groups=stations))
+    alone = fit_cropsm_model(table.iloc[train], "maize", "0-10cm", seed=0, n_jobs=1)
+    np.testing.assert_array_equal(pred[test], alone.predict(table.iloc[test]))
+    assert not set(stations[train]) & set(stations[test])
+
+
+def test_cropsm_method_needs_the_memory_indices(report):
+    from cropsm.core.errors import InputDataError
+    from cropsm.rf.model import fit_cropsm_model
+
+    _, _, table = report
+    with pytest.raises(InputDataError, match=r"api_fast.*memory=True"):
+        fit_cropsm_model(table, "wheat", "10-20cm")

@@ -59,6 +59,10 @@ class ValidationReport:
         ``mean`` and ``std`` R² loss per feature.
     truth_window : Skill, optional
         Skill against the demo truth in a window left out of training (demo worlds only).
+    truth_window_cropsm : Skill, optional
+        The same for the CropSM method.
+    cropsm_importance_r2 : dict of str to dict, optional
+        Permutation importance of the CropSM method's features, as above.
     product_comparison : dict of str to Skill, optional
         Scores of CropSM and satellite-like products at matched resolution (demo worlds).
     schema_version : int
@@ -79,6 +83,8 @@ class ValidationReport:
     permutation_importance_r2: dict[str, dict[str, float]]
     truth_window: Skill | None = None
     product_comparison: dict[str, Skill] | None = None
+    truth_window_cropsm: Skill | None = None
+    cropsm_importance_r2: dict[str, dict[str, float]] | None = None
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

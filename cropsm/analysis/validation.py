@@ -10,6 +10,9 @@ Rows of the report (:func:`validate`):
   out-of-fold predicted CIR instead of observed CIR (this project's remedy);
 * ``station_blocked``: grouped k-fold, whole stations held out, CIR predicted;
 * ``zone_blocked``: leave one agricultural zone out, CIR predicted;
+* with the memory indices in the table, the CropSM method's rows on the same splits:
+  ``cropsm_honest``, ``cropsm_station_blocked``, ``cropsm_zone_blocked``
+  (``docs/method.md``);
 * per month: spatial r across stations (held-out samples of the random split);
 * per zone: temporal r, RMSE, bias, ubRMSE of each station (station-blocked predictions);
 * the classifier's confusion counts, PA, UA, overall accuracy and ROC AUC;
@@ -33,7 +36,14 @@ from sklearn.model_selection import BaseCrossValidator, GroupKFold, LeaveOneGrou
 from cropsm.analysis.report import RegionReport, Skill, ValidationReport, ValidationTables
 from cropsm.core import metrics
 from cropsm.rf.features import BASE_FEATURES, FEATURES, features_at, grid_samples
-from cropsm.rf.model import SoilMoistureModel, fit_model, make_regressor, split_within_zones
+from cropsm.rf.memory import MEMORY_FEATURES, memory_at
+from cropsm.rf.model import (
+    SoilMoistureModel,
+    fit_cropsm_model,
+    fit_model,
+    make_regressor,
+    split_within_zones,
+)
 
 __all__ = ["blocked_predictions", "insitu_markdown", "insitu_table", "markdown_summary",
            "region_report", "truth_window_report", "truth_window_skill", "validate"]
@@ -41,9 +51,9 @@ __all__ = ["blocked_predictions", "insitu_markdown", "insitu_table", "markdown_s
 
 def blocked_predictions(table: pd.DataFrame, crop: str, depth: str,
                         splitter: BaseCrossValidator, groups: np.ndarray | None = None,
-                        params: dict[str, Any] | None = None, seed: int = 0, n_jobs: int = -1
-                        ) -> np.ndarray:
-    """Out-of-fold forest predictions (CIR from the classifier) for every sample.
+                        params: dict[str, Any] | None = None, seed: int = 0, n_jobs: int = -1,
+                        method: str = "paper") -> np.ndarray:
+    """Out-of-fold predictions of a method (the paper's: CIR from the classifier).
 
     Parameters
     ----------
@@ -56,16 +66,19 @@ def blocked_predictions(table: pd.DataFrame, crop: str, depth: str,
         station or ``PredefinedSplit`` of given folds.
     groups : numpy.ndarray, optional
         Group of every row, for grouped splitters.
+    method : {"paper", "cropsm"}
+        The CropSM method needs the memory indices in ``table``.
 
     Returns
     -------
     numpy.ndarray of float64
         NaN for rows no fold tests.
     """
+    fit = fit_cropsm_model if method == "cropsm" else fit_model
     pred = np.full(len(table), np.nan)
     for train, test in splitter.split(table, groups=groups):
-        model = fit_model(table.iloc[train], crop, depth, params, seed, n_jobs)
-        pred[test] = model.predict(table.iloc[test][list(BASE_FEATURES)])
+        model = fit(table.iloc[train], crop, depth, params, seed, n_jobs)
+        pred[test] = model.predict(table.iloc[test])
     return pred
 
 
@@ -151,6 +164,7 @@ def validate(table: pd.DataFrame, crop: str, depth: str,
                          cir_training="cross_fitted").predict(base_test)
     step(1)
     cir_test = table["CIR"].to_numpy()[test]
+    assert model.classifier is not None  # fit_model is the paper method: it has one
     cir_score = model.classifier.predict_proba(base_test.to_numpy("f4"))[:, -1]
     cir_predicted = model.predict_cir(base_test)
     classifier = metrics.classification_scores(cir_test, cir_predicted, cir_score)
@@ -172,6 +186,8 @@ def validate(table: pd.DataFrame, crop: str, depth: str,
                  if len(np.unique(zones)) > 1 else np.full(len(table), np.nan))
     step(1)
     obs_all = table["sm"].to_numpy()
+    cropsm = (_cropsm_rows(table, train, test, crop, depth, seed, n_jobs)
+              if set(MEMORY_FEATURES) <= set(table.columns) else None)
     rows = {
         "paper": metrics.skill_table(paper, obs_test),
         "honest": metrics.skill_table(honest, obs_test),
@@ -180,18 +196,27 @@ def validate(table: pd.DataFrame, crop: str, depth: str,
         "station_blocked": metrics.skill_table(station_pred, obs_all),
         "zone_blocked": metrics.skill_table(zone_pred, obs_all),
     }
+    if cropsm is not None:
+        rows["cropsm_honest"] = metrics.skill_table(cropsm["honest"], obs_test)
+        for key in ("station_blocked", "zone_blocked"):
+            rows[f"cropsm_{key}"] = metrics.skill_table(cropsm[key], obs_all)
     report = ValidationReport(
         crop=crop, depth=depth, n_samples=len(table), n_train=len(train), n_test=len(test),
         params=model.info["params"], rows=rows,
         irrigation_module_effect=_irrigation_effect(rows),
         per_month_spatial_r=_per_month_spatial_r(table.iloc[test], honest),
         per_zone_temporal=_per_zone_temporal(table, station_pred),
-        classifier=classifier, permutation_importance_r2=importance)
+        classifier=classifier, permutation_importance_r2=importance,
+        cropsm_importance_r2=None if cropsm is None else cropsm["importance"])
+    extra_samples, extra_test = ({}, {}) if cropsm is None else (
+        {"cropsm_station_blocked": cropsm["station_blocked"],
+         "cropsm_zone_blocked": cropsm["zone_blocked"]}, {"cropsm_honest": cropsm["honest"]})
     tables = ValidationTables(
         samples=pd.DataFrame({
             "station_id": stations, "date": pd.DatetimeIndex(table["date"]),
             "zone": zones, "lon": table["lon"].to_numpy(), "lat": table["lat"].to_numpy(),
-            "obs": obs_all, "station_blocked": station_pred, "zone_blocked": zone_pred}),
+            "obs": obs_all, "station_blocked": station_pred, "zone_blocked": zone_pred,
+            **extra_samples}),
         classifier=pd.DataFrame({
             "station_id": stations[test], "lon": table["lon"].to_numpy()[test],
             "lat": table["lat"].to_numpy()[test], "cir": cir_test, "score": cir_score,
@@ -200,8 +225,32 @@ def validate(table: pd.DataFrame, crop: str, depth: str,
             "station_id": stations[test], "date": pd.DatetimeIndex(table["date"])[test],
             "zone": zones[test], "lon": table["lon"].to_numpy()[test],
             "lat": table["lat"].to_numpy()[test], "obs": obs_test, "paper": paper,
-            "honest": honest, "no_irrigation": without, "honest_cross_fitted": crossfit}))
+            "honest": honest, "no_irrigation": without, "honest_cross_fitted": crossfit,
+            **extra_test}))
     return report, tables
+
+
+def _cropsm_rows(table: pd.DataFrame, train: np.ndarray, test: np.ndarray, crop: str,
+                 depth: str, seed: int, n_jobs: int) -> dict[str, Any]:
+    """The CropSM method on the paper rows' splits: predictions and held-out importance."""
+    model = fit_cropsm_model(table.iloc[train], crop, depth, seed=seed, n_jobs=n_jobs)
+    x_test = table.iloc[test][list(model.features)].to_numpy("f4")
+    obs_test = table["sm"].to_numpy()[test]
+    imp = permutation_importance(model.regressor, x_test, obs_test, scoring="r2",
+                                 n_repeats=3, random_state=seed, n_jobs=1)
+    stations, zones = table["station_id"].to_numpy(), table["zone"].to_numpy()
+    return {
+        "honest": model.predict(table.iloc[test]),
+        "importance": {f: {"mean": float(m), "std": float(s)} for f, m, s in
+                       zip(model.features, imp.importances_mean, imp.importances_std,
+                           strict=True)},
+        "station_blocked": blocked_predictions(
+            table, crop, depth, GroupKFold(min(5, len(np.unique(stations)))), stations,
+            seed=seed, n_jobs=n_jobs, method="cropsm"),
+        "zone_blocked": (blocked_predictions(table, crop, depth, LeaveOneGroupOut(), zones,
+                                             seed=seed, n_jobs=n_jobs, method="cropsm")
+                         if len(np.unique(zones)) > 1 else np.full(len(table), np.nan)),
+    }
 
 
 def truth_window_skill(model: SoilMoistureModel, covariates: xr.Dataset, daily: xr.Dataset,
@@ -216,6 +265,8 @@ def truth_window_skill(model: SoilMoistureModel, covariates: xr.Dataset, daily: 
     rr, cc, dd = grid_samples(frac > 0, dates)
     rr, cc = rr + rows.start, cc + cols.start
     base = features_at(covariates, daily, rr, cc, dd)
+    if model.method == "cropsm":
+        base = pd.concat([base, memory_at(covariates, daily, rr, cc, dd, crop)], axis=1)
     pred = model.predict(base)
     sm = truth["sm"].sel(crop=crop, depth=depth).sel(time=pd.DatetimeIndex(dates))
     block = sm.isel(y=rows, x=cols).values  # (time, y, x)
@@ -228,8 +279,11 @@ def truth_window_skill(model: SoilMoistureModel, covariates: xr.Dataset, daily: 
 
 def truth_window_report(table: pd.DataFrame, covariates: xr.Dataset, daily: xr.Dataset,
                         station_meta: pd.DataFrame, truth: xr.Dataset, crop: str, depth: str,
-                        seed: int = 0, size_km: int = 100, every_days: int = 5) -> Skill:
+                        seed: int = 0, size_km: int = 100, every_days: int = 5,
+                        method: str = "paper") -> Skill:
     """Score a model trained without one window's stations against that window's truth.
+
+    ``method="cropsm"`` fits the CropSM method (``table`` with the memory indices).
 
     The window is ``size_km`` square around the station with the most observations; its
     dates are every ``every_days``-th day of the truth's year in the months the crop is
@@ -246,7 +300,8 @@ def truth_window_report(table: pd.DataFrame, covariates: xr.Dataset, daily: xr.D
               if rows.start <= meta.loc[s, "row"] < rows.stop
               and cols.start <= meta.loc[s, "col"] < cols.stop]
     train = table[~table["station_id"].isin(inside)]
-    model = fit_model(train, crop, depth, seed=seed)
+    fit = fit_cropsm_model if method == "cropsm" else fit_model
+    model = fit(train, crop, depth, seed=seed)
     year_days = pd.DatetimeIndex(truth["time"].values)
     months = set(pd.DatetimeIndex(table.loc[table["station_id"].isin(inside), "date"]).month)
     days = year_days[year_days.month.isin(sorted(months))][::every_days]
@@ -264,6 +319,8 @@ def markdown_summary(reports: Sequence[ValidationReport]) -> str:
         rows = dict(rep.rows)
         if rep.truth_window is not None:
             rows["truth_window (demo)"] = rep.truth_window
+        if rep.truth_window_cropsm is not None:
+            rows["cropsm truth_window (demo)"] = rep.truth_window_cropsm
         for name, s in rows.items():
             lines.append(f"| {rep.crop}/{rep.depth} | {name} | {s['n']} | {s['r']:.3f} | "
                          f"{s['r2']:.3f} | {s['bias']:+.4f} | {s['rmse']:.4f} | "
@@ -287,6 +344,9 @@ SETTINGS = {
     "no_irrigation": "irrigation module off (no CIR)",
     "station_blocked": "station-blocked CV",
     "zone_blocked": "zone-blocked CV",
+    "cropsm_honest": "CropSM method: random split",
+    "cropsm_station_blocked": "CropSM method: station-blocked CV",
+    "cropsm_zone_blocked": "CropSM method: zone-blocked CV",
 }
 _METRICS = ("n", "r", "r_p_value", "r_ci_low", "r_ci_high", "r2", "bias", "rmse", "ubrmse")
 
@@ -438,8 +498,9 @@ def insitu_table(comparison: dict[str, dict[str, dict[str, Any]]]) -> pd.DataFra
     return pd.DataFrame(rows, columns=columns)
 
 
-_RANDOM_SPLIT = ("paper", "honest", "no_irrigation", "honest_cross_fitted")
-_BLOCKED = ("station_blocked", "zone_blocked")
+_RANDOM_SPLIT = ("paper", "honest", "no_irrigation", "honest_cross_fitted", "cropsm_honest")
+_BLOCKED = ("station_blocked", "zone_blocked", "cropsm_station_blocked",
+            "cropsm_zone_blocked")
 
 
 def region_report(test: pd.DataFrame, samples: pd.DataFrame, classifier: pd.DataFrame,

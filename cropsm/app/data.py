@@ -78,14 +78,16 @@ def map_layer(path: str, crop: str, depth: str, date: dt.date | None, layer: str
                                screen_px)
 
 
-def serving_model(crop: str, depth: str, omitted: str | None = None) -> ServingModel:
+def serving_model(crop: str, depth: str, omitted: str | None = None,
+                  method: str = "paper") -> ServingModel:
     """The saved crop × depth model (reduced: without a group), verified, in serving form."""
-    return _serving_model(str(models_dir()), crop, depth, omitted)
+    return _serving_model(str(models_dir()), crop, depth, omitted, method)
 
 
 @pn.cache(max_items=12)
-def _serving_model(folder: str, crop: str, depth: str, omitted: str | None) -> ServingModel:
-    path = model_path(folder, crop, depth, omitted)
+def _serving_model(folder: str, crop: str, depth: str, omitted: str | None,
+                   method: str) -> ServingModel:
+    path = model_path(folder, crop, depth, omitted, method)
     return ServingModel.from_model(load_model(path, crop, depth), read_card(path)["sha256"])
 
 
@@ -124,9 +126,9 @@ def omission_table(crop: str, depth: str) -> pd.DataFrame:
     return pipelines_omission_table(models_dir(), crop, depth)
 
 
-def model_card(crop: str, depth: str) -> dict:
+def model_card(crop: str, depth: str, method: str = "paper") -> dict:
     """The saved model's card (hash, training period, scores)."""
-    return read_card(model_path(models_dir(), crop, depth))
+    return read_card(model_path(models_dir(), crop, depth, method=method))
 
 
 def validation_report(crop: str, depth: str) -> ValidationReport:

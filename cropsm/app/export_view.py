@@ -13,6 +13,7 @@ from cropsm.analysis.region_tables import mean_series_table, pixel_table
 from cropsm.app import data
 from cropsm.app.jobs import show_error
 from cropsm.app.state import AppState
+from cropsm.core.errors import CropSMError
 from cropsm.core.grid import Grid
 from cropsm.io.export import ExportError, cog_bytes, csv_bytes
 from cropsm.io.models import ModelFileError
@@ -25,12 +26,20 @@ MAX_COG_CELLS = 16_000_000
 
 def provenance(state: AppState, region: RegionData | None = None) -> dict[str, str]:
     """What an export was made from: model card hash, crop, depth, dates, region, source."""
+    method = state.method  # a live run's; the stored product says which method made it
+    if region is None or region.source != "live run":
+        try:
+            method = str(data.reader(state.catalog_path).product().attrs.get("method", method))
+        except CropSMError:
+            pass  # no product yet: the export is of a live result
     try:
-        sha = data.model_card(state.crop, state.depth).get("sha256", "unknown (card has none)")
+        sha = data.model_card(state.crop, state.depth, method).get(
+            "sha256", "unknown (card has none)")
     except ModelFileError:
         sha = "unknown (no model card)"
     out = {"product": "CropSM daily 1 km soil moisture", "cropsm_version": cropsm.__version__,
-           "model_sha256": sha, "crop": state.crop, "depth": state.depth,
+           "model_sha256": sha, "method": method, "crop": state.crop,
+           "depth": state.depth,
            "exported_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     if region is not None:
         out.update(dates=f"{region.run.dates[0]:%Y-%m-%d}..{region.run.dates[-1]:%Y-%m-%d}",

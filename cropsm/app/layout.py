@@ -67,6 +67,7 @@ def _controls(state: AppState, region: RegionView) -> list:
             date_picker, player, pn.layout.Divider(), region_text, province,
             pn.widgets.DatePicker.from_param(state.param.run_start, label="Run from"),
             pn.widgets.DatePicker.from_param(state.param.run_end, label="Run to"),
+            pn.widgets.RadioButtonGroup.from_param(state.param.method, button_type="light"),
             run_button, progress]
 
 
@@ -101,7 +102,7 @@ def create_app(state: AppState | None = None) -> pn.template.FastListTemplate:
                 return
             # panel types each **kwargs value as a Mapping; the values are query strings
             location.update_query(**state.query())  # type: ignore[arg-type]
-        state.param.watch(sync_url, ["crop", "depth", "date", "layer", "extent",
+        state.param.watch(sync_url, ["crop", "depth", "date", "layer", "extent", "method",
                                      "region_label"])
     tabs = pn.Tabs(("Series", series), ("Region", region), ("Scenarios", ScenarioView(state=state)),
                    ("Network (0-50 cm)", NetworkView(state=state)),

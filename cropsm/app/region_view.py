@@ -103,10 +103,12 @@ class RegionView(pn.viewable.Viewer):
         def prepare():
             reader = data.reader(state.catalog_path)
             cov, daily = reader.dataset("covariates"), reader.dataset("covariates_daily")
+            model = data.serving_model(state.crop, state.depth, method=state.method)
             plan = plan_live_run(reader, state.crop, state.depth, state.region,
-                                 state.run_start, state.run_end, data.china())
-            model = data.serving_model(state.crop, state.depth)
-            return (f"Running {state.crop} {state.depth} on {plan.cropland_cells:,} cropland "
+                                 state.run_start, state.run_end, data.china(),
+                                 memory=model.memory)
+            return (f"Running {state.crop} {state.depth} ({state.method} method) on "
+                    f"{plan.cropland_cells:,} cropland "
                     f"pixels × {len(plan.dates)} days …", (model, cov, daily, plan))
 
         done = await run_in_thread(state, "Run", prepare, live.run_region)

@@ -37,13 +37,18 @@ def plan_scenario(state: AppState) -> live.RegionRun:
     """Check and cost a scenario: two forest passes, so half the live budget."""
     return plan_live_run(data.reader(state.catalog_path), state.crop, state.depth,
                          state.region, state.run_start, state.run_end, data.china(),
-                         budget=live.LIVE_BUDGET_PIXEL_DAYS // 2)
+                         budget=live.LIVE_BUDGET_PIXEL_DAYS // 2,
+                         memory=state.method == "cropsm")
 
 
 def scenario_models(state: AppState, name: str) -> dict:
     """The serving models a scenario needs, by crop (and ``"reduced"`` for omissions)."""
+    if name.startswith("omit_") and state.method != "paper":
+        raise PredictError("Feature-omission scenarios compare the paper method's reduced "
+                           "models; switch the method to paper.")
     wanted = crops.CROPS if name == "crop_swap" else (state.crop,)
-    models = {crop: data.serving_model(crop, state.depth) for crop in wanted}
+    models = {crop: data.serving_model(crop, state.depth, method=state.method)
+              for crop in wanted}
     if name.startswith("omit_"):
         group = name[len("omit_"):]
         try:

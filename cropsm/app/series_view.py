@@ -44,7 +44,8 @@ class SeriesView(pn.viewable.Viewer):
         state = self.state
         try:
             found = series_at(data.reader(state.catalog_path), state.crop, state.depth, x, y,
-                              tolerance, data.serving_model)
+                              tolerance, lambda c, d: data.serving_model(c, d,
+                                                                          method=state.method))
         except CropSMError as err:
             self._summary.object = f"**No series here:** {err}"
             self._plot.object = self._placeholder()

@@ -13,9 +13,10 @@ from cropsm.config import settings
 from cropsm.core import crops
 from cropsm.core.errors import CropSMError
 from cropsm.core.regions import RegionError, parse_bbox, province_region
+from cropsm.rf.features import METHODS
 
 #: State the URL carries (``?crop=maize&date=2018-05-03&...``).
-URL_KEYS = ("crop", "depth", "date", "layer", "extent", "region")
+URL_KEYS = ("crop", "depth", "date", "layer", "extent", "region", "method")
 _MAX_URL_VALUE = 200
 #: How much a message matters, least first: the page shows each in its own colour.
 MESSAGE_LEVELS = ("info", "warning", "error")
@@ -41,6 +42,9 @@ class AppState(param.Parameterized):
     available_dates = param.List(default=[], item_type=dt.date,
                                  doc="Days the product holds.")
     layer: param.Selector[str] = param.Selector(default="sm", objects=list(MAP_LAYERS))
+    method: param.Selector[str] = param.Selector(
+        default=METHODS[0], objects=list(METHODS),
+        doc="Whose models the live runs use: the paper's or CropSM's (docs/method.md).")
     extent = param.NumericTuple(default=None, length=4, allow_None=True,
                                 doc="Visible map extent x0, y0, x1, y1 (grid metres).")
     region = param.Parameter(default=None, doc="Region of interest, shapely lon/lat.")
@@ -111,6 +115,8 @@ class AppState(param.Parameterized):
     def query(self) -> dict[str, str]:
         """The URL form of the shareable state."""
         out = {"crop": self.crop, "depth": self.depth, "layer": self.layer}
+        if self.method != METHODS[0]:
+            out["method"] = self.method
         if self.date is not None:
             out["date"] = self.date.isoformat()
         if self.extent is not None:
@@ -143,7 +149,7 @@ class AppState(param.Parameterized):
         return problems
 
     def _apply(self, key: str, value: str, provinces) -> None:
-        if key in ("crop", "depth", "layer"):
+        if key in ("crop", "depth", "layer", "method"):
             allowed = self.param[key].objects
             if value not in allowed:
                 raise QueryError(f"choose one of {', '.join(allowed)}")

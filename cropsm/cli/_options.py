@@ -11,7 +11,8 @@ import click
 from cropsm.config import settings
 from cropsm.core import crops
 
-__all__ = ["catalog_option", "crop_depth_options", "models_option", "reports_option",
+__all__ = ["catalog_option", "crop_depth_options", "method_option", "models_option",
+           "reports_option",
            "selection", "tqdm_factory"]
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -36,6 +37,17 @@ def reports_option(help: str) -> Decorator:
     return click.option("--out", default=lambda: str(settings().reports),
                         show_default="$CROPSM_REPORTS, else <home>/reports",
                         type=click.Path(file_okay=False), help=help)
+
+
+def method_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--method``: the paper's method (the default) or CropSM's (docs/method.md)."""
+    from cropsm.rf.features import METHODS
+
+    return click.option("--method", type=click.Choice(list(METHODS)), default="paper",
+                        show_default=True,
+                        help="paper: ChinaCropSM1km's classifier + regressor; cropsm: one "
+                             "forest with rain memory, without CIR or position "
+                             "(docs/method.md).")(func)
 
 
 def crop_depth_options(func: Callable[..., Any]) -> Callable[..., Any]:

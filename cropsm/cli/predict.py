@@ -7,6 +7,7 @@ import click
 from cropsm.cli._options import (
     catalog_option,
     crop_depth_options,
+    method_option,
     models_option,
     selection,
     tqdm_factory,
@@ -38,10 +39,11 @@ __all__ = ["predict"]
               help="Do nothing if the store already holds these products, from these "
                    "models, for every day of the period.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@method_option
 def predict(start: str | None, end: str | None, crop: str | None, depth: str | None,
             bbox: str | None, region: str | None, scheduler: str | None, workers: int,
             catalog_path: str, models_dir: str, out: str | None, overwrite: bool,
-            if_missing: bool, quiet: bool) -> None:
+            if_missing: bool, quiet: bool, method: str) -> None:
     """Predict daily 1 km SM into the product store (Zarr), resumably, on dask."""
     from cropsm.pipelines.predict import predict_product
 
@@ -50,7 +52,8 @@ def predict(start: str | None, end: str | None, crop: str | None, depth: str | N
     run = predict_product(catalog_path, models_dir, selection(crop, depth), start=start,
                           end=end, bbox=bbox, region=region, scheduler=scheduler,
                           workers=workers, out=out, overwrite=overwrite,
-                          if_missing=if_missing, progress=None if quiet else tqdm_factory)
+                          if_missing=if_missing, progress=None if quiet else tqdm_factory,
+                          method=method)
     if run.skipped:
         click.echo(f"{run.target} already holds {', '.join(run.products)}")
     else:

@@ -7,6 +7,7 @@ import click
 from cropsm.cli._options import (
     catalog_option,
     crop_depth_options,
+    method_option,
     models_option,
     reports_option,
     selection,
@@ -31,20 +32,29 @@ __all__ = ["train", "validate"]
 @click.option("--omit", "omit", multiple=True, type=click.Choice(list(FEATURE_GROUPS)),
               help="Also train reduced models without this feature group (repeatable), for "
                    "the feature-omission scenarios.")
+@method_option
 def train(crop: str | None, depth: str | None, tune: bool, catalog_path: str, models_dir: str,
-          cir_training: str, seed: int, if_missing: bool, omit: tuple[str, ...]) -> None:
-    """Train the CIR classifier and SM regressor per crop x depth (90/10 within zones)."""
+          cir_training: str, seed: int, if_missing: bool, omit: tuple[str, ...],
+          method: str) -> None:
+    """Train the models per crop x depth (90/10 within zones).
+
+    The paper method: a CIR classifier and an SM regressor. The CropSM method: one forest
+    on the paper's inputs plus rain memory, without CIR or position (docs/method.md).
+    """
     from cropsm.pipelines.train import train_models
 
+    if method == "cropsm" and (tune or omit or cir_training != "observed"):
+        raise click.UsageError("--tune, --omit and --cir-training apply to --method paper.")
     trained = train_models(catalog_path, models_dir, selection(crop, depth), tune=tune,
                            cir_training=cir_training, seed=seed, if_missing=if_missing,
-                           omit=omit, progress=tqdm_factory)
+                           omit=omit, progress=tqdm_factory, method=method)
     if not trained:
         click.echo(f"models already trained in {models_dir}")
     for m in trained:
         s = m.scores["held_out_cir_predicted"]
+        how = "CropSM method" if method == "cropsm" else "CIR predicted"
         click.echo(f"{m.name}: {m.n_train} train, {m.n_test} held out; "
-                   f"r {s['r']:.3f}, ubRMSE {s['ubrmse']:.4f} (CIR predicted); "
+                   f"r {s['r']:.3f}, ubRMSE {s['ubrmse']:.4f} ({how}); "
                    f"{m.size_bytes / 1e6:.1f} MB; {m.seconds:.0f} s -> {m.path}")
 
 

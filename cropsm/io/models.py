@@ -35,9 +35,16 @@ class ModelFileError(CropSMError, OSError):
     """A model file is missing, changed since it was written, or does not match the code."""
 
 
-def model_path(folder: str | Path, crop: str, depth: str, omitted: str | None = None) -> Path:
-    """Where the model of ``crop`` and ``depth`` (reduced: without group ``omitted``) lives."""
+def model_path(folder: str | Path, crop: str, depth: str, omitted: str | None = None,
+               method: str = "paper") -> Path:
+    """Where the model of ``crop`` and ``depth`` lives.
+
+    A reduced model (without feature group ``omitted``) and a model of the CropSM method
+    (``method="cropsm"``) have their own files beside the paper method's.
+    """
     suffix = f"_without-{omitted}" if omitted else ""
+    if method != "paper":
+        suffix += f"_{method}-method"
     return Path(folder) / f"cropsm_{crop}_{depth}{suffix}.skops"
 
 
@@ -83,9 +90,11 @@ def save_model(model, folder: str | Path, cv_scores: dict | None = None) -> Path
     """Write a :class:`cropsm.rf.model.SoilMoistureModel` and its card (atomically)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    path = model_path(folder, model.crop, model.depth, model.info.get("omitted_group"))
+    method = model.info.get("method", "paper")
+    path = model_path(folder, model.crop, model.depth, model.info.get("omitted_group"), method)
     return _dump_with_card(model, path, {
-        "crop": model.crop, "depth": model.depth, "features": list(model.features),
+        "crop": model.crop, "depth": model.depth, "method": method,
+        "features": list(model.features),
         "training_period": model.info.get("training_period"),
         "n_samples": model.info.get("n_samples"),
         "hyper_parameters": model.info.get("params"), "cv_scores": cv_scores or {},
@@ -120,8 +129,9 @@ def read_card(path: str | Path) -> dict:
     path = Path(path)
     card_path = path.with_suffix(".card.json")
     if not path.is_file():
-        command = "cropsm network train" if path.name.startswith("cropsm_network") \
-            else "cropsm train"
+        command = ("cropsm network train" if path.name.startswith("cropsm_network")
+                   else "cropsm train --method cropsm" if "_cropsm-method" in path.name
+                   else "cropsm train")
         raise ModelFileError(f"Model file {path} not found; train it with `{command}`.")
     if not card_path.is_file():
         raise ModelFileError(f"Model card {card_path} not found; retrain with `cropsm train`.")
@@ -148,7 +158,7 @@ def trained_on(path: str | Path, fingerprint: str) -> bool:
 
 
 def load_model(path: str | Path, crop: str | None = None, depth: str | None = None, *,
-               expected_features: Callable[[str | None], tuple[str, ...]] | None = None):
+               expected_features: Callable[[str | None, str], tuple[str, ...]] | None = None):
     """Load a forest after checking its card: SHA-256, crop and depth, feature order.
 
     Parameters
@@ -158,8 +168,9 @@ def load_model(path: str | Path, crop: str | None = None, depth: str | None = No
     crop, depth : str, optional
         What the file must be for.
     expected_features : callable, optional
-        Maps the card's omitted feature group to the feature order the calling code
-        uses (:func:`cropsm.rf.model.kept_features`); a different order is refused.
+        Maps the card's omitted feature group and method to the feature order the
+        calling code uses (:func:`cropsm.rf.model.expected_features`); a different order
+        is refused.
         :func:`cropsm.serve.models.load_model` passes it.
     """
     path = Path(path)
@@ -171,13 +182,15 @@ def load_model(path: str | Path, crop: str | None = None, depth: str | None = No
     _check_archive(path, card, "cropsm train")
     if expected_features is not None:
         try:
-            expected = expected_features(card.get("omitted_group"))
+            expected = expected_features(card.get("omitted_group"),
+                                         card.get("method", "paper"))
         except ValueError as err:
             raise ModelFileError(f"Model card of {path}: {err}") from err
         if tuple(card.get("features", ())) != expected:
             raise ModelFileError(
                 f"Model file {path} was trained on features {card.get('features')}, but "
-                f"this code uses {list(expected)}; retrain with `cropsm train`."
+                f"this code uses {list(expected)}; retrain with `cropsm train"
+                f"{'' if card.get('method', 'paper') == 'paper' else ' --method cropsm'}`."
             )
     return _load_archive(path)
 

@@ -88,8 +88,8 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
                     start: str | None = None, end: str | None = None, bbox: str | None = None,
                     region: str | None = None, scheduler: str | None = None, workers: int = 2,
                     out: str | Path | None = None, overwrite: bool = False,
-                    if_missing: bool = False, progress: ProgressFactory | None = None
-                    ) -> PredictionRun:
+                    if_missing: bool = False, progress: ProgressFactory | None = None,
+                    method: str = "paper") -> PredictionRun:
     """Predict the products of ``crops_depths`` for each day from ``start`` to ``end``.
 
     Parameters
@@ -120,6 +120,9 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
         day from ``start`` to ``end``.
     progress : ProgressFactory, optional
         One bar, ``"blocks"``, over the run's tasks.
+    method : {"paper", "cropsm"}
+        Whose models predict (``cropsm train --method``); recorded in the store's
+        ``method`` attribute.
 
     Returns
     -------
@@ -134,7 +137,7 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
     target = Path(out) if out else Path(_store(cat, "soil_moisture"))
     if if_missing and (target / "zarr.json").exists():
         have = product_versions(target)
-        shas = {f"{c}/{d}": read_card(model_path(models_dir, c, d)).get("sha256")
+        shas = {f"{c}/{d}": read_card(model_path(models_dir, c, d, method=method)).get("sha256")
                 for c, d in crops_depths}
         if all(have.get(k) == v for k, v in shas.items()) and _holds_days(target, start, end):
             return PredictionRun(target=target, products=tuple(shas))
@@ -143,7 +146,7 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
     mask = _region_mask(bbox, region, covariates)
     models: dict[tuple[str, str], ServingModel] = {}
     for c, d in crops_depths:
-        path = model_path(models_dir, c, d)
+        path = model_path(models_dir, c, d, method=method)
         sha = read_card(path).get("sha256", "")
         models[(c, d)] = ServingModel.from_model(load_model(path, c, d), sha)
     plan = engine.plan_run(covariates, daily, _store(cat, "covariates"),

@@ -62,17 +62,19 @@ def _window(reader: CatalogReader, crop: str, depth: str, geometry: Any,
 
 
 def plan_live_run(reader: CatalogReader, crop: str, depth: str, geometry: Any, start: Any,
-                  end: Any, china: Any, budget: int | None = None) -> live.RegionRun:
+                  end: Any, china: Any, budget: int | None = None, memory: bool = False
+                  ) -> live.RegionRun:
     """Check and cost a run on the catalog's covariates: :func:`cropsm.serve.live.plan_region`.
 
     ``budget`` is in pixel-days, by default :data:`cropsm.serve.live.LIVE_BUDGET_PIXEL_DAYS`
     read at call time; a scenario that runs the chain ``k`` times passes that divided by
-    ``k``.
+    ``k``. ``memory``: the model follows the CropSM method (a year of rain before each day).
     """
     if budget is None:
         budget = live.LIVE_BUDGET_PIXEL_DAYS
     return live.plan_region(reader.dataset("covariates"), reader.dataset("covariates_daily"),
-                            crop, depth, geometry, start, end, china, budget=budget)
+                            crop, depth, geometry, start, end, china, budget=budget,
+                            memory=memory)
 
 
 def product_region(reader: CatalogReader, crop: str, depth: str, geometry: Any,

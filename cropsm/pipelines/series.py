@@ -14,8 +14,7 @@ import pandas as pd
 
 from cropsm.core.regions import RegionError
 from cropsm.pipelines.sources import CatalogReader
-from cropsm.rf.features import BASE_FEATURES, FEATURES, features_at
-from cropsm.serve.predict import ServingModel
+from cropsm.serve.predict import ServingModel, feature_rows
 
 __all__ = ["PointSeries", "nearest_station", "pixel_series", "series_at", "station_series"]
 
@@ -100,13 +99,11 @@ def station_series(reader: CatalogReader, crop: str, depth: str, station_id: str
     if obs.empty:
         return pd.DataFrame(columns=["observed", "predicted"])
     meta = reader.stations().set_index("station_id").loc[station_id]
-    table = features_at(reader.dataset("covariates"), reader.dataset("covariates_daily"),
-                        np.full(len(obs), meta["row"]), np.full(len(obs), meta["col"]),
-                        obs["date"].to_numpy())
-    X = np.zeros((len(obs), len(FEATURES)), np.float32)
-    for name in BASE_FEATURES:
-        X[:, FEATURES.index(name)] = table[name].to_numpy()
-    predicted = models(crop, depth).predict_rows(X)["sm"]
+    model = models(crop, depth)
+    X = feature_rows(reader.dataset("covariates"), reader.dataset("covariates_daily"),
+                     np.full(len(obs), meta["row"]), np.full(len(obs), meta["col"]),
+                     pd.DatetimeIndex(obs["date"].to_numpy()), crop, memory=model.memory)
+    predicted = model.predict_rows(X)["sm"]
     return pd.DataFrame({"observed": obs["sm"].to_numpy(), "predicted": predicted},
                         index=pd.DatetimeIndex(obs["date"].to_numpy(), name="date"))
 

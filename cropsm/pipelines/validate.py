@@ -2,7 +2,8 @@
 
 Outputs (in ``out``):
 
-* per crop × depth, ``validation_<crop>_<depth>.json`` (:class:`ValidationReport`) and
+* per crop × depth, with the paper's method's rows and the CropSM method's beside them
+  (``docs/method.md``), ``validation_<crop>_<depth>.json`` (:class:`ValidationReport`) and
   the per-sample tables ``samples_``, ``classifier_`` and ``test_<crop>_<depth>.parquet``;
   ``summary.md`` over all of them;
 * for a catalog with ``insitu`` entries, ``insitu_comparison.json`` and ``.md`` instead.
@@ -108,7 +109,7 @@ def _validate_models(cat: Any, out: Path, crops_depths: Sequence[tuple[str, str]
     reports: list[ValidationReport] = []
     for c, d in crops_depths:
         table = sm_model.training_table(inputs.covariates, inputs.daily, inputs.stations,
-                                        inputs.station_meta, c, d)
+                                        inputs.station_meta, c, d, memory=True)
         update = bar(progress, f"validate {c}/{d}", 6)
         report, tables = validation.validate(table, c, d, seed=seed, progress=update)
         if truth is not None:
@@ -117,6 +118,9 @@ def _validate_models(cat: Any, out: Path, crops_depths: Sequence[tuple[str, str]
                 truth_window=validation.truth_window_report(
                     table, inputs.covariates, inputs.daily, inputs.station_meta, truth, c, d,
                     seed),
+                truth_window_cropsm=validation.truth_window_report(
+                    table, inputs.covariates, inputs.daily, inputs.station_meta, truth, c, d,
+                    seed, method="cropsm"),
                 product_comparison=compare_products(
                     tables.samples, inputs.station_meta,
                     truth["sm"].sel(crop=c, depth="0-10cm"), c, seed))

@@ -27,6 +27,7 @@ __all__ = [
     "FEATURE_GROUPS",
     "FEATURES",
     "FeatureError",
+    "METHODS",
     "MONTHLY",
     "check_monthly",
     "features_at",
@@ -42,6 +43,10 @@ FEATURES: tuple[str, ...] = ("pre", "pre10", "doy", "CIR", "bulk_density", "rive
                              "moisture_index", "pet", "lat", "lon", "fc")
 #: The irrigation classifier's inputs: every feature but CIR itself.
 BASE_FEATURES: tuple[str, ...] = tuple(f for f in FEATURES if f != "CIR")
+
+#: The methods a model can follow: the paper's classifier + regressor, or CropSM's forest
+#: with memory (:mod:`cropsm.rf.model`, ``docs/method.md``).
+METHODS: tuple[str, ...] = ("paper", "cropsm")
 
 _STATIC = ("bulk_density", "river_distance", "moisture_index", "fc")
 ANTECEDENT_DAYS = 10

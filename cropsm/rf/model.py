@@ -1,9 +1,17 @@
-"""The ChinaCropSM1km model: CIR classifier + random-forest regressor per crop × depth.
+"""The soil-moisture models per crop × depth: the paper's method and CropSM's.
 
-Cheng et al. (2022), section 2.3: a random-forest classifier predicts the irrigation
-state CIR from the other features; the regressor predicts SM from the 11 features
-including that predicted CIR. Defaults are the paper's tuned optimum
-(:data:`PAPER_PARAMS`). Training data are split 90/10 within each agricultural zone.
+``method="paper"``, ChinaCropSM1km (Cheng et al. 2022, section 2.3): a random-forest
+classifier predicts the irrigation state CIR from the other features; the regressor
+predicts SM from the 11 features including that predicted CIR. Defaults are the
+paper's tuned optimum (:data:`PAPER_PARAMS`).
+
+``method="cropsm"`` (``docs/method.md``): one random forest on :data:`CROPSM_FEATURES`,
+the paper's inputs without CIR and without latitude and longitude, plus the memory
+indices of :mod:`cropsm.rf.memory`; :data:`CROPSM_PARAMS`. No classifier: CIR is
+labelled from the target SM (Eq. 1), and position lets the trees learn each training
+station's offset, which does not carry to other places.
+
+Training data are split 90/10 within each agricultural zone.
 """
 
 from __future__ import annotations
@@ -19,14 +27,20 @@ from sklearn.model_selection import train_test_split
 from cropsm.core import crops
 from cropsm.core.errors import InputDataError
 from cropsm.rf.applicability import fit_applicability
-from cropsm.rf.features import BASE_FEATURES, FEATURE_GROUPS, FEATURES, features_at
+from cropsm.rf.features import BASE_FEATURES, FEATURE_GROUPS, FEATURES, METHODS, features_at
 from cropsm.rf.irrigation import cir_labels, make_classifier
+from cropsm.rf.memory import MEMORY_FEATURES, memory_at
 
 __all__ = [
+    "CROPSM_FEATURES",
+    "CROPSM_PARAMS",
     "FEATURE_GROUPS",
+    "METHODS",
     "PAPER_PARAMS",
     "TUNING_GRID",
     "SoilMoistureModel",
+    "expected_features",
+    "fit_cropsm_model",
     "fit_model",
     "kept_features",
     "make_regressor",
@@ -39,6 +53,12 @@ __all__ = [
 #: The paper's optimum (section 2.3.2); ``max_samples=None`` is scikit-learn's 1.0.
 PAPER_PARAMS: dict[str, object] = {"n_estimators": 50, "max_features": 4,
                                    "min_samples_leaf": 1, "max_samples": None}
+
+#: The CropSM method's inputs, in order.
+CROPSM_FEATURES: tuple[str, ...] = tuple(
+    f for f in BASE_FEATURES if f not in ("lat", "lon")) + MEMORY_FEATURES
+#: The CropSM method's forest: the paper's size, leaves of at least 5 samples.
+CROPSM_PARAMS: dict[str, object] = {**PAPER_PARAMS, "min_samples_leaf": 5}
 
 #: The 10-fold CV grid of ``cropsm train --tune``, small enough for a 2-core machine:
 #: 16 settings x 10 folds per model.
@@ -73,14 +93,22 @@ def make_regressor(random_state: int = 0, n_jobs: int = -1, **params) -> RandomF
 
 
 def training_table(covariates: xr.Dataset, daily: xr.Dataset, stations: pd.DataFrame,
-                   station_meta: pd.DataFrame, crop: str, depth: str) -> pd.DataFrame:
+                   station_meta: pd.DataFrame, crop: str, depth: str,
+                   memory: bool = False) -> pd.DataFrame:
     """Features, observed CIR and target SM of every observation of one crop and depth.
+
+    Parameters
+    ----------
+    memory : bool
+        Add the memory indices (:data:`cropsm.rf.memory.MEMORY_FEATURES`) that the
+        CropSM method needs; they read a year of rain before each observation.
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`cropsm.rf.features.FEATURES` (CIR from the observation, Eq. 1),
-        then ``sm``, ``station_id``, ``zone``, ``date``, ``phenology``.
+        then ``sm``, ``station_id``, ``zone``, ``date``, ``phenology``, then the memory
+        indices if asked for.
     """
     obs = stations[(stations["crop"] == crop) & (stations["depth"] == depth)]
     if obs.empty:
@@ -100,6 +128,10 @@ def training_table(covariates: xr.Dataset, daily: xr.Dataset, stations: pd.DataF
     table["sm"] = obs["sm"].to_numpy("f4")
     for col in ("station_id", "zone", "date", "phenology"):
         table[col] = obs[col].to_numpy()
+    if memory:
+        indices = memory_at(covariates, daily, obs["row"], obs["col"], obs["date"], crop)
+        for name in MEMORY_FEATURES:
+            table[name] = indices[name].to_numpy()
     return table
 
 
@@ -126,6 +158,13 @@ def kept_features(omit: str | None = None) -> tuple[str, ...]:
     return tuple(f for f in FEATURES if f not in FEATURE_GROUPS[omit])
 
 
+def expected_features(omit: str | None = None, method: str = "paper") -> tuple[str, ...]:
+    """The feature order this code gives a model of ``method`` (reduced: without ``omit``)."""
+    if method not in METHODS:
+        raise ValueError(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}.")
+    return CROPSM_FEATURES if method == "cropsm" else kept_features(omit)
+
+
 def omission_ranking(full: dict, reduced: dict[str, dict]) -> pd.DataFrame:
     """R² lost by each reduced model against the full one, largest loss first.
 
@@ -144,25 +183,71 @@ def omission_ranking(full: dict, reduced: dict[str, dict]) -> pd.DataFrame:
 
 @dataclass
 class SoilMoistureModel:
-    """A fitted classifier + regressor pair for one crop and depth."""
+    """A fitted model for one crop and depth.
+
+    The paper's method has a classifier and a regressor; the CropSM method has only its
+    forest (``classifier`` None).
+    """
 
     crop: str
     depth: str
-    classifier: RandomForestClassifier
+    classifier: RandomForestClassifier | None
     regressor: RandomForestRegressor
     features: tuple[str, ...] = FEATURES
     info: dict = field(default_factory=dict)
 
+    @property
+    def method(self) -> str:
+        """``"paper"`` or ``"cropsm"`` (models saved before the choice existed: paper)."""
+        return str(self.info.get("method", "paper"))
+
     def predict_cir(self, base: pd.DataFrame) -> np.ndarray:
         """CIR predicted from the base features (never from an observation)."""
+        if self.classifier is None:
+            raise ValueError(f"The {self.method} method has no irrigation classifier.")
         return self.classifier.predict(base[list(BASE_FEATURES)].to_numpy("f4"))
 
     def predict(self, base: pd.DataFrame, cir=None) -> np.ndarray:
-        """SM (m³ m⁻³) from base features; CIR from the classifier unless given."""
+        """SM (m³ m⁻³) from the inputs of the model's method.
+
+        ``base`` holds :data:`BASE_FEATURES` (paper) or :data:`CROPSM_FEATURES`
+        (cropsm); the paper's CIR comes from the classifier unless given.
+        """
+        if self.method == "cropsm":
+            return self.regressor.predict(base[list(self.features)].to_numpy("f4"))
         cir = self.predict_cir(base) if cir is None else np.asarray(cir)
         x = base[list(BASE_FEATURES)].copy()
         x.insert(FEATURES.index("CIR"), "CIR", np.asarray(cir, "f4"))
         return self.regressor.predict(x[list(self.features)].to_numpy("f4"))
+
+
+def fit_cropsm_model(table: pd.DataFrame, crop: str, depth: str,
+                     params: dict | None = None, seed: int = 0, n_jobs: int = -1
+                     ) -> SoilMoistureModel:
+    """Fit the CropSM method's forest (:data:`CROPSM_FEATURES` -> SM).
+
+    ``table`` is a :func:`training_table` with ``memory=True``; ``params`` override
+    :data:`CROPSM_PARAMS`.
+    """
+    if crop not in crops.CROPS or depth not in crops.DEPTHS:
+        raise ValueError(f"Unknown crop/depth {crop}/{depth}.")
+    missing = [f for f in CROPSM_FEATURES if f not in table]
+    if missing:
+        raise InputDataError(f"The training table lacks {', '.join(missing)}: build it "
+                             "with training_table(..., memory=True).")
+    params = {**CROPSM_PARAMS, **(params or {})}
+    regressor = make_regressor(random_state=seed, n_jobs=n_jobs, **params)
+    regressor.fit(table[list(CROPSM_FEATURES)].to_numpy("f4"), table["sm"].to_numpy("f4"))
+    dates = pd.DatetimeIndex(table["date"])
+    importances = pd.Series(regressor.feature_importances_, index=list(CROPSM_FEATURES))
+    applicability = fit_applicability(table, importances.reindex(list(FEATURES),
+                                                                 fill_value=0.0).to_numpy())
+    return SoilMoistureModel(crop, depth, None, regressor, CROPSM_FEATURES, info={
+        "method": "cropsm", "omitted_group": None,
+        "applicability": applicability.to_dict(),
+        "params": dict(params), "n_samples": len(table), "cir_training": None,
+        "training_period": [f"{dates.min():%Y-%m-%d}", f"{dates.max():%Y-%m-%d}"],
+    })
 
 
 def fit_model(table: pd.DataFrame, crop: str, depth: str, params: dict | None = None,
@@ -208,7 +293,7 @@ def fit_model(table: pd.DataFrame, crop: str, depth: str, params: dict | None = 
         list(FEATURES), fill_value=0.0)  # an omitted feature weighs nothing in the AOA
     applicability = fit_applicability(table, importances.to_numpy())
     return SoilMoistureModel(crop, depth, classifier, regressor, features, info={
-        "omitted_group": omit,
+        "method": "paper", "omitted_group": omit,
         "applicability": applicability.to_dict(),
         "params": {k: v for k, v in params.items()}, "n_samples": len(table),
         "cir_training": cir_training,

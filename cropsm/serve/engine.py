@@ -127,11 +127,13 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
         raise PredictError(f"Dates must look like 2018-05-01 ({err}).") from err
     if end < start:
         raise PredictError(f"The end date {end:%Y-%m-%d} is before the start {start:%Y-%m-%d}.")
-    first, last = valid_dates(daily)
+    memory = any(model.memory for model in models.values())
+    first, last = valid_dates(daily, memory)
     if start < first or end > last:
+        reach = "a year" if memory else f"the {ANTECEDENT_DAYS} days"
         raise PredictError(
-            f"The covariates serve {first:%Y-%m-%d} to {last:%Y-%m-%d} (rain of the "
-            f"{ANTECEDENT_DAYS} days before each day is a feature); {start:%Y-%m-%d} to "
+            f"The covariates serve {first:%Y-%m-%d} to {last:%Y-%m-%d} (rain of "
+            f"{reach} before each day is a feature); {start:%Y-%m-%d} to "
             f"{end:%Y-%m-%d} is outside. Choose dates in that range.")
     if not models:
         raise PredictError("No crop × depth selected.")
@@ -156,8 +158,12 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
     shas = {f"{c}/{d}": m.sha256 for (c, d), m in models.items()}
     if base is not None:
         shas = {**product_versions(base), **shas}
+    methods = sorted({model.method for model in models.values()})
     attrs = {"title": "CropSM daily 1 km soil moisture of dryland wheat and maize",
-             "source": "cropsm (ChinaCropSM1km random forest with irrigation module)",
+             "source": ("cropsm (ChinaCropSM1km random forest with irrigation module)"
+                        if methods == ["paper"] else
+                        f"cropsm ({' and '.join(methods)} method; docs/method.md)"),
+             "method": ",".join(methods),
              "cropsm_version": cropsm.__version__,
              "model_sha256": shas}
     key = run_key({"axis": [str(axis[0]), len(axis)], "dates": [str(start), str(end)],

@@ -138,7 +138,7 @@ def run_scenario(name: str, models: dict[str, ServingModel], covariates: xr.Data
         raise PredictError(f"Unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}.")
     model = models[run.crop]
     window = serving_covariates(covariates).isel(y=run.rows, x=run.cols).load()
-    rows = window_rows(window, daily, run.dates, run.crop, run.region)
+    rows = window_rows(window, daily, run.dates, run.crop, run.region, memory=model.memory)
     baseline = apply_model(model, rows)
     if name == "irrigation":
         label = SCENARIOS[name]
@@ -148,7 +148,7 @@ def run_scenario(name: str, models: dict[str, ServingModel], covariates: xr.Data
         label = f"daily precipitation {factor:+.0%}"
         wetter = daily.assign(pre=daily["pre"] * np.float32(1 + factor))
         scenario = apply_model(model, window_rows(window, wetter, run.dates, run.crop,
-                                                  run.region))
+                                                  run.region, memory=model.memory))
     elif name.startswith("omit_"):
         if "reduced" not in models:
             raise PredictError(f"No model without the {name[5:]} features; train it with "
@@ -160,7 +160,9 @@ def run_scenario(name: str, models: dict[str, ServingModel], covariates: xr.Data
         if other not in models:
             raise PredictError(f"No {other} model at {run.depth}; train it with `cropsm train`.")
         label = f"{other} model on {run.crop} cells and season"
-        scenario = apply_model(models[other], rows)
+        swapped = models[other]
+        scenario = apply_model(swapped, rows if swapped.memory == model.memory else window_rows(
+            window, daily, run.dates, run.crop, run.region, memory=swapped.memory))
     return ScenarioResult(name, label, run, baseline, scenario)
 
 

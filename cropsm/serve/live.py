@@ -67,7 +67,7 @@ class RegionRun:
         return self.pixel_days // max(len(self.dates), 1)
 
 
-def _dates(daily: xr.Dataset, start, end) -> pd.DatetimeIndex:
+def _dates(daily: xr.Dataset, start, end, memory: bool = False) -> pd.DatetimeIndex:
     try:
         start, end = pd.Timestamp(start), pd.Timestamp(end)
     except (ValueError, TypeError) as err:
@@ -77,15 +77,18 @@ def _dates(daily: xr.Dataset, start, end) -> pd.DatetimeIndex:
     if end < start:
         raise PredictError(f"The end {end:%Y-%m-%d} is before the start {start:%Y-%m-%d}; "
                            "swap them.")
-    first, last = valid_dates(daily)
+    first, last = valid_dates(daily, memory)
     if start < first or end > last:
+        why = " for the CropSM method (a year of rain before each day)" if memory else ""
         raise PredictError(f"{start:%Y-%m-%d}..{end:%Y-%m-%d} is outside the covariates' "
-                           f"range {first:%Y-%m-%d}..{last:%Y-%m-%d}; choose dates inside it.")
+                           f"range {first:%Y-%m-%d}..{last:%Y-%m-%d}{why}; choose dates "
+                           "inside it.")
     return pd.date_range(start, end, freq="D")
 
 
 def plan_region(covariates: xr.Dataset, daily: xr.Dataset, crop: str, depth: str, geometry,
-                start, end, china, budget: int = LIVE_BUDGET_PIXEL_DAYS) -> RegionRun:
+                start, end, china, budget: int = LIVE_BUDGET_PIXEL_DAYS,
+                memory: bool = False) -> RegionRun:
     """Check and cost a live run; raises before any heavy work.
 
     Parameters
@@ -100,6 +103,9 @@ def plan_region(covariates: xr.Dataset, daily: xr.Dataset, crop: str, depth: str
         Mainland China's outline (lon/lat).
     budget : int
         Largest accepted cost in cropland pixel-days.
+    memory : bool
+        The model reads the memory indices (the CropSM method): the dates need a year of
+        rain before them.
 
     Raises
     ------
@@ -112,7 +118,7 @@ def plan_region(covariates: xr.Dataset, daily: xr.Dataset, crop: str, depth: str
         raise PredictError(f"Unknown crop/depth {crop}/{depth}; choose from {crops.CROPS} "
                            f"and {crops.DEPTHS}.")
     serving_covariates(covariates)  # a store from before world v2 is refused here
-    dates = _dates(daily, start, end)
+    dates = _dates(daily, start, end, memory)
     grid = Grid.from_coords(covariates["x"].values, covariates["y"].values)
     inside = check_region(geometry, china)
     try:

@@ -18,8 +18,8 @@ __all__ = ["load_model", "load_network"]
 
 def load_model(path: str | Path, crop: str | None = None, depth: str | None = None
                ) -> model.SoilMoistureModel:
-    """A forest file, checked against its card and :func:`cropsm.rf.model.kept_features`."""
-    return model_files.load_model(path, crop, depth, expected_features=model.kept_features)
+    """A forest file, checked against its card and :func:`cropsm.rf.model.expected_features`."""
+    return model_files.load_model(path, crop, depth, expected_features=model.expected_features)
 
 
 def load_network(path: str | Path) -> network.MultilayerNetwork:

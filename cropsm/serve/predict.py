@@ -9,6 +9,10 @@ Predictions are made for cropland cells of the crop (harvested fraction at least
 :data:`cropsm.core.crops.CROPLAND_MIN_FRACTION`) on days of its season (sowing to end of
 season), the domain of the station data the model learned from; other cells are missing.
 The season is the covariates' ``sowing`` and ``eos`` (crop, y, x), days of year.
+
+A model of the CropSM method (``docs/method.md``) reads the memory indices too: its rows
+carry :data:`SERVING_COLUMNS`, the paper's features then
+:data:`cropsm.rf.memory.MEMORY_FEATURES`, and it has no irrigation classifier.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from cropsm.core import crops
 from cropsm.core.errors import CropSMError
 from cropsm.rf.applicability import Applicability
 from cropsm.rf.features import ANTECEDENT_DAYS, BASE_FEATURES, FEATURES, FeatureError, features_at
+from cropsm.rf.memory import MEMORY_FEATURES, MemoryParams, memory_at
 from cropsm.serve.serving_forest import ServingForest
 
-__all__ = ["COVARIATES", "QUANTILES", "PredictError", "ServingModel", "WindowRows", "apply_model",
+__all__ = ["COVARIATES", "QUANTILES", "SERVING_COLUMNS", "PredictError", "ServingModel",
+           "WindowRows", "apply_model", "feature_rows",
            "coarsen_mean", "cropland", "predict_window", "serving_covariates", "valid_dates",
            "window_rows"]
 
@@ -35,6 +41,10 @@ COVARIATES = ("bulk_density", "river_distance", "moisture_index", "fc", "pet",
 #: Per-tree quantiles reported as the prediction's uncertainty band.
 QUANTILES = (0.1, 0.9)
 _CIR = FEATURES.index("CIR")
+#: Columns of the rows a CropSM-method model reads: the paper's features, then memory.
+SERVING_COLUMNS: tuple[str, ...] = FEATURES + MEMORY_FEATURES
+#: CIR of rows a model without an irrigation classifier predicts: not estimated.
+NO_CIR = 255
 
 
 class PredictError(CropSMError, ValueError):
@@ -43,58 +53,83 @@ class PredictError(CropSMError, ValueError):
 
 @dataclass(frozen=True)
 class ServingModel:
-    """A crop × depth model in serving form: classifier, regressor, area of applicability."""
+    """A crop × depth model in serving form: classifier, regressor, area of applicability.
+
+    The CropSM method's model has no classifier and reads :data:`SERVING_COLUMNS`; the
+    paper's reads :data:`cropsm.rf.features.FEATURES`.
+    """
 
     crop: str
     depth: str
     sha256: str
-    classifier: ServingForest
+    classifier: ServingForest | None
     regressor: ServingForest
     applicability: Applicability
+    method: str = "paper"
 
     @classmethod
     def from_model(cls, model, sha256: str = "") -> ServingModel:
         """Convert a :class:`cropsm.rf.model.SoilMoistureModel` (as trained and saved)."""
-        if not set(model.features) <= set(FEATURES):
+        method = model.info.get("method", "paper")
+        columns = SERVING_COLUMNS if method == "cropsm" else FEATURES
+        if not set(model.features) <= set(columns):
             raise PredictError(f"The model uses features {list(model.features)}, this code "
-                               f"{list(FEATURES)}; retrain it with `cropsm train`.")
+                               f"{list(columns)}; retrain it with `cropsm train`.")
         reference = model.info.get("applicability")
         if reference is None:
             raise PredictError(f"The {model.crop}/{model.depth} model has no area-of-"
                                "applicability reference (trained before it existed); retrain "
                                "it with `cropsm train`.")
-        columns = [FEATURES.index(f) for f in BASE_FEATURES]
-        return cls(model.crop, model.depth, sha256,
-                   ServingForest.from_sklearn(model.classifier, columns, len(FEATURES)),
+        classifier = None if model.classifier is None else ServingForest.from_sklearn(
+            model.classifier, [FEATURES.index(f) for f in BASE_FEATURES], len(columns))
+        return cls(model.crop, model.depth, sha256, classifier,
                    # a reduced model reads its columns out of the full feature rows
                    ServingForest.from_sklearn(model.regressor,
-                                              [FEATURES.index(f) for f in model.features],
-                                              len(FEATURES)),
-                   Applicability(**reference))
+                                              [columns.index(f) for f in model.features],
+                                              len(columns)),
+                   Applicability(**reference), method)
+
+    @property
+    def memory(self) -> bool:
+        """Whether the model reads the memory indices (the CropSM method)."""
+        return self.method == "cropsm"
 
     def predict_rows(self, X: np.ndarray, irrigation: bool = True) -> dict[str, np.ndarray]:
-        """CIR, SM and its per-tree 10th/90th percentiles for rows of :data:`FEATURES`.
+        """CIR, SM and its per-tree 10th/90th percentiles for rows of the model's columns.
 
         The CIR column of ``X`` is overwritten with the classifier's prediction (or with 0
         when ``irrigation`` is False), which is what the regressor then sees: the
-        observation never enters.
+        observation never enters. A model without a classifier reports CIR as
+        :data:`NO_CIR` and refuses ``irrigation=False``, which means nothing to it.
         """
         X = np.array(X, dtype=np.float32, order="C")  # a copy: the caller's rows stay as given
-        cir = self.classifier.predict(X) if irrigation else np.zeros(len(X), np.float32)
-        X[:, _CIR] = cir
+        if self.classifier is None:
+            if not irrigation:
+                raise PredictError(f"The {self.method} method has no irrigation module to "
+                                   "switch off; use the paper method for this scenario.")
+            cir = np.full(len(X), NO_CIR, "u1")
+        else:
+            cir = (self.classifier.predict(X) if irrigation
+                   else np.zeros(len(X), np.float32)).astype("u1")
+            X[:, _CIR] = cir
         sm, low, high = self.regressor.predict(X, quantiles=QUANTILES)
-        return {"sm": sm, "sm_q10": low, "sm_q90": high, "cir": cir.astype("u1")}
+        return {"sm": sm, "sm_q10": low, "sm_q90": high, "cir": cir}
 
     @property
     def nbytes(self) -> int:
-        """Memory of the two serving forests."""
-        return self.classifier.nbytes + self.regressor.nbytes
+        """Memory of the serving forests."""
+        return self.regressor.nbytes + (0 if self.classifier is None
+                                        else self.classifier.nbytes)
 
 
-def valid_dates(daily: xr.Dataset) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First and last day the daily covariates can serve (antecedent rain included)."""
+def valid_dates(daily: xr.Dataset, memory: bool = False) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day the daily covariates can serve (antecedent rain included).
+
+    With ``memory`` (the CropSM method), the first day has a year of rain before it.
+    """
     time = pd.DatetimeIndex(daily["time"].values)
-    return time[0] + pd.Timedelta(days=ANTECEDENT_DAYS), time[-1]
+    reach = MemoryParams().reach_days if memory else ANTECEDENT_DAYS
+    return time[0] + pd.Timedelta(days=reach), time[-1]
 
 
 def serving_covariates(covariates: xr.Dataset) -> xr.Dataset:
@@ -132,8 +167,8 @@ class WindowRows:
         (n_dates, ny, nx) of the window.
     t, rows, cols : numpy.ndarray of int
         Date index and cell of each row, date-major then row-major (the grid's order).
-    X : numpy.ndarray of float32, shape (n_rows, len(FEATURES))
-        The features; the CIR column is 0 until a classifier fills it.
+    X : numpy.ndarray of float32, shape (n_rows, len(FEATURES)) or (n_rows, len(SERVING_COLUMNS))
+        The features (and memory indices); the CIR column is 0 until a classifier fills it.
     """
 
     shape: tuple[int, int, int]
@@ -144,8 +179,10 @@ class WindowRows:
 
 
 def window_rows(covariates: xr.Dataset, daily: xr.Dataset, dates, crop: str,
-                region: np.ndarray | None = None) -> WindowRows:
+                region: np.ndarray | None = None, memory: bool = False) -> WindowRows:
     """Feature rows of ``crop``'s cropland cells in season over a window (see predict_window).
+
+    With ``memory`` the rows also carry the memory indices (:data:`SERVING_COLUMNS`).
 
     The cropland and season are ``crop``'s, whichever model is applied afterwards. The
     season is ``sowing`` to ``eos``; covariates without ``sowing`` (built before world v2)
@@ -165,12 +202,31 @@ def window_rows(covariates: xr.Dataset, daily: xr.Dataset, dates, crop: str,
         covariates["eos"].sel(crop=crop).values[crop_rows, crop_cols])
     t, k = np.nonzero(season)  # date-major, then row-major cells: the order of the grid
     rows, cols = crop_rows[k], crop_cols[k]
-    X = np.zeros((t.size, len(FEATURES)), np.float32)  # CIR is predicted, never observed
-    if t.size:
-        table = features_at(covariates, daily, rows, cols, dates[t])
-        for name in BASE_FEATURES:
-            X[:, FEATURES.index(name)] = table[name].to_numpy()
-    return WindowRows(shape, t, rows, cols, X)
+    return WindowRows(shape, t, rows, cols,
+                      feature_rows(covariates, daily, rows, cols, dates[t], crop, memory))
+
+
+def feature_rows(covariates: xr.Dataset, daily: xr.Dataset, rows: np.ndarray,
+                 cols: np.ndarray, dates: pd.DatetimeIndex, crop: str, memory: bool = False
+                 ) -> np.ndarray:
+    """The rows a serving model reads for samples at cells and dates.
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (n, len(FEATURES)) or (n, len(SERVING_COLUMNS))
+        Columns :data:`cropsm.rf.features.FEATURES` (CIR 0, for the classifier to fill),
+        then with ``memory`` the memory indices of ``crop``'s season.
+    """
+    columns = SERVING_COLUMNS if memory else FEATURES
+    X = np.zeros((len(dates), len(columns)), np.float32)  # CIR is predicted, never observed
+    if len(dates):
+        tables = [features_at(covariates, daily, rows, cols, dates)]
+        if memory:
+            tables.append(memory_at(covariates, daily, rows, cols, dates, crop))
+        for table in tables:
+            for name in table.columns:
+                X[:, columns.index(name)] = table[name].to_numpy()
+    return X
 
 
 def apply_model(model: ServingModel, window: WindowRows, irrigation: bool = True
@@ -216,7 +272,8 @@ def predict_window(model: ServingModel, covariates: xr.Dataset, daily: xr.Datase
         ``sm``, ``sm_q10``, ``sm_q90`` (float64, NaN where not predicted), ``cir`` and
         ``aoa`` (uint8, 255 where not predicted), and ``predicted`` (bool).
     """
-    return apply_model(model, window_rows(covariates, daily, dates, model.crop, region))
+    return apply_model(model, window_rows(covariates, daily, dates, model.crop, region,
+                                          memory=model.memory))
 
 
 def coarsen_mean(values: np.ndarray, factor: int) -> np.ndarray:
