@@ -19,11 +19,12 @@ import time
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
 from cropsm.core import metrics
-from cropsm.io.catalog import open_catalog
+from cropsm.io.catalog import open_catalog, read_entry
 from cropsm.pipelines._common import PRODUCTS, read_station_inputs
 from cropsm.rf.features import BASE_FEATURES
 from cropsm.rf.memory import MEMORY_FEATURES, MemoryParams, memory_at
@@ -62,6 +63,27 @@ def _blocked(table, columns, make, splitter, groups) -> dict:
     return {k: float(skill[k]) for k in ("n", "r", "ubrmse", "bias")}
 
 
+def truth_at_stations(catalog, crop: str, depth: str) -> dict:
+    """The demo truth at each station's pixel scored against its visits of the map year.
+
+    The best any model of the pixel can do against these stations: what is left is the
+    stations' own point-scale error.
+    """
+    inputs = read_station_inputs(catalog)
+    truth = read_entry("truth", catalog)["sm"].sel(crop=crop, depth=depth)
+    days = pd.DatetimeIndex(truth["time"].values)
+    obs = inputs.stations[(inputs.stations["crop"] == crop) & (inputs.stations["depth"] == depth)
+                          & inputs.stations["date"].isin(days)]
+    obs = obs.merge(inputs.station_meta[["station_id", "row", "col"]], on="station_id")
+    at = {"time": ("k", days.get_indexer(obs["date"])), "y": ("k", obs["row"].to_numpy()),
+          "x": ("k", obs["col"].to_numpy())}
+    true = truth.isel({k: xr.DataArray(v[1], dims="k") for k, v in at.items()}).values
+    skill = metrics.skill_table(true, obs["sm"].to_numpy())
+    return {"crop": crop, "depth": depth, "visits": len(obs),
+            "stations": int(obs["station_id"].nunique()),
+            **{k: float(skill[k]) for k in ("r", "ubrmse", "bias")}}
+
+
 def main() -> None:
     """Score every candidate on every product at 0-10 and 10-20 cm; write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -93,8 +115,13 @@ def main() -> None:
             results.append(row)
             print(crop, depth, name, round(row["station_blocked"]["r"], 3),
                   round(row["zone_blocked"]["r"], 3), flush=True)
+    catalog = open_catalog(args.catalog)
+    ceiling = ([truth_at_stations(catalog, c, d) for c, d in PRODUCTS if d in ("0-10cm",
+                                                                              "10-20cm")]
+               if "truth" in catalog.entries else [])
     with open(args.out, "w") as fh:
-        json.dump({"rows": results, "memory_params": MemoryParams().__dict__}, fh, indent=1)
+        json.dump({"rows": results, "memory_params": MemoryParams().__dict__,
+                   "truth_at_stations": ceiling}, fh, indent=1)
 
 
 if __name__ == "__main__":

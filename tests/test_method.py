@@ -9,7 +9,7 @@ import shapely
 
 from cropsm.io.catalog import open_catalog
 from cropsm.io.models import ModelFileError, load_model, model_path, read_card
-from cropsm.io.product import open_product
+from cropsm.io.product import open_product, product_methods
 from cropsm.pipelines._common import read_station_inputs
 from cropsm.pipelines.predict import predict_product
 from cropsm.pipelines.train import train_models
@@ -42,7 +42,7 @@ def test_training_writes_a_card_that_names_the_method(cropsm_models):
     card = read_card(path)
     assert card["method"] == "cropsm"
     assert card["features"] == list(sm_model.CROPSM_FEATURES)
-    assert 0 < card["cv_scores"]["held_out_cir_predicted"]["r"] <= 1
+    assert 0 < card["cv_scores"]["held_out"]["r"] <= 1
     model = load_serving(path, "maize", "0-10cm")
     assert model.method == "cropsm" and model.classifier is None
 
@@ -91,7 +91,8 @@ def test_serving_kernel_equals_scikit_learn_on_the_method_rows(cropsm_models, ti
                                rtol=1e-5, atol=1e-3)
 
 
-def test_product_store_records_the_method(cropsm_models, product_catalog, tmp_path):
+def test_product_store_records_the_method(cropsm_models, tiny_models, product_catalog,
+                                          tmp_path):
     folder, _ = cropsm_models
     run = predict_product(product_catalog, folder, (("maize", "0-10cm"),),
                           start="2018-07-01", end="2018-07-03", workers=0,
@@ -101,6 +102,11 @@ def test_product_store_records_the_method(cropsm_models, product_catalog, tmp_pa
     sm = ds["sm"].sel(crop="maize", depth="0-10cm")
     assert sm.notnull().any()
     assert np.nanmin(sm.values) >= 0 and np.nanmax(sm.values) <= 0.6
+    # a paper-method product added to the same store keeps each product's own method
+    predict_product(product_catalog, tiny_models, (("wheat", "10-20cm"),),
+                    start="2018-07-01", end="2018-07-03", workers=0, out=run.target)
+    assert product_methods(run.target) == {"maize/0-10cm": "cropsm", "wheat/10-20cm": "paper"}
+    assert open_product(run.target).attrs["method"] == "cropsm,paper"
 
 
 def test_live_runs_need_a_year_of_rain_before_them(tiny_entries):
@@ -124,10 +130,11 @@ def test_the_app_state_carries_the_method_in_the_url():
     assert state.apply_query({"method": "magic"})[0].startswith("URL method='magic' ignored")
 
 
-def test_feature_omission_scenarios_refuse_the_cropsm_method():
+def test_irrigation_and_omission_scenarios_refuse_the_cropsm_method():
     from cropsm.app.scenario_view import scenario_models
     from cropsm.app.state import AppState
 
     state = AppState(catalog_path="unused.yaml", method="cropsm")
-    with pytest.raises(PredictError, match="switch the method to paper"):
-        scenario_models(state, "omit_soil")
+    for name in ("omit_soil", "irrigation"):
+        with pytest.raises(PredictError, match="switch the method to paper"):
+            scenario_models(state, name)

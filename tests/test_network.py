@@ -63,6 +63,21 @@ def test_pattern_rules():
     assert patterns.check_pattern("fallow + maize") == 4
 
 
+def test_liu_eq_1_weights_each_pattern_by_its_crops_harvested_area():
+    # the example of issue 18: winter wheat 0.3 and maize 0.3 on one pixel
+    weights = patterns.liu_weights([0.3], [0.3], [0])[:, 0]
+    np.testing.assert_allclose(weights, [0.5, 0.25, 0.0, 0.25])
+    np.testing.assert_allclose(patterns.pattern_fractions([0.3], [0.3], [0])[:, 0],
+                               [1.0, 0.0, 0.0, 0.0])  # the world's partition of the land
+    # by hand from Eq. 1: wheat 0.4 and maize 0.1 -> areas 0.5, 0.4, 0, 0.1 over 1.0
+    np.testing.assert_allclose(patterns.liu_weights([0.4], [0.1], [0])[:, 0],
+                               [0.5, 0.4, 0.0, 0.1])
+    # spring wheat 0.2 and maize 0.6: spring wheat + fallow and fallow + maize only
+    np.testing.assert_allclose(patterns.liu_weights([0.2], [0.6], [1])[:, 0],
+                               [0.0, 0.0, 0.25, 0.75])
+    assert patterns.liu_weights([0.0], [np.nan], [0]).sum() == 0  # no cropland
+
+
 def test_accumulations_match_a_direct_sum(tiny_entries, tables):
     cov, daily = tiny_entries["covariates"], tiny_entries["covariates_daily"]
     tables, dropped = tables
@@ -214,16 +229,24 @@ def test_reference_is_the_share_weighted_sum_and_scenarios_carry_flags(tiny_entr
     cov, daily = e["covariates"], e["covariates_daily"]
     rows, cols, region = _window(tiny_entries)
     dates = pd.date_range("2018-06-01", periods=5)
-    reference = ps.reference_product(net, cov, daily, rows, cols, region, dates, "20-30cm")
-    shares = cov["pattern_fraction"].isel(y=rows, x=cols).values
-    expected = np.zeros(reference.shape)
-    for k, code in enumerate(patterns.PATTERNS):
-        if (shares[k] > 0).any():
-            sm = ps.predict_region(net, cov, daily, rows, cols, region, dates, "20-30cm", code)
-            expected += np.nan_to_num(sm.values) * shares[k]
-    cropland = shares.sum(axis=0) > 0
-    np.testing.assert_allclose(reference.values[:, cropland], expected[:, cropland], rtol=1e-5)
-    assert np.isnan(reference.values[:, ~cropland]).all()
+    window = cov.isel(y=rows, x=cols)
+    liu = patterns.liu_weights(window["crop_fraction"].sel(crop="wheat").values,
+                               window["crop_fraction"].sel(crop="maize").values,
+                               window["spring_wheat"].values)
+    for weighting, shares in (("liu", liu), ("area", window["pattern_fraction"].values)):
+        reference = ps.reference_product(net, cov, daily, rows, cols, region, dates, "20-30cm",
+                                         weighting=weighting)
+        expected = np.zeros(reference.shape)
+        for k, code in enumerate(patterns.PATTERNS):
+            if (shares[k] > 0).any():
+                sm = ps.predict_region(net, cov, daily, rows, cols, region, dates, "20-30cm",
+                                       code)
+                expected += np.nan_to_num(sm.values) * shares[k]
+        cropland = shares.sum(axis=0) > 0
+        np.testing.assert_allclose(reference.values[:, cropland], expected[:, cropland],
+                                   rtol=1e-5)
+        assert np.isnan(reference.values[:, ~cropland]).all()
+    assert not np.allclose(liu, window["pattern_fraction"].values)  # the two differ here
 
     code = cov.attrs["patterns_present"][0]
     result = ps.pattern_scenario(net, cov, daily, e["stations"], e["station_meta"], rows, cols,

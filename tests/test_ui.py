@@ -287,6 +287,10 @@ def test_scenario_panel_runs_on_a_drawn_box_and_shows_numbers(browser, product_a
     baseline, scenario, difference = (float(v) for v in numbers.groups())
     assert 0 < baseline < 0.6 and 0 < scenario < 0.6
     assert difference == pytest.approx(scenario - baseline, abs=2e-4)
+    truth = page.locator("p", has_text="Against the true response").first.inner_text()
+    assert re.search(r"true mean difference [+-]\d\.\d{4}, model [+-]\d\.\d{4}", truth), truth
+    # CIR = 0 cannot be right about irrigation: the dashboard says so beside the result
+    assert page.get_by_text(re.compile("The model's response is wrong here")).first.is_visible()
     page.close()
     assert not errors, errors
 
@@ -306,6 +310,9 @@ def test_network_panel_runs_a_pattern_scenario_on_a_drawn_box(browser, product_a
     assert numbers, summary
     assert 0 < float(numbers.group(1)) < 0.6 and abs(float(numbers.group(2))) < 0.3
     assert "at 20-30cm" in summary and "Time flag: 100% of the days" in summary
+    # the demo world's re-simulated truth, beside the network's response
+    truth = page.locator("p", has_text="Against the true response").first.inner_text()
+    assert re.search(r"true mean [+-]\d\.\d{4}, network [+-]\d\.\d{4}", truth), truth
     with page.expect_download(timeout=60_000) as download:
         page.get_by_text("Download CSV").click()
     text = Path(download.value.path()).read_text()

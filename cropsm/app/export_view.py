@@ -24,12 +24,22 @@ from cropsm.pipelines.region import RegionData, product_region
 MAX_COG_CELLS = 16_000_000
 
 
-def provenance(state: AppState, region: RegionData | None = None) -> dict[str, str]:
-    """What an export was made from: model card hash, crop, depth, dates, region, source."""
-    method = state.method  # a live run's; the stored product says which method made it
-    if region is None or region.source != "live run":
+def provenance(state: AppState, region: RegionData | None = None,
+               live: bool = False) -> dict[str, str]:
+    """What an export was made from: model card hash, method, crop, depth, dates, region.
+
+    The method is the region's, or the state's for another ``live`` result (a scenario),
+    or else the stored product's.
+    """
+    if region is not None:
+        method = region.method
+    elif live:
+        method = state.method
+    else:  # a map of the stored product: the store says which method made it
+        method = state.method
         try:
-            method = str(data.reader(state.catalog_path).product().attrs.get("method", method))
+            stored = data.reader(state.catalog_path).product().attrs.get("model_method", {})
+            method = str(dict(stored).get(f"{state.crop}/{state.depth}", "paper"))
         except CropSMError:
             pass  # no product yet: the export is of a live result
     try:
@@ -54,7 +64,8 @@ def provenance(state: AppState, region: RegionData | None = None) -> dict[str, s
 def region_data(state: AppState) -> RegionData:
     """The last live run if it matches the state, else the product over the region."""
     run = state.run
-    if run is not None and (run.run.crop, run.run.depth) == (state.crop, state.depth):
+    if run is not None and (run.run.crop, run.run.depth, run.method) == (
+            state.crop, state.depth, state.method):
         return run
     return product_region(data.reader(state.catalog_path), state.crop, state.depth,
                           state.region, data.china())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 import holoviews as hv
 import numpy as np
@@ -19,6 +20,7 @@ from cropsm.core import crops, patterns
 from cropsm.io.catalog import CatalogError
 from cropsm.io.export import csv_bytes, netcdf_bytes
 from cropsm.nn import pattern_scenarios as ps
+from cropsm.pipelines.counterfactual import TruthCheck, pattern_truth_check
 from cropsm.pipelines.region import plan_live_run
 from cropsm.serve import live
 
@@ -39,6 +41,20 @@ def _image(values: np.ndarray, run: live.RegionRun, name: str, cmap, clim, title
     return hv.Image(image, kdims=["x", "y"], vdims=[name]).opts(
         cmap=cmap, clim=clim, colorbar=True, responsive=True, height=_HEIGHT, data_aspect=1,
         xaxis=None, yaxis=None, tools=["hover"], title=title)
+
+
+def _truth_text(check: TruthCheck | None) -> str:
+    """The pattern response's skill against the demo world's re-simulated truth."""
+    if check is None:
+        return ("\n\nNo counterfactual truth to check this response against (real data have "
+                "none; the demo world does).")
+    k = check.skill
+    text = (f"\n\n**Against the true response** (the demo world's fields re-simulated under "
+            f"the pattern, against their own patterns; the network's response taken against "
+            f"its reference weighted as the fields are): true mean {k['mean_true']:+.4f}, "
+            f"network {k['mean_model']:+.4f} m³ m⁻³ (ratio {k['mean_ratio']:.2f}); ΔSM r "
+            f"{k['r']:.2f}; sign right on {k['sign_agreement']:.0%} of pixel-days.")
+    return text + (f"\n\n**⚠ {check.warning}**" if check.warning else "")
 
 
 class NetworkView(pn.viewable.Viewer):
@@ -90,20 +106,24 @@ class NetworkView(pn.viewable.Viewer):
                     f"{plan.cropland_cells:,} cells …", (plan, data.network()))
 
         def work(plan, network):
-            return ps.pattern_scenario(
+            result = ps.pattern_scenario(
                 network, data.dataset(path, "covariates"), data.dataset(path, "covariates_daily"),
                 data.table(path, "stations"), data.table(path, "station_meta"), plan.rows,
                 plan.cols, plan.region, plan.dates, layer, code)
+            return result, pattern_truth_check(data.reader(path), network, result, plan, layer,
+                                               code)
 
         done = await run_in_thread(state, "Network run", prepare, work)
         if done is None:
             return
-        (plan, _), result = done
+        (plan, _), (result, check) = done
         self.result = result
-        self._show(result, plan)
-        state.post(f"Network run finished: {patterns.PATTERNS[code]} at {layer}.")
+        self._show(result, plan, check)
+        state.post(f"Network run finished: {patterns.PATTERNS[code]} at {layer}.",
+                   "warning" if check is not None and check.warning else "info")
 
-    def _show(self, result: xr.Dataset, run: live.RegionRun) -> None:
+    def _show(self, result: xr.Dataset, run: live.RegionRun,
+              check: TruthCheck | None = None) -> None:
         reference = result["reference"].mean("time").values
         difference = result["difference"].mean("time").values
         flag = np.where(np.isfinite(reference), result["pattern_flag"].values, np.nan)
@@ -120,6 +140,14 @@ class NetworkView(pn.viewable.Viewer):
                    "Pattern − reference, mean"),
             _image(flag, run, "pattern_flag", ["#d62728", "#2ca02c"], (0, 1),
                    "Pattern flag (green: observed in the zone)"))]
+        if check is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # cells without days: NaN
+                true_mean = np.nanmean(check.truth.difference, axis=0)
+            self._plots.objects = [*self._plots.objects, pn.pane.HoloViews(
+                _image(true_mean, run, "difference", "RdBu", (-limit, limit),
+                       "True pattern − own fields, mean (demo world)"),
+                sizing_mode="stretch_width", height=_HEIGHT, linked_axes=False)]
         zones = data.dataset(self.state.catalog_path, "covariates")["zone"].isel(
             y=run.rows, x=run.cols)
         seasonal = ps.seasonal_difference(result, zones.where(np.isfinite(
@@ -140,7 +168,8 @@ class NetworkView(pn.viewable.Viewer):
             f"{np.nanmean(reference):.4f}, pattern − reference "
             f"{np.nanmean(difference):+.4f} m³ m⁻³. Time flag: {in_time:.0%} of the days lie "
             f"inside the stations' period; pattern flag: {np.nanmean(flag):.0%} of the cells "
-            "have this pattern observed at stations of their zone." + self._comparison())
+            "have this pattern observed at stations of their zone." + _truth_text(check)
+            + self._comparison())
         self._csv.filename = (f"cropsm_pattern_{result.attrs['layer']}_"
                               f"{int(self._pattern.value)}.csv")
         self._grid.filename = self._csv.filename.replace(".csv", ".nc")

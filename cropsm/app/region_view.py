@@ -114,8 +114,8 @@ class RegionView(pn.viewable.Viewer):
         done = await run_in_thread(state, "Run", prepare, live.run_region)
         if done is None:
             return
-        (*_prepared, plan), result = done
-        state.run = RegionData(plan, result, "live run")
+        (model, _cov, _daily, plan), result = done
+        state.run = RegionData(plan, result, "live run", model.method)
         self._show(state.run)
         state.post(f"Run finished: {int(result['predicted'].sum()):,} pixel-days predicted.")
 

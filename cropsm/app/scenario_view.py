@@ -1,8 +1,9 @@
-"""What-if scenarios on the region: irrigation off, precipitation change, crop swap."""
+"""What-if scenarios on the region: irrigation, rain, the other crop's forest, omissions."""
 
 from __future__ import annotations
 
 import io
+import warnings
 from typing import cast
 
 import holoviews as hv
@@ -18,6 +19,7 @@ from cropsm.app.state import AppState
 from cropsm.core import crops
 from cropsm.io.export import csv_bytes
 from cropsm.io.models import ModelFileError
+from cropsm.pipelines.counterfactual import TruthCheck, checked_scenario, forest_scenario_change
 from cropsm.pipelines.region import plan_live_run
 from cropsm.serve import live
 from cropsm.serve.forest_scenarios import (
@@ -25,7 +27,6 @@ from cropsm.serve.forest_scenarios import (
     SCENARIOS,
     ScenarioResult,
     check_factor,
-    run_scenario,
     scenario_summary,
 )
 from cropsm.serve.predict import PredictError
@@ -43,9 +44,10 @@ def plan_scenario(state: AppState) -> live.RegionRun:
 
 def scenario_models(state: AppState, name: str) -> dict:
     """The serving models a scenario needs, by crop (and ``"reduced"`` for omissions)."""
-    if name.startswith("omit_") and state.method != "paper":
-        raise PredictError("Feature-omission scenarios compare the paper method's reduced "
-                           "models; switch the method to paper.")
+    if (name.startswith("omit_") or name == "irrigation") and state.method != "paper":
+        raise PredictError("The irrigation-off and feature-omission scenarios belong to the "
+                           "paper method (CIR and its reduced models); switch the method to "
+                           "paper.")
     wanted = crops.CROPS if name == "crop_swap" else (state.crop,)
     models = {crop: data.serving_model(crop, state.depth, method=state.method)
               for crop in wanted}
@@ -81,6 +83,7 @@ class ScenarioView(pn.viewable.Viewer):
         self._csv = pn.widgets.FileDownload(callback=self._csv_file, label="Download scenario CSV",
                                             filename="cropsm_scenario.csv", visible=False)
         self.result: ScenarioResult | None = None
+        self.check: TruthCheck | None = None
 
     async def run(self, *_):
         """Check, cost and run the chosen scenario off the event loop."""
@@ -93,20 +96,19 @@ class ScenarioView(pn.viewable.Viewer):
             factor = check_factor(value) if name == "precipitation" else 0.0
             plan = plan_scenario(state)
             models = scenario_models(state, name)
-            path = state.catalog_path
             return (f"Running scenario '{SCENARIOS[name]}' on {plan.cropland_cells:,} cells …",
-                    (name, models, data.dataset(path, "covariates"),
-                     data.dataset(path, "covariates_daily"), plan, factor))
+                    (data.reader(state.catalog_path), name, models, plan, factor))
 
-        done = await run_in_thread(state, "Scenario", prepare, run_scenario)
+        done = await run_in_thread(state, "Scenario", prepare, checked_scenario)
         if done is None:
             return
-        _, result = done
-        self.result = result
-        self._show(result)
-        state.post(f"Scenario finished: {result.label}.")
+        _, (result, check) = done
+        self.result, self.check = result, check
+        self._show(result, check)
+        state.post(f"Scenario finished: {result.label}.",
+                   "warning" if check is not None and check.warning else "info")
 
-    def _show(self, result: ScenarioResult):
+    def _show(self, result: ScenarioResult, check: TruthCheck | None = None):
         numbers = scenario_summary(result)
         self._summary.object = (
             f"**{result.label}** ({result.run.crop} {result.run.depth}, "
@@ -116,7 +118,8 @@ class ScenarioView(pn.viewable.Viewer):
             f"difference {numbers['mean_difference']:+.4f} m³ m⁻³; "
             f"{numbers['drier_share']:.0%} of pixel-days drier and "
             f"{numbers['wetter_share']:.0%} wetter by more than 0.01 m³ m⁻³."
-            + (self._ranking(result) if result.name.startswith("omit_") else ""))
+            + (self._ranking(result) if result.name.startswith("omit_") else "")
+            + self._truth_text(result, check))
         run = result.run
         mean_difference = result.mean_difference()
         image = xr.DataArray(mean_difference, coords={"y": run.grid.y, "x": run.grid.x},
@@ -132,12 +135,43 @@ class ScenarioView(pn.viewable.Viewer):
                   * hv.Curve(table, "date", "scenario_sm", label="scenario")).opts(
             responsive=True, height=_HEIGHT, ylabel="regional mean SM (m³ m⁻³)",
             legend_position="top_left", title="Regional mean")
-        self._plots.objects = [
-            pn.pane.HoloViews(difference_map, sizing_mode="stretch_width", height=_HEIGHT,
-                              linked_axes=False),
-            pn.pane.HoloViews(series, sizing_mode="stretch_width", height=_HEIGHT)]
+        plots = [pn.pane.HoloViews(difference_map, sizing_mode="stretch_width", height=_HEIGHT,
+                                   linked_axes=False)]
+        if check is not None:
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # cells without days: NaN
+                true_mean = np.nanmean(np.where(result.baseline["predicted"],
+                                                check.truth.difference, np.nan), axis=0)
+            true_map = hv.Image(xr.DataArray(true_mean, coords={"y": run.grid.y,
+                                                                "x": run.grid.x},
+                                             dims=("y", "x")),
+                                kdims=["x", "y"], vdims=["difference"]).opts(
+                cmap="RdBu", clim=(-limit, limit), colorbar=True, responsive=True,
+                height=_HEIGHT, data_aspect=1, xaxis=None, yaxis=None, tools=["hover"],
+                clabel="true change (m³ m⁻³)", title="True mean difference (demo world)")
+            plots.append(pn.pane.HoloViews(true_map, sizing_mode="stretch_width",
+                                           height=_HEIGHT, linked_axes=False))
+        self._plots.objects = [*plots, pn.pane.HoloViews(series, sizing_mode="stretch_width",
+                                                         height=_HEIGHT)]
         self._csv.filename = f"cropsm_scenario_{result.name}_{run.crop}_{run.depth}.csv"
         self._csv.visible = True
+
+    @staticmethod
+    def _truth_text(result: ScenarioResult, check: TruthCheck | None) -> str:
+        """The response's skill against the counterfactual truth, or why there is none."""
+        if check is None:
+            if forest_scenario_change(result) is None:
+                return ("\n\nThis scenario changes the model, not the world: it has no true "
+                        "response to check.")
+            return ("\n\nNo counterfactual truth to check this response against (real data "
+                    "have none; the demo world does).")
+        k = check.skill
+        text = (f"\n\n**Against the true response** (the demo world re-simulated under the "
+                f"same change): true mean difference {k['mean_true']:+.4f}, model "
+                f"{k['mean_model']:+.4f} m³ m⁻³ (ratio {k['mean_ratio']:.2f}); ΔSM r "
+                f"{k['r']:.2f}, bias {k['bias']:+.4f}; sign right on "
+                f"{k['sign_agreement']:.0%} of pixel-days.")
+        return text + (f"\n\n**⚠ {check.warning}**" if check.warning else "")
 
     def _ranking(self, result: ScenarioResult) -> str:
         """Held-out R² lost without each feature group (Liu et al. 2021, Fig. 5)."""
@@ -153,7 +187,7 @@ class ScenarioView(pn.viewable.Viewer):
     def _csv_file(self):
         if self.result is None:
             return None
-        meta = provenance(self.state)
+        meta = provenance(self.state, live=True)
         meta.update(scenario=self.result.label, source="scenario run (not stored)",
                     dates=f"{self.result.run.dates[0]:%Y-%m-%d}.."
                           f"{self.result.run.dates[-1]:%Y-%m-%d}")

@@ -51,8 +51,9 @@ def train(crop: str | None, depth: str | None, tune: bool, catalog_path: str, mo
     if not trained:
         click.echo(f"models already trained in {models_dir}")
     for m in trained:
-        s = m.scores["held_out_cir_predicted"]
-        how = "CropSM method" if method == "cropsm" else "CIR predicted"
+        cropsm_method = method == "cropsm"
+        s = m.scores["held_out" if cropsm_method else "held_out_cir_predicted"]
+        how = "CropSM method" if cropsm_method else "CIR predicted"
         click.echo(f"{m.name}: {m.n_train} train, {m.n_test} held out; "
                    f"r {s['r']:.3f}, ubRMSE {s['ubrmse']:.4f} ({how}); "
                    f"{m.size_bytes / 1e6:.1f} MB; {m.seconds:.0f} s -> {m.path}")

@@ -1,9 +1,10 @@
 """Cropping patterns: which crops a field carries through the year (Liu et al. 2021).
 
 Liu et al. treat the year-round cropping pattern as a categorical input of their
-network and build a reference product as the area-weighted sum of the SM simulated
-under each pattern (their Eq. 1-2). CropSM derives the patterns from the crops the
-world (or a user's crop maps) puts at a pixel:
+network and build a reference product as the weighted sum of the SM simulated under
+each pattern (their Eq. 1-2; the weights are :func:`liu_weights`). CropSM derives the
+patterns from the crops the world (or a user's crop maps) puts at a pixel, and the
+world's fields partition each pixel's cropland among them (:func:`pattern_fractions`):
 
 =====  ==============================  ==============================================
 code   pattern                         where
@@ -30,7 +31,7 @@ import numpy as np
 from cropsm.core import crops
 
 __all__ = ["CROP_PATTERNS", "PATTERNS", "check_pattern", "crop_pattern", "dominant_pattern",
-           "pattern_fractions", "winter_wheat"]
+           "liu_weights", "pattern_fractions", "winter_wheat"]
 
 #: Pattern code -> name. Code 0 marks pixels without cropland.
 PATTERNS: dict[int, str] = {
@@ -100,6 +101,43 @@ def pattern_fractions(wheat_fraction, maize_fraction, spring_wheat) -> np.ndarra
                      np.where(winter, fw - double, 0.0),
                      np.where(winter, 0.0, fw),
                      fm - double])
+    total = area.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, area / total, 0.0).astype("f4")
+
+
+def liu_weights(wheat_fraction, maize_fraction, spring_wheat) -> np.ndarray:
+    """Pattern weights of Liu et al. (2021), Eq. 1, shape ``(4, *pixels)``.
+
+    ``weight_i = sum_j area_j / area_total``: the harvested area of the crops of pattern
+    ``i``, over the sum of that quantity over the patterns considered at the pixel. A
+    fallow season adds no area of its own (Liu et al. count it with the crop it rotates
+    with). The patterns considered are those of the pixel's wheat type: winter wheat +
+    maize, winter wheat + fallow and fallow + maize where wheat is winter wheat; spring
+    wheat + fallow and fallow + maize where it is spring wheat. With winter wheat 0.3 and
+    maize 0.3 the weights are 0.5, 0.25, 0 and 0.25, where :func:`pattern_fractions`,
+    which partitions the cropland, gives 1, 0, 0 and 0.
+
+    Parameters
+    ----------
+    wheat_fraction, maize_fraction : array_like
+        Harvested-area fraction of each crop (0-1).
+    spring_wheat : array_like
+        Spring-wheat flag (0/1 or bool) of each pixel.
+
+    Returns
+    -------
+    numpy.ndarray of float32
+        Weights in the order of :data:`PATTERNS`, summing to 1 where there is wheat or
+        maize and 0 elsewhere.
+    """
+    fw = np.nan_to_num(np.asarray(wheat_fraction, "f8"))
+    fm = np.nan_to_num(np.asarray(maize_fraction, "f8"))
+    winter = winter_wheat(spring_wheat)
+    area = np.stack([np.where(winter, fw + fm, 0.0),
+                     np.where(winter, fw, 0.0),
+                     np.where(winter, 0.0, fw),
+                     fm])
     total = area.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, area / total, 0.0).astype("f4")

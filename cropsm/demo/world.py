@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -26,9 +27,9 @@ from cropsm.demo import climate, geography, observation, soilwater, weather
 from cropsm.demo.profiles import Profile
 from cropsm.demo.soil import saxton_rawls
 
-__all__ = ["Inputs", "Statics", "monthly_at_pixels", "own_pattern", "pixel_seasons",
-           "profile_grid", "simulate_pattern", "stations", "static_covariates",
-           "truth_tiles", "weather_dataset", "weather_start"]
+__all__ = ["Inputs", "Statics", "StoredFields", "WorldFields", "monthly_at_pixels",
+           "own_pattern", "pixel_seasons", "profile_grid", "simulate_pattern", "stations",
+           "static_covariates", "truth_tiles", "weather_dataset", "weather_start"]
 
 COARSE_STEP = 0.25
 COARSE_LON = np.arange(73.0, 135.51, COARSE_STEP) + COARSE_STEP / 2
@@ -61,6 +62,32 @@ class Statics:
     temperature_climate: np.ndarray  # (12,) °C at the reference station (Beijing)
     anomaly_sd: np.ndarray  # (12,) K, sd of the monthly means across years there
     dem: xr.DataArray
+
+
+class WorldFields(Protocol):
+    """What the column physics reads of a world: its grid and static fields.
+
+    :class:`Statics` while building; the stored covariates of a built world
+    (:class:`StoredFields`) to re-simulate its truth later.
+    """
+
+    @property
+    def grid(self) -> Grid:
+        """The 1 km grid of ``ds``."""
+        ...
+
+    @property
+    def ds(self) -> xr.Dataset:
+        """Static fields on (y, x): soils, calendars, pattern shares, irrigation drivers."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredFields:
+    """A built world's covariates (or a window of them) as :class:`WorldFields`."""
+
+    grid: Grid
+    ds: xr.Dataset
 
 
 def profile_grid(profile: Profile) -> Grid:
@@ -287,7 +314,7 @@ def weather_dataset(profile: Profile, statics: Statics, seed: int) -> xr.Dataset
     return ds
 
 
-def monthly_at_pixels(statics: Statics, weather_ds: xr.Dataset, rows: np.ndarray,
+def monthly_at_pixels(statics: WorldFields, weather_ds: xr.Dataset, rows: np.ndarray,
                       cols: np.ndarray, months: pd.DatetimeIndex
                       ) -> tuple[np.ndarray, np.ndarray]:
     """The year-month's PET (mm month⁻¹) and temperature (°C) at grid cells.
@@ -309,7 +336,7 @@ def monthly_at_pixels(statics: Statics, weather_ds: xr.Dataset, rows: np.ndarray
     return pet.astype("f4"), temperature.astype("f4")
 
 
-def pixel_seasons(statics: Statics, rows: np.ndarray, cols: np.ndarray, pattern: np.ndarray
+def pixel_seasons(statics: WorldFields, rows: np.ndarray, cols: np.ndarray, pattern: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The seasons a field of ``pattern`` goes through, with their calendars.
 
@@ -338,7 +365,7 @@ def pixel_seasons(statics: Statics, rows: np.ndarray, cols: np.ndarray, pattern:
     return kinds, sowing, end, crop_of
 
 
-def simulate_pattern(statics: Statics, weather_ds: xr.Dataset, rows: np.ndarray,
+def simulate_pattern(statics: WorldFields, weather_ds: xr.Dataset, rows: np.ndarray,
                      cols: np.ndarray, pattern: np.ndarray, start, end, out_dates, seed: int,
                      *, irrigation: bool = True, rain_factor: float = 1.0,
                      count_from=None, out_layers: int = len(crops.SOIL_LAYERS)
@@ -405,7 +432,7 @@ def simulate_pattern(statics: Statics, weather_ds: xr.Dataset, rows: np.ndarray,
         out_layers=out_layers)
 
 
-def own_pattern(statics: Statics, crop: str, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def own_pattern(statics: WorldFields, crop: str, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """The pattern a cell's ``crop`` grows in: its largest pattern with that crop."""
     return patterns.crop_pattern(statics.ds["pattern_fraction"].values[:, rows, cols], crop)
 

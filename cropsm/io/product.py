@@ -47,6 +47,7 @@ __all__ = [
     "decode_sm",
     "encode_sm",
     "open_product",
+    "product_methods",
     "product_versions",
 ]
 
@@ -250,6 +251,25 @@ def run_key(request: dict) -> str:
     """Name of a run's partial store: a hash of everything that determines its output."""
     text = json.dumps(request, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def product_methods(path: str | Path) -> dict[str, str]:
+    """Method (``paper`` or ``cropsm``) of each ``crop/depth`` product in a published store.
+
+    Stores written before the CropSM method record none: their products are the paper's.
+    """
+    path = Path(path)
+    meta = path / "zarr.json"
+    if not meta.exists():
+        return {}
+    try:
+        attributes = json.loads(meta.read_text())["attributes"]
+    except (ValueError, KeyError) as err:
+        raise StoreError(f"Product store {path} has unreadable metadata ({err}); remove it or "
+                         "run with --overwrite.") from err
+    methods = dict(attributes.get("model_method", {}))
+    return {product: methods.get(product, "paper") for product in
+            attributes.get("model_sha256", {})}
 
 
 def product_versions(path: str | Path) -> dict[str, str]:

@@ -1,8 +1,10 @@
 """The network paper's gridded analyses on a region (Liu et al. 2021, Eq. 1-2, Figs. 9-10).
 
 * **Reference product**: each pixel's SM is the sum over cropping patterns of the SM the
-  network predicts under that pattern, weighted by the pattern's share of the pixel's
-  cropland (``pattern_fraction``).
+  network predicts under that pattern, weighted by Liu et al.'s Eq. 1
+  (:func:`cropsm.core.patterns.liu_weights`: the harvested area of each pattern's crops)
+  or, with ``weighting="area"``, by the pattern's share of the pixel's cropland
+  (``pattern_fraction``, the partition the demo world's fields follow).
 * **Alternative-pattern scenario**: the whole region under one pattern, minus the
   reference; summarised by month (the seasonal differences of Fig. 10).
 * **Quality flags**, stored with the output: ``time_flag`` is 1 on dates inside the
@@ -25,8 +27,30 @@ from cropsm.core import patterns
 from cropsm.core.regions import RegionError
 from cropsm.nn.network import NETWORK_FEATURES, MultilayerNetwork, check_layer, features_at
 
-__all__ = ["RegionInputs", "pattern_scenario", "predict_region", "quality_flags",
-           "reference_product", "region_inputs", "seasonal_difference"]
+__all__ = ["WEIGHTINGS", "RegionInputs", "pattern_scenario", "pattern_weights",
+           "predict_region", "quality_flags", "reference_product", "region_inputs",
+           "seasonal_difference"]
+
+#: How the reference product weights the patterns: Liu et al.'s Eq. 1, or the cropland
+#: partition of ``pattern_fraction``.
+WEIGHTINGS: dict[str, str] = {
+    "liu": "Liu et al. (2021) Eq. 1: harvested area of each pattern's crops",
+    "area": "share of the pixel's cropland (pattern_fraction)",
+}
+
+
+def pattern_weights(covariates: xr.Dataset, rows: slice, cols: slice,
+                    weighting: str = "liu") -> np.ndarray:
+    """Weights of the patterns at a window's pixels, ``(4, ny, nx)`` (see :data:`WEIGHTINGS`)."""
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"Unknown weighting {weighting!r}; choose one of "
+                         f"{', '.join(WEIGHTINGS)}.")
+    if weighting == "area":
+        return np.asarray(covariates["pattern_fraction"].isel(y=rows, x=cols).values)
+    window = covariates[["crop_fraction", "spring_wheat"]].isel(y=rows, x=cols)
+    return patterns.liu_weights(window["crop_fraction"].sel(crop="wheat").values,
+                                window["crop_fraction"].sel(crop="maize").values,
+                                window["spring_wheat"].values)
 
 
 def _cells(covariates: xr.Dataset, rows: slice, cols: slice, region: np.ndarray):
@@ -95,26 +119,30 @@ def predict_region(network: MultilayerNetwork, covariates: xr.Dataset, daily: xr
 
 def reference_product(network: MultilayerNetwork, covariates: xr.Dataset, daily: xr.Dataset,
                       rows: slice, cols: slice, region: np.ndarray, dates, layer: str,
-                      inputs: RegionInputs | None = None) -> xr.DataArray:
-    """Pattern-weighted SM (Eq. 1-2): ``sum_p share_p * SM_p`` on the region's cropland."""
+                      inputs: RegionInputs | None = None, weighting: str = "liu"
+                      ) -> xr.DataArray:
+    """Pattern-weighted SM (Eq. 1-2): ``sum_p weight_p * SM_p`` on the region's cropland.
+
+    ``weighting`` is a key of :data:`WEIGHTINGS`: Liu et al.'s Eq. 1 by default.
+    """
     check_layer(layer)
-    shares = covariates["pattern_fraction"].isel(y=rows, x=cols).values
+    weights = pattern_weights(covariates, rows, cols, weighting)
     inputs = inputs or region_inputs(covariates, daily, rows, cols, region, dates)
     total = None
     for k, code in enumerate(patterns.PATTERNS):
-        share = np.where(region, shares[k], 0.0)
-        if not (share > 0).any():
+        weight = np.where(region, weights[k], 0.0)
+        if not (weight > 0).any():
             continue
         sm = _predict(network, inputs, region.shape, layer, code)
-        part = np.where(share > 0, sm.values * share, 0.0)
+        part = np.where(weight > 0, sm.values * weight, 0.0)
         total = part if total is None else total + part
         template = sm
     if total is None:
         raise RegionError("The region has no cropland of the network's patterns; draw it over "
                          "wheat or maize land.")
-    cropland = region & (shares.sum(axis=0) > 0)
+    cropland = region & (weights.sum(axis=0) > 0)
     out = template.copy(data=np.where(cropland, total, np.nan).astype("f4"))
-    out.attrs["pattern"] = "reference (area-weighted over patterns)"
+    out.attrs["pattern"] = f"reference (weighted: {WEIGHTINGS[weighting]})"
     return out
 
 
@@ -148,9 +176,11 @@ def quality_flags(covariates: xr.Dataset, stations: pd.DataFrame, station_meta: 
 
 def pattern_scenario(network: MultilayerNetwork, covariates: xr.Dataset, daily: xr.Dataset,
                      stations: pd.DataFrame, station_meta: pd.DataFrame, rows: slice,
-                     cols: slice, region: np.ndarray, dates, layer: str, pattern: int | str
-                     ) -> xr.Dataset:
+                     cols: slice, region: np.ndarray, dates, layer: str, pattern: int | str,
+                     weighting: str = "liu") -> xr.Dataset:
     """The region under one cropping pattern, against the reference product.
+
+    ``weighting`` is the reference product's (:data:`WEIGHTINGS`).
 
     Returns
     -------
@@ -161,7 +191,7 @@ def pattern_scenario(network: MultilayerNetwork, covariates: xr.Dataset, daily: 
     code = patterns.check_pattern(pattern, covariates.attrs.get("patterns_present"))
     inputs = region_inputs(covariates, daily, rows, cols, region, dates)
     reference = reference_product(network, covariates, daily, rows, cols, region, dates, layer,
-                                  inputs)
+                                  inputs, weighting)
     scenario = _predict(network, inputs, region.shape, layer, code)
     scenario = scenario.where(np.isfinite(reference))
     out = xr.Dataset({"reference": reference, "scenario": scenario,
@@ -172,7 +202,8 @@ def pattern_scenario(network: MultilayerNetwork, covariates: xr.Dataset, daily: 
         for name in ("reference", "scenario", "difference", "pattern_flag"):
             out[name].attrs["grid_mapping"] = "spatial_ref"
     out.attrs.update(layer=layer, pattern=patterns.PATTERNS[code],
-                     method="multilayer network (Liu et al. 2021)")
+                     method="multilayer network (Liu et al. 2021)",
+                     reference_weighting=WEIGHTINGS[weighting])
     return out
 
 

@@ -41,11 +41,15 @@ class RegionData:
         (date, y, x) arrays as :func:`cropsm.serve.live.run_region` returns them.
     source : str
         ``"live run"`` or ``"product store"``.
+    method : str
+        Whose models made it (``paper`` or ``cropsm``): a live run's, or the stored
+        product's.
     """
 
     run: live.RegionRun
     result: dict[str, np.ndarray]
     source: str
+    method: str = "paper"
 
 
 def _window(reader: CatalogReader, crop: str, depth: str, geometry: Any,
@@ -108,9 +112,10 @@ def product_region(reader: CatalogReader, crop: str, depth: str, geometry: Any,
         result[name] = np.where(predicted, result[name], np.nan)
     result["aoa"] = np.where(predicted, result["aoa"], 255).astype("u1")
     result["predicted"] = predicted
+    method = dict(ds.attrs.get("model_method", {})).get(f"{crop}/{depth}", "paper")
     return RegionData(live.RegionRun(run.crop, run.depth, run.rows, run.cols, run.grid,
                                      run.region, reader.dates(), int(predicted.sum())),
-                      result, "product store")
+                      result, "product store", str(method))
 
 
 def truth_skill(reader: CatalogReader, crop: str, depth: str, geometry: Any,

@@ -125,9 +125,9 @@ def train_models(catalog_path: str | Path, models_dir: str | Path,
         held = table.iloc[test_idx]
         if cropsm_method:
             fitted = sm_model.fit_cropsm_model(table.iloc[train_idx], c, d, seed=seed)
-            # the held-out skill is under the paper method's key, so cards read alike
-            scores: dict[str, Any] = {"held_out_cir_predicted": metrics.skill_table(
-                fitted.predict(held), held["sm"]), "tuning": None}
+            scores: dict[str, Any] = {"held_out": metrics.skill_table(fitted.predict(held),
+                                                                      held["sm"]),
+                                      "tuning": None}
         else:
             tuning = sm_model.tune(table.iloc[train_idx], seed) if tune else None
             params = tuning["best_params"] if tuning else None

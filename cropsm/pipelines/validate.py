@@ -33,6 +33,7 @@ from cropsm.pipelines._common import (
     read_station_inputs,
 )
 from cropsm.rf import model as sm_model
+from cropsm.rf.features import FeatureError
 
 __all__ = ["ValidationRun", "validate_catalog", "validate_insitu", "validate_models"]
 
@@ -108,8 +109,13 @@ def _validate_models(cat: Any, out: Path, crops_depths: Sequence[tuple[str, str]
     truth = entry_of(cat, "truth", xr.Dataset) if "truth" in cat.entries else None
     reports: list[ValidationReport] = []
     for c, d in crops_depths:
-        table = sm_model.training_table(inputs.covariates, inputs.daily, inputs.stations,
-                                        inputs.station_meta, c, d, memory=True)
+        try:
+            table = sm_model.training_table(inputs.covariates, inputs.daily, inputs.stations,
+                                            inputs.station_meta, c, d, memory=True)
+        except FeatureError:  # less than a year of rain before the first visit:
+            # the CropSM method's rows are left out, the paper method's still run
+            table = sm_model.training_table(inputs.covariates, inputs.daily, inputs.stations,
+                                            inputs.station_meta, c, d)
         update = bar(progress, f"validate {c}/{d}", 6)
         report, tables = validation.validate(table, c, d, seed=seed, progress=update)
         if truth is not None:

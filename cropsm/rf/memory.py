@@ -21,7 +21,11 @@ and irrigation): linear filters of rain on the weather grid and sums of PET.
 
 Rain indices are linear in rain, so they are computed on the weather grid and
 interpolated bilinearly to the cell, for stations and grids alike: a station's indices
-equal the grid's at its pixel by construction (to float rounding). The filter is
+equal the grid's at its pixel by construction (to float rounding). The paper's ``pre``
+and ``pre10`` interpolate each day's rain with
+:func:`cropsm.core.grid.intermittent_sample` instead, which keeps wet and dry days
+apart; the two differ at a cell (``pre30`` can be below ``pre10`` near a rain edge),
+which a forest takes as it comes. The filter is
 truncated at ``lookback_days``, so an index depends on that many days before the date and
 nothing else: no spin-up, no state.
 """
@@ -115,9 +119,10 @@ def window_sums(values: np.ndarray, days: int) -> np.ndarray:
 
 def _rain_window(daily: xr.Dataset, first: pd.Timestamp, last: pd.Timestamp,
                  lat_index: np.ndarray, lon_index: np.ndarray) -> np.ndarray:
-    """Daily rain (days, cells) at weather cells, read a year at a time to bound memory.
+    """Daily rain (days, cells) at weather cells.
 
-    Only the box around the cells is read, so a small window reads little.
+    Only the box around the cells is read, a year at a time, so a small window reads
+    little and a long record never holds more than a year of the box at once.
     """
     have = pd.DatetimeIndex(daily["time"].values)
     if first < have[0] or last > have[-1]:
@@ -163,6 +168,12 @@ def rain_indices(daily: xr.Dataset, lat, lon, days: pd.DatetimeIndex,
     position = position.reshape(4, -1)
     first = days.min() - pd.Timedelta(days=params.reach_days)
     rain = _rain_window(daily, first, days.max(), cells // nlon, cells % nlon)
+    if np.isnan(rain).any():
+        # a filter carries a gap into every later day: refuse rather than spread it
+        missing = pd.date_range(first, days.max())[np.isnan(rain).any(axis=1)]
+        raise FeatureError(f"Daily rain has missing values on {len(missing)} day(s) the memory "
+                           f"indices need (first {missing[0]:%Y-%m-%d}); fill them in the "
+                           "daily covariates.")
     day = (days - first).days.to_numpy()
     fields = {
         "api_fast": truncated_api(rain, np.exp(-1 / params.fast_days), params.lookback_days),

@@ -38,6 +38,7 @@ from cropsm.io.product import (
     decode_sm,
     encode_sm,
     open_product,
+    product_methods,
     product_versions,
     run_key,
 )
@@ -156,14 +157,17 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
     target = Path(target)
     base, axis = _existing(target, dates, models, covariates, overwrite)
     shas = {f"{c}/{d}": m.sha256 for (c, d), m in models.items()}
+    by_product = {f"{c}/{d}": m.method for (c, d), m in models.items()}
     if base is not None:
         shas = {**product_versions(base), **shas}
-    methods = sorted({model.method for model in models.values()})
+        by_product = {**product_methods(base), **by_product}
+    methods = sorted(set(by_product.values()))
     attrs = {"title": "CropSM daily 1 km soil moisture of dryland wheat and maize",
              "source": ("cropsm (ChinaCropSM1km random forest with irrigation module)"
                         if methods == ["paper"] else
                         f"cropsm ({' and '.join(methods)} method; docs/method.md)"),
              "method": ",".join(methods),
+             "model_method": by_product,
              "cropsm_version": cropsm.__version__,
              "model_sha256": shas}
     key = run_key({"axis": [str(axis[0]), len(axis)], "dates": [str(start), str(end)],

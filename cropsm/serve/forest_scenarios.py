@@ -1,13 +1,16 @@
 """What-if scenarios on a region: the trained model run twice, baseline and changed.
 
-Three scenarios, each a pure function of the region's window:
+Four kinds of scenario, each a pure function of the region's window:
 
-* ``irrigation``: the irrigation module off (CIR forced to 0) against on, so the
-  difference is the irrigation effect on SM the model has learned;
+* ``irrigation``: the irrigation module off (CIR forced to 0) against on. CIR = 0 means
+  "SM below the stage threshold" (Eq. 1 of Cheng et al. 2022), so the scenario is drier
+  by construction: the difference measures how much the regressor leans on the label,
+  not how much water irrigation adds;
 * ``precipitation``: daily rain scaled by ``1 + factor`` (``factor`` in [-0.5, 0.5])
   before the features, so ``pre`` and ``pre10`` (the 10-day sum) change consistently;
-* ``crop_swap``: the same cells and season under the other crop's model (the cropping
-  pattern idea of Liu et al. 2021);
+* ``crop_swap``: the same cells and season under the other crop's forest, a sensitivity
+  check of the models. It is not Liu et al.'s cropping-pattern method, which re-runs one
+  network under another pattern (the Network tab, :mod:`cropsm.nn.pattern_scenarios`);
 * ``omit_<group>``: a reduced model trained without a feature group
   (``cropsm train --omit GROUP``) against the full model, the map side of Liu et al.'s
   control experiments (their Fig. 6).
@@ -41,9 +44,11 @@ __all__ = ["PRECIPITATION_RANGE", "SCENARIOS", "ScenarioResult", "run_scenario",
 
 #: Scenario names and what they change.
 SCENARIOS = {
-    "irrigation": "irrigation module off (CIR = 0) vs on",
+    "irrigation": ("irrigation module off (CIR = 0, 'below the stage threshold': drier by "
+                   "construction) vs on"),
     "precipitation": "daily precipitation scaled by 1 + factor",
-    "crop_swap": "the other crop's model on the same cells and season",
+    "crop_swap": ("the other crop's forest on the same cells and season (a model check, not "
+                  "Liu et al.'s pattern method: see the Network tab)"),
     **{f"omit_{group}": f"model without the {group} features vs the full model"
        for group in FEATURE_GROUPS},
 }
@@ -64,6 +69,8 @@ class ScenarioResult:
     run : RegionRun
     baseline, scenario : dict of numpy.ndarray
         Arrays of :func:`cropsm.serve.predict.predict_window`.
+    factor : float
+        The precipitation change of ``precipitation`` (0 for the others).
     """
 
     name: str
@@ -71,6 +78,7 @@ class ScenarioResult:
     run: RegionRun
     baseline: dict
     scenario: dict
+    factor: float = 0.0
 
     @property
     def difference(self) -> np.ndarray:
@@ -163,7 +171,8 @@ def run_scenario(name: str, models: dict[str, ServingModel], covariates: xr.Data
         swapped = models[other]
         scenario = apply_model(swapped, rows if swapped.memory == model.memory else window_rows(
             window, daily, run.dates, run.crop, run.region, memory=swapped.memory))
-    return ScenarioResult(name, label, run, baseline, scenario)
+    return ScenarioResult(name, label, run, baseline, scenario,
+                          factor if name == "precipitation" else 0.0)
 
 
 def scenario_summary(result: ScenarioResult) -> dict[str, float]:

@@ -1,0 +1,139 @@
+"""Counterfactual truth: the world re-simulated under a scenario, and the response's skill."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from cropsm.analysis.scenario_skill import SIGN_THRESHOLD, response_skill, verdict
+from cropsm.app import data
+from cropsm.app.scenario_view import plan_scenario
+from cropsm.app.state import AppState
+from cropsm.demo.counterfactual import Change, true_response
+from cropsm.pipelines.counterfactual import checked_scenario, truth_check
+from cropsm.pipelines.sources import CatalogReader
+
+ROWS, COLS = slice(60, 110), slice(60, 110)
+DATES = pd.date_range("2018-07-01", periods=12)
+
+
+@pytest.fixture(scope="module")
+def maize_cells(tiny_entries):
+    cov = tiny_entries["covariates"]
+    return cov["crop_fraction"].sel(crop="maize").isel(y=ROWS, x=COLS).values > 0
+
+
+def _response(tiny_entries, cells, change, crop="maize", layer=0):
+    return true_response(tiny_entries["covariates"], tiny_entries["covariates_daily"], crop,
+                         layer, ROWS, COLS, cells, DATES, change)
+
+
+def test_the_baseline_is_the_stored_truth(tiny_entries, maize_cells):
+    response = _response(tiny_entries, maize_cells, Change())
+    stored = tiny_entries["truth"]["sm"].sel(crop="maize", depth="0-10cm", time=DATES)
+    stored = stored.isel(y=ROWS, x=COLS).values
+    assert maize_cells.sum() > 100
+    # the store keeps SM to 1e-4 (its scale factor): the rest is the same physics
+    np.testing.assert_allclose(response.baseline[:, maize_cells], stored[:, maize_cells],
+                               atol=1e-4)
+    assert np.isnan(response.baseline[:, ~maize_cells]).all()
+    np.testing.assert_array_equal(response.difference[:, maize_cells], 0)  # no change
+
+
+def test_changes_move_the_truth_the_way_physics_says(tiny_entries, maize_cells):
+    wetter = _response(tiny_entries, maize_cells, Change(rain_factor=1.3))
+    drier = _response(tiny_entries, maize_cells, Change(rain_factor=0.7))
+    unirrigated = _response(tiny_entries, maize_cells, Change(irrigation=False))
+    assert np.nanmean(wetter.difference) > 0.002
+    assert np.nanmean(drier.difference) < -0.002
+    assert np.nanmean(unirrigated.difference) < 0
+    assert np.nanmax(unirrigated.difference) <= 1e-6  # irrigation only ever adds water
+    fallow = _response(tiny_entries, maize_cells, Change(pattern=4))
+    assert np.isfinite(fallow.difference[:, maize_cells]).all()
+
+
+def test_response_skill_against_scipy_and_by_hand():
+    rng = np.random.default_rng(3)
+    true = rng.normal(-0.01, 0.01, 500)
+    model = 0.7 * true + rng.normal(0, 0.003, 500)
+    model[:5] = np.nan
+    skill = response_skill(model, true)
+    ok = np.isfinite(model)
+    assert skill["n"] == ok.sum()
+    assert skill["r"] == pytest.approx(stats.pearsonr(model[ok], true[ok])[0], rel=1e-10)
+    assert skill["bias"] == pytest.approx(model[ok].mean() - true[ok].mean())
+    signed = ok & (np.abs(true) >= SIGN_THRESHOLD)
+    assert skill["sign_agreement"] == pytest.approx(
+        (np.sign(model[signed]) == np.sign(true[signed])).mean())
+    assert skill["mean_ratio"] == pytest.approx(model[ok].mean() / true[ok].mean())
+    assert verdict(skill) is None  # 70 % of the true change: within a factor of two
+    wrong = response_skill(-true, true)
+    assert "sign is right on only 0%" in verdict(wrong)
+    assert response_skill([np.nan], [0.1])["n"] == 0
+
+
+@pytest.fixture
+def state(served_catalog, tiny_models, monkeypatch):
+    monkeypatch.setenv("CROPSM_MODELS", str(tiny_models))
+    state = AppState(catalog_path=str(served_catalog))
+    state.set_region("116.0,39.0,116.8,39.8")
+    state.param.update(run_start=dt.date(2018, 5, 1), run_end=dt.date(2018, 5, 6))
+    return state
+
+
+def test_scenarios_are_scored_against_the_true_response(state):
+    reader = CatalogReader(state.catalog_path)
+    plan = plan_scenario(state)
+    models = {crop: data.serving_model(crop, state.depth) for crop in ("wheat", "maize")}
+    result, check = checked_scenario(reader, "precipitation", models, plan, -0.4)
+    assert check is not None and check.skill["n"] == int(result.baseline["predicted"].sum())
+    # no sign asserted: on this irrigated plain less rain brings irrigation forward, and
+    # the true response can be wetter (see docs/scenarios.md)
+    assert np.isfinite(check.skill["mean_true"]) and np.isfinite(check.skill["r"])
+    direct = true_response(reader.dataset("covariates"), reader.dataset("covariates_daily"),
+                           "wheat", 0, plan.rows, plan.cols,
+                           result.baseline["predicted"].any(axis=0), plan.dates,
+                           Change(rain_factor=0.6))
+    np.testing.assert_array_equal(check.truth.difference, direct.difference)
+    swapped, none = checked_scenario(reader, "crop_swap", models, plan)
+    assert none is None and truth_check(reader, swapped) is None  # changes the model only
+
+
+def test_a_cells_own_single_pattern_has_no_true_response(tiny_entries):
+    from cropsm.demo.counterfactual import true_pattern_response
+
+    cov = tiny_entries["covariates"]
+    whole = slice(0, cov.sizes["y"]), slice(0, cov.sizes["x"])
+    shares = cov["pattern_fraction"].values
+    code = int(np.argmax([(s > 0.9999).sum() for s in shares])) + 1
+    pure = shares[code - 1] > 0.9999  # cells all of whose cropland follows ``code``
+    mixed = (shares.sum(axis=0) > 0) & ~pure
+    assert pure.sum() > 20 and mixed.sum() > 20
+    response = true_pattern_response(cov, tiny_entries["covariates_daily"], 2, *whole,
+                                     pure | mixed, DATES, code)
+    np.testing.assert_allclose(response.difference[:, pure], 0, atol=1e-4)
+    assert np.abs(response.difference[:, mixed]).max() > 1e-3
+
+
+def test_network_pattern_scenarios_are_scored_against_the_truth(state, tiny_models):
+    from cropsm.io.models import network_path
+    from cropsm.nn import pattern_scenarios as ps
+    from cropsm.pipelines.counterfactual import pattern_truth_check
+    from cropsm.serve.models import load_network
+
+    reader = CatalogReader(state.catalog_path)
+    plan = plan_scenario(state)
+    network = load_network(network_path(tiny_models))
+    cov, daily = reader.dataset("covariates"), reader.dataset("covariates_daily")
+    code = cov.attrs["patterns_present"][0]
+    result = ps.pattern_scenario(network, cov, daily, reader.table("stations"),
+                                 reader.table("station_meta"), plan.rows, plan.cols,
+                                 plan.region, plan.dates, "20-30cm", code)
+    check = pattern_truth_check(reader, network, result, plan, "20-30cm", code)
+    assert check is not None
+    assert check.skill["n"] == int(np.isfinite(result["scenario"].values).sum())
+    assert np.isfinite(check.skill["mean_true"])
