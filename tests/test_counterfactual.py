@@ -137,3 +137,41 @@ def test_network_pattern_scenarios_are_scored_against_the_truth(state, tiny_mode
     assert check is not None
     assert check.skill["n"] == int(np.isfinite(result["scenario"].values).sum())
     assert np.isfinite(check.skill["mean_true"])
+
+
+def test_control_maps_are_each_reduced_network_minus_the_full_one(state, tiny_models):
+    from cropsm.io.models import network_path
+    from cropsm.nn import pattern_scenarios as ps
+    from cropsm.pipelines.control_maps import control_experiment_maps
+    from cropsm.serve.models import load_network
+
+    reader = CatalogReader(state.catalog_path)
+    plan = plan_scenario(state)
+    controls = control_experiment_maps(reader, tiny_models, plan, "30-40cm")
+    assert sorted(controls.ranking["group"]) == ["cropping_pattern", "soil"]
+    assert controls.ranking["r2_loss"].is_monotonic_decreasing
+    cov, daily = reader.dataset("covariates"), reader.dataset("covariates_daily")
+    args = (cov, daily, plan.rows, plan.cols, plan.region, plan.dates, "30-40cm")
+    full = ps.predict_region(load_network(network_path(tiny_models)), *args)
+    soil = ps.predict_region(load_network(network_path(tiny_models, "soil")), *args)
+    np.testing.assert_array_equal(controls.maps["without_soil"].values,
+                                  (soil - full).values)
+    assert np.isfinite(controls.maps["full"].values).any()
+
+
+def test_the_control_maps_command_writes_netcdf(tiny_world, tiny_models, tmp_path):
+    import xarray as xr
+    from click.testing import CliRunner
+
+    from cropsm.cli import main
+
+    out = tmp_path / "controls.nc"
+    result = CliRunner().invoke(main, [
+        "network", "controls", "--bbox", "116.0,39.0,116.8,39.8", "--start", "2018-05-01",
+        "--end", "2018-05-03", "--layer", "30-40cm", "--out", str(out),
+        "--catalog", str(tiny_world[1]), "--models", str(tiny_models)])
+    assert result.exit_code == 0, result.output
+    assert "without soil: training R2 loss" in result.output
+    with xr.open_dataset(out) as ds:
+        assert {"full", "without_soil", "without_cropping_pattern"} <= set(ds.data_vars)
+        assert ds.sizes["time"] == 3 and "soil" in ds.attrs["ranking_by_training_r2_loss"]

@@ -138,3 +138,21 @@ def test_irrigation_and_omission_scenarios_refuse_the_cropsm_method():
     for name in ("omit_soil", "irrigation"):
         with pytest.raises(PredictError, match="switch the method to paper"):
             scenario_models(state, name)
+
+
+def test_the_area_of_applicability_bounds_the_memory_indices(cropsm_models, tiny_entries):
+    from cropsm.rf.memory import MEMORY_FEATURES
+
+    folder, _ = cropsm_models
+    serving = ServingModel.from_model(load_serving(model_path(folder, "maize", "0-10cm",
+                                                              method="cropsm")))
+    assert set(MEMORY_FEATURES) <= set(serving.applicability.daily_names)
+    cov, daily = tiny_entries["covariates"], tiny_entries["covariates_daily"]
+    meta = tiny_entries["station_meta"]
+    rows, cols = meta["row"].to_numpy()[:5], meta["col"].to_numpy()[:5]
+    X = feature_rows(cov, daily, rows, cols, pd.DatetimeIndex(["2018-07-10"] * 5), "maize",
+                     memory=True)
+    inside = serving.applicability.inside(X, columns=SERVING_COLUMNS)
+    X[:, SERVING_COLUMNS.index("api_slow")] = 1e4  # a year of rain no station has seen
+    assert inside.any()
+    assert not serving.applicability.inside(X, columns=SERVING_COLUMNS).any()

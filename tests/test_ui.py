@@ -304,6 +304,8 @@ def test_network_panel_runs_a_pattern_scenario_on_a_drawn_box(browser, product_a
     page.get_by_role("button", name="Run the network on the region").click()
     page.get_by_text(re.compile("Network run (finished|refused|failed)")).first.wait_for(
         timeout=180_000)
+    assert page.get_by_text("Network run finished").first.is_visible(), page.get_by_text(
+        re.compile("Network run (refused|failed)")).first.inner_text()
     summary = page.get_by_text(re.compile("mean reference")).first.inner_text()
     numbers = re.search(r"mean reference (\d\.\d+), pattern − reference ([+-]\d\.\d+)",
                         summary)
@@ -313,6 +315,14 @@ def test_network_panel_runs_a_pattern_scenario_on_a_drawn_box(browser, product_a
     # the demo world's re-simulated truth, beside the network's response
     truth = page.locator("p", has_text="Against the true response").first.inner_text()
     assert re.search(r"true mean [+-]\d\.\d{4}, network [+-]\d\.\d{4}", truth), truth
+    # Liu et al.'s Fig. 6: the two reduced networks the fixture saved, ranked
+    page.get_by_role("button", name="Control experiments (Fig. 6)").click()
+    page.get_by_text(re.compile("Control experiments (finished|refused|failed)")).first.wait_for(
+        timeout=180_000)
+    ranking = page.locator("li", has_text="training R²")
+    assert ranking.count() == 2, page.get_by_text("Control experiments").first.inner_text()
+    assert {ranking.nth(k).inner_text().split(":")[0] for k in range(2)} == {
+        "soil", "cropping_pattern"}
     with page.expect_download(timeout=60_000) as download:
         page.get_by_text("Download CSV").click()
     text = Path(download.value.path()).read_text()

@@ -20,6 +20,7 @@ from cropsm.core import crops, patterns
 from cropsm.io.catalog import CatalogError
 from cropsm.io.export import csv_bytes, netcdf_bytes
 from cropsm.nn import pattern_scenarios as ps
+from cropsm.pipelines.control_maps import ControlMaps, control_experiment_maps
 from cropsm.pipelines.counterfactual import TruthCheck, pattern_truth_check
 from cropsm.pipelines.region import plan_live_run
 from cropsm.serve import live
@@ -86,6 +87,12 @@ class NetworkView(pn.viewable.Viewer):
                                              filename="cropsm_pattern_scenario.nc",
                                              visible=False)
         self.result: xr.Dataset | None = None
+        self.check: TruthCheck | None = None
+        self._control = pn.widgets.Button(label="Control experiments (Fig. 6)",
+                                          button_type="primary")
+        self._control.on_click(self.run_controls)
+        self._control_summary = pn.pane.Markdown("")
+        self._control_maps = pn.Row(sizing_mode="stretch_width")
 
     def _present_patterns(self) -> list[int]:
         try:
@@ -117,7 +124,7 @@ class NetworkView(pn.viewable.Viewer):
         if done is None:
             return
         (plan, _), (result, check) = done
-        self.result = result
+        self.result, self.check = result, check
         self._show(result, plan, check)
         state.post(f"Network run finished: {patterns.PATTERNS[code]} at {layer}.",
                    "warning" if check is not None and check.warning else "info")
@@ -223,7 +230,46 @@ class NetworkView(pn.viewable.Viewer):
             show_error(self.state, "netCDF", err, "not exported")
             return None
 
+    async def run_controls(self, *_):
+        """Each reduced network minus the full one on the region, off the event loop."""
+        state, layer = self.state, self._layer.value
+
+        def prepare():
+            plan = plan_pattern_run(state)
+            return (f"Running the control experiments at {layer} on {plan.cropland_cells:,} "
+                    "cells …", (data.reader(state.catalog_path), data.models_dir(), plan,
+                                layer))
+
+        done = await run_in_thread(state, "Control experiments", prepare,
+                                   control_experiment_maps)
+        if done is None:
+            return
+        (_reader, _models, plan, _layer), controls = done
+        self._show_controls(controls, plan)
+        state.post(f"Control experiments finished at {layer}.")
+
+    def _show_controls(self, controls: ControlMaps, run: live.RegionRun) -> None:
+        maps, ranking = controls.maps, controls.ranking
+        means = {group: maps[f"without_{group}"].mean("time").values
+                 for group in ranking["group"]}
+        finite = [np.abs(v[np.isfinite(v)]) for v in means.values()]
+        limit = max((float(v.max()) for v in finite if v.size), default=0.01)
+        self._control_maps.objects = [
+            pn.pane.HoloViews(_image(values, run, "difference", "RdBu", (-limit, limit),
+                                     f"without {group}"),
+                              sizing_mode="stretch_width", height=_HEIGHT, linked_axes=False)
+            for group, values in means.items()]
+        lines = [f"{k + 1}. {row.group}: training R² {row.r2_train:.3f}, loss "
+                 f"{row.r2_loss:+.3f}; mean difference {np.nanmean(means[row.group]):+.4f} "
+                 "m³ m⁻³" for k, row in enumerate(ranking.itertuples())]
+        self._control_summary.object = (
+            f"**Control experiments at {maps.attrs['layer']}** (Liu et al. 2021, Fig. 6), "
+            f"{run.dates[0]:%Y-%m-%d}..{run.dates[-1]:%Y-%m-%d}: each network trained "
+            "without a feature group minus the full network, mean over the days; ranked by "
+            "the training R² it loses (Fig. 5).\n\n" + "\n".join(lines))
+
     def __panel__(self):
-        return pn.Column(pn.Row(self._layer, self._pattern, self._run), self._summary,
-                         self._plots, self._seasonal, pn.Row(self._csv, self._grid),
-                         sizing_mode="stretch_width")
+        return pn.Column(pn.Row(self._layer, self._pattern, self._run, self._control),
+                         self._summary, self._plots, self._seasonal,
+                         pn.Row(self._csv, self._grid), self._control_summary,
+                         self._control_maps, sizing_mode="stretch_width")

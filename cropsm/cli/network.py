@@ -8,6 +8,7 @@ import click
 
 from cropsm.analysis.schemes import SCHEMES
 from cropsm.cli._options import catalog_option, models_option, reports_option, tqdm_factory
+from cropsm.core.crops import SOIL_LAYERS
 from cropsm.nn.inputs import GROUPS, PAPER_GRID, SEARCH_GRID
 
 __all__ = ["network"]
@@ -86,3 +87,26 @@ def compare(catalog_path: str, out: str, models_dir: str, grid: str, folds: int,
                              schemes=schemes or SCHEMES, control=control, seed=seed,
                              progress=say)
     click.echo(result.markdown)
+
+
+@network.command("controls")
+@click.option("--bbox", required=True, help="lon_min,lat_min,lon_max,lat_max in degrees.")
+@click.option("--start", required=True, help="First day, e.g. 2018-07-01.")
+@click.option("--end", required=True, help="Last day (inclusive).")
+@click.option("--layer", type=click.Choice(list(SOIL_LAYERS)), default="0-10cm",
+              show_default=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="netCDF file of the maps (reduced minus full network per group).")
+@catalog_option()
+@models_option()
+def controls(bbox: str, start: str, end: str, layer: str, out: str, catalog_path: str,
+             models_dir: str) -> None:
+    """Each reduced network minus the full one on a box (Liu et al. 2021, Fig. 6)."""
+    from cropsm.pipelines.control_maps import write_control_maps
+
+    result = write_control_maps(catalog_path, models_dir, bbox, start, end, layer, out)
+    for row in result.ranking.itertuples():
+        mean = float(result.maps[f"without_{row.group}"].mean())
+        click.echo(f"without {row.group}: training R2 loss {row.r2_loss:+.3f}, mean "
+                   f"difference {mean:+.4f} m3 m-3")
+    click.echo(f"-> {out}")

@@ -238,8 +238,16 @@ class ProductStore:
         array[index] = values
 
     def publish(self, target: str | Path) -> Path:
-        """Consolidate metadata, drop the markers and publish atomically at ``target``."""
+        """Consolidate metadata, drop the markers and publish atomically at ``target``.
+
+        A writer killed while writing a chunk leaves zarr's temporary ``<key>.<uuid>.partial``
+        file beside it (the chunk itself is rewritten by the task's rerun); those are
+        removed, so a store finished after a crash holds the same files as one that never
+        crashed.
+        """
         shutil.rmtree(self.path / _PROGRESS, ignore_errors=True)
+        for leftover in self.path.rglob("*.partial"):
+            leftover.unlink(missing_ok=True)
         with warnings.catch_warnings():
             # consolidated metadata is a zarr-python extension to v3, which xarray reads
             warnings.filterwarnings("ignore", "Consolidated metadata", UserWarning)

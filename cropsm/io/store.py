@@ -36,6 +36,7 @@ __all__ = [
     "read_json",
     "read_parquet",
     "verify_store",
+    "write_bytes",
     "write_json",
     "write_parquet",
     "write_parquet_file",
@@ -202,6 +203,15 @@ def write_text(text: str, target: str | Path) -> Path:
     target = Path(target)
     tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:6]}")
     tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+def write_bytes(data: bytes, target: str | Path) -> Path:
+    """Write a binary file atomically: a reader sees the old file or the new one."""
+    target = Path(target)
+    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:6]}")
+    tmp.write_bytes(data)
     os.replace(tmp, target)
     return target
 

@@ -7,6 +7,7 @@
   (``pattern_fraction``, the partition the demo world's fields follow).
 * **Alternative-pattern scenario**: the whole region under one pattern, minus the
   reference; summarised by month (the seasonal differences of Fig. 10).
+* **Control-experiment maps** (Fig. 6): each reduced network minus the full network.
 * **Quality flags**, stored with the output: ``time_flag`` is 1 on dates inside the
   stations' observation period; ``pattern_flag`` is 1 where the pattern predicted at a
   pixel (the scenario's, or the pixel's dominant one for the reference) is observed at
@@ -27,7 +28,7 @@ from cropsm.core import patterns
 from cropsm.core.regions import RegionError
 from cropsm.nn.network import NETWORK_FEATURES, MultilayerNetwork, check_layer, features_at
 
-__all__ = ["WEIGHTINGS", "RegionInputs", "pattern_scenario", "pattern_weights",
+__all__ = ["WEIGHTINGS", "RegionInputs", "control_maps", "pattern_scenario", "pattern_weights",
            "predict_region", "quality_flags", "reference_product", "region_inputs",
            "seasonal_difference"]
 
@@ -222,3 +223,38 @@ def seasonal_difference(result: xr.Dataset, zones: xr.DataArray | None = None) -
             rows.append({"zone": int(zone), "month": int(m), "difference": float(value)})
     return pd.DataFrame(rows, columns=["zone", "month", "difference"])
 
+
+
+def control_maps(full: MultilayerNetwork, reduced: dict[str, MultilayerNetwork],
+                 covariates: xr.Dataset, daily: xr.Dataset, rows: slice, cols: slice,
+                 region: np.ndarray, dates, layer: str) -> xr.Dataset:
+    """Each reduced network minus the full one on a region (Liu et al. 2021, Fig. 6).
+
+    Parameters
+    ----------
+    full : MultilayerNetwork
+        The network with every input.
+    reduced : dict of str to MultilayerNetwork
+        Networks trained without a feature group (``cropsm network train --omit``), by
+        group.
+    rows, cols, region, dates, layer
+        As for :func:`predict_region`; each cell runs under its dominant pattern.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``full`` SM and one ``without_<group>`` difference (reduced - full, m³ m⁻³) per
+        group, on ``(time, y, x)``, NaN off the region's cropland.
+    """
+    if not reduced:
+        raise RegionError("No reduced networks to compare: train them with "
+                          "`cropsm network train --omit GROUP`.")
+    inputs = region_inputs(covariates, daily, rows, cols, region, dates)
+    base = _predict(full, inputs, region.shape, layer, None)
+    out = {"full": base}
+    for group, network in reduced.items():
+        sm = _predict(network, inputs, region.shape, layer, None)
+        out[f"without_{group}"] = (sm - base).assign_attrs(
+            units="m3 m-3", long_name=f"network without {group} minus the full network")
+    return xr.Dataset(out, attrs={"layer": layer,
+                                  "method": "multilayer network (Liu et al. 2021), Fig. 6"})

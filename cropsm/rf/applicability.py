@@ -9,8 +9,8 @@ A documented simplification of Meyer & Pebesma (2021, Methods Ecol. Evol. 12, 16
   threshold is the largest leave-one-site-out DI of the training sites that is not an
   outlier (at most Q3 + 1.5 IQR), as in Meyer & Pebesma. Sites play the role of their
   cross-validation folds, because every sample of a station shares its site features.
-* **daily part** (rain, antecedent rain, PET, day of year): each value must lie within the
-  range seen in training.
+* **daily part** (rain, antecedent rain, PET, day of year; for the CropSM method also its
+  memory indices): each value must lie within the range seen in training.
 
 A prediction is inside the area of applicability when both hold.
 """
@@ -43,6 +43,7 @@ class Applicability:
     threshold: float
     daily_low: np.ndarray
     daily_high: np.ndarray
+    daily_names: tuple[str, ...] = DAILY_FEATURES  # models saved before it: these
 
     def dissimilarity(self, site_rows: np.ndarray) -> np.ndarray:
         """DI of rows of :data:`SITE_FEATURES` values (n, 6)."""
@@ -50,20 +51,22 @@ class Applicability:
         distance, _ = cKDTree(self.sites).query(scaled, k=1)
         return np.asarray(distance / self.mean_distance)
 
-    def inside(self, X: np.ndarray, cells: np.ndarray | None = None) -> np.ndarray:
-        """Inside the AOA (uint8 0/1), per row of ``X`` (columns :data:`FEATURES`).
+    def inside(self, X: np.ndarray, cells: np.ndarray | None = None,
+               columns: tuple[str, ...] = FEATURES) -> np.ndarray:
+        """Inside the AOA (uint8 0/1), per row of ``X`` (named by ``columns``).
 
         ``cells`` (one id per row, e.g. the grid cell) lets the site part be computed once
         per cell rather than once per row; by default rows with equal site features share it.
         """
         X = np.asarray(X)
-        site = X[:, [FEATURES.index(f) for f in SITE_FEATURES]]
+        columns = tuple(columns)
+        site = X[:, [columns.index(f) for f in SITE_FEATURES]]
         if cells is None:
             _, first, inverse = np.unique(site, axis=0, return_index=True, return_inverse=True)
         else:
             _, first, inverse = np.unique(cells, return_index=True, return_inverse=True)
         site_ok = (self.dissimilarity(site[first]) <= self.threshold)[inverse.ravel()]
-        daily = X[:, [FEATURES.index(f) for f in DAILY_FEATURES]]
+        daily = X[:, [columns.index(f) for f in self.daily_names]]
         daily_ok = ((daily >= self.daily_low) & (daily <= self.daily_high)).all(axis=1)
         return (site_ok & daily_ok).astype("u1")
 
@@ -72,7 +75,8 @@ class Applicability:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def fit_applicability(table: pd.DataFrame, importances) -> Applicability:
+def fit_applicability(table: pd.DataFrame, importances,
+                      daily: tuple[str, ...] = DAILY_FEATURES) -> Applicability:
     """Reference for :meth:`Applicability.inside` from a training table.
 
     Parameters
@@ -81,6 +85,8 @@ def fit_applicability(table: pd.DataFrame, importances) -> Applicability:
         Training samples with columns :data:`cropsm.rf.features.FEATURES`.
     importances : array_like
         The regressor's feature importances, in :data:`cropsm.rf.features.FEATURES` order.
+    daily : tuple of str
+        Columns whose training range bounds the daily part.
     """
     importances = np.asarray(importances, "f8")
     weights = importances[[FEATURES.index(f) for f in SITE_FEATURES]]
@@ -98,7 +104,8 @@ def fit_applicability(table: pd.DataFrame, importances) -> Applicability:
     train_di = nearest_other / mean_distance
     q1, q3 = np.percentile(train_di, [25, 75])
     threshold = train_di[train_di <= q3 + 1.5 * (q3 - q1)].max()
-    daily = table[list(DAILY_FEATURES)].to_numpy("f4")
+    values = table[list(daily)].to_numpy("f4")
     return Applicability(center=center, scale=scale, sites=sites,
                          mean_distance=float(mean_distance), threshold=float(threshold),
-                         daily_low=daily.min(axis=0), daily_high=daily.max(axis=0))
+                         daily_low=values.min(axis=0), daily_high=values.max(axis=0),
+                         daily_names=tuple(daily))

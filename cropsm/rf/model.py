@@ -26,7 +26,7 @@ from sklearn.model_selection import train_test_split
 
 from cropsm.core import crops
 from cropsm.core.errors import InputDataError
-from cropsm.rf.applicability import fit_applicability
+from cropsm.rf.applicability import DAILY_FEATURES, fit_applicability
 from cropsm.rf.features import BASE_FEATURES, FEATURE_GROUPS, FEATURES, METHODS, features_at
 from cropsm.rf.irrigation import cir_labels, make_classifier
 from cropsm.rf.memory import MEMORY_FEATURES, memory_at
@@ -240,8 +240,9 @@ def fit_cropsm_model(table: pd.DataFrame, crop: str, depth: str,
     regressor.fit(table[list(CROPSM_FEATURES)].to_numpy("f4"), table["sm"].to_numpy("f4"))
     dates = pd.DatetimeIndex(table["date"])
     importances = pd.Series(regressor.feature_importances_, index=list(CROPSM_FEATURES))
-    applicability = fit_applicability(table, importances.reindex(list(FEATURES),
-                                                                 fill_value=0.0).to_numpy())
+    applicability = fit_applicability(
+        table, importances.reindex(list(FEATURES), fill_value=0.0).to_numpy(),
+        daily=DAILY_FEATURES + MEMORY_FEATURES)
     return SoilMoistureModel(crop, depth, None, regressor, CROPSM_FEATURES, info={
         "method": "cropsm", "omitted_group": None,
         "applicability": applicability.to_dict(),

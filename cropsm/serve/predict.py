@@ -245,8 +245,9 @@ def apply_model(model: ServingModel, window: WindowRows, irrigation: bool = True
     out["predicted"][t, rows, cols] = True
     for name, values in model.predict_rows(window.X, irrigation=irrigation).items():
         out[name][t, rows, cols] = values
-    out["aoa"][t, rows, cols] = model.applicability.inside(window.X,
-                                                           cells=rows * shape[2] + cols)
+    out["aoa"][t, rows, cols] = model.applicability.inside(
+        window.X, cells=rows * shape[2] + cols,
+        columns=SERVING_COLUMNS if model.memory else FEATURES)
     return out
 
 
