@@ -22,7 +22,7 @@ run: export CROPSM_REPORTS ?= docs/validation
 run: $(STAMP)
 	$(BIN)/cropsm demo build --profile $(PROFILE) --if-missing
 	$(BIN)/cropsm train --if-missing
-	$(BIN)/cropsm train --method cropsm --if-missing
+	$(BIN)/cropsm train --method cropsm --rainfed --if-missing
 	$(BIN)/cropsm network train --if-missing --grid single
 	$(BIN)/cropsm predict --if-missing
 	$(BIN)/panel serve app.py --port $(PORT) --address 127.0.0.1 --allow-websocket-origin=localhost:$(PORT) --allow-websocket-origin=127.0.0.1:$(PORT)

@@ -28,6 +28,7 @@ from cropsm.io.models import model_path, network_path, read_card
 from cropsm.nn import pattern_scenarios as ps
 from cropsm.pipelines.counterfactual import checked_scenario, pattern_truth_check
 from cropsm.pipelines.sources import CatalogReader
+from cropsm.rf.features import RAINFED_ONLY
 from cropsm.serve import live
 from cropsm.serve.models import load_model, load_network
 from cropsm.serve.predict import PredictError, ServingModel
@@ -41,7 +42,8 @@ REGIONS = {
 #: Each crop's season in the map year, as scored.
 SEASONS = {"wheat": ("2018-03-15", "2018-05-31"), "maize": ("2018-06-20", "2018-09-10")}
 #: Scenario, precipitation change, methods it applies to.
-SCENARIOS = (("irrigation", 0.0, ("paper",)), ("precipitation", -0.3, ("paper", "cropsm")),
+SCENARIOS = (("irrigation_rainfed", 0.0, ("cropsm",)), ("irrigation", 0.0, ("paper",)),
+             ("precipitation", -0.3, ("paper", "cropsm")),
              ("precipitation", 0.3, ("paper", "cropsm")))
 DEPTH = "0-10cm"
 #: The network's pattern scenarios: season and layers.
@@ -79,6 +81,11 @@ def pattern_rows(reader: CatalogReader, network_file: str, china) -> list[dict]:
     return rows
 
 
+def _serving(folder: str, crop: str, method: str, omitted: str | None = None) -> ServingModel:
+    path = model_path(folder, crop, DEPTH, omitted, method)
+    return ServingModel.from_model(load_model(path, crop, DEPTH), read_card(path)["sha256"])
+
+
 def main() -> None:
     """Run every scenario on every region and crop; print a table and write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -87,6 +94,8 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--patterns-only", action="store_true",
                         help="Only the network's pattern scenarios.")
+    parser.add_argument("--only", choices=sorted({s[0] for s in SCENARIOS}),
+                        help="Only this forest scenario; its rows replace those in --out.")
     args = parser.parse_args()
     open_catalog(args.catalog)  # a clear error for a wrong path before any work
     reader = CatalogReader(args.catalog)
@@ -96,16 +105,19 @@ def main() -> None:
     for region, box in ({} if args.patterns_only else REGIONS).items():
         for crop, (start, end) in SEASONS.items():
             for name, factor, methods in SCENARIOS:
+                if args.only and name != args.only:
+                    continue
                 for method in methods:
-                    path = model_path(args.models, crop, DEPTH, method=method)
-                    model = ServingModel.from_model(load_model(path, crop, DEPTH),
-                                                    read_card(path)["sha256"])
+                    model = _serving(args.models, crop, method)
+                    models = {crop: model}
+                    if name == "irrigation_rainfed":
+                        models["rainfed"] = _serving(args.models, crop, method, RAINFED_ONLY)
                     t0 = time.perf_counter()
                     try:
                         plan = live.plan_region(cov, daily, crop, DEPTH, shapely.box(*box),
                                                 start, end, china, budget=2**40,
                                                 memory=model.memory)
-                        _, check = checked_scenario(reader, name, {crop: model}, plan, factor)
+                        _, check = checked_scenario(reader, name, models, plan, factor)
                     except (PredictError, ValueError) as err:
                         print(region, crop, name, factor, method, "skipped:", err)
                         continue
@@ -119,12 +131,17 @@ def main() -> None:
                           f"{row['n']} | {row['mean_true']:+.4f} | {row['mean_model']:+.4f} | "
                           f"{row['mean_ratio']:.2f} | {row['r']:.2f} | "
                           f"{row['sign_agreement']:.0%} |", flush=True)
-    network = network_path(args.models)
-    pattern = pattern_rows(reader, str(network), china) if network.is_file() else []
+    if args.only:
+        with open(args.out) as fh:
+            report = json.load(fh)
+        report["rows"] = [r for r in report["rows"] if r["scenario"] != args.only] + rows
+    else:
+        network = network_path(args.models)
+        pattern = pattern_rows(reader, str(network), china) if network.is_file() else []
+        report = {"depth": DEPTH, "seasons": SEASONS, "regions": REGIONS, "rows": rows,
+                  "pattern_season": PATTERN_SEASON, "pattern_rows": pattern}
     with open(args.out, "w") as fh:
-        json.dump({"depth": DEPTH, "seasons": SEASONS, "regions": REGIONS, "rows": rows,
-                   "pattern_season": PATTERN_SEASON, "pattern_rows": pattern}, fh,
-                  indent=1, default=float)
+        json.dump(report, fh, indent=1, default=float)
 
 
 if __name__ == "__main__":

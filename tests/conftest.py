@@ -28,18 +28,24 @@ def tiny_entries(tiny_world):
 
 @pytest.fixture(scope="session")
 def tiny_models(tiny_world, tmp_path_factory):
-    """The tiny world's forests of both methods (``cropsm train [--method cropsm]``) and its
-    network with two reduced ones (without soil, without the cropping pattern)."""
-    from cropsm.nn.network import SEARCH_GRID
+    """The tiny world's forests of both methods (``cropsm train [--method cropsm
+    --rainfed]``) and its network with two reduced ones (without soil, without the
+    cropping pattern)."""
+    from cropsm.nn.network import SINGLE_SETTING
     from cropsm.pipelines.network import train_network
     from cropsm.pipelines.train import train_models
+    from cropsm.rf.features import RAINFED_ONLY
 
     _, catalog, _ = tiny_world
     models = tmp_path_factory.mktemp("models")
     train_models(catalog, models)
+    # the CropSM forests and their rain-fed twins (the learned irrigation-off scenario)
     train_models(catalog, models, method="cropsm")
-    # the default grid's first setting only: no search
-    train_network(catalog, models, grid={k: v[:1] for k, v in SEARCH_GRID.items()},
+    # the tiny world has 7 rain-fed maize stations and 2 rain-fed wheat ones
+    train_models(catalog, models, (("maize", "0-10cm"),), method="cropsm",
+                 omit=(RAINFED_ONLY,), if_missing=True)
+    # one setting: no search
+    train_network(catalog, models, grid=SINGLE_SETTING,
                   omit=("soil", "cropping_pattern"))
     return models
 

@@ -175,3 +175,63 @@ def test_the_control_maps_command_writes_netcdf(tiny_world, tiny_models, tmp_pat
     with xr.open_dataset(out) as ds:
         assert {"full", "without_soil", "without_cropping_pattern"} <= set(ds.data_vars)
         assert ds.sizes["time"] == 3 and "soil" in ds.attrs["ranking_by_training_r2_loss"]
+
+
+def test_station_irrigation_flags_agree_with_the_truths_irrigation(tiny_entries):
+    meta, truth = tiny_entries["station_meta"], tiny_entries["truth"]
+    assert meta["irrigated"].dtype == bool
+    assert meta["irrigated"].any() and (~meta["irrigated"]).any()
+    for crop in ("wheat", "maize"):
+        mine = meta[meta["crops"] == crop]
+        events = truth["irrigation_events"].sel(crop=crop).values[mine["row"], mine["col"]]
+        # a field the truth irrigated in the map year is an irrigated station's plot
+        assert mine["irrigated"].to_numpy()[events > 0].all()
+        assert (events > 0).any()
+
+
+def test_the_rainfed_forest_learns_from_rainfed_stations_only(tiny_world, tiny_entries,
+                                                              tiny_models):
+    from cropsm.core.errors import InputDataError
+    from cropsm.io.models import model_path, read_card
+    from cropsm.pipelines.train import rainfed_rows
+    from cropsm.rf.features import RAINFED_ONLY
+    from cropsm.rf.model import training_table
+
+    e = tiny_entries
+    meta = e["station_meta"]
+    table = training_table(e["covariates"], e["covariates_daily"], e["stations"], meta,
+                           "maize", "0-10cm")
+    rows = rainfed_rows(table, meta)
+    irrigated = set(meta.loc[meta["irrigated"], "station_id"])
+    assert not set(table["station_id"].iloc[rows]) & irrigated
+    assert len(rows) == (~table["station_id"].isin(irrigated)).sum() < len(table)
+    card = read_card(model_path(tiny_models, "maize", "0-10cm", RAINFED_ONLY, "cropsm"))
+    full = read_card(model_path(tiny_models, "maize", "0-10cm", method="cropsm"))
+    assert card["method"] == "cropsm" and card["omitted_group"] == RAINFED_ONLY
+    assert card["n_samples"] < full["n_samples"]
+    with pytest.raises(InputDataError, match="no 'irrigated' column"):
+        rainfed_rows(table, meta.drop(columns="irrigated"))
+    wheat = training_table(e["covariates"], e["covariates_daily"], e["stations"], meta,
+                           "wheat", "0-10cm")
+    with pytest.raises(InputDataError, match="Only 2 rain-fed stations observe this crop"):
+        rainfed_rows(wheat, meta)
+
+
+def test_learned_irrigation_off_is_scored_against_the_truth(state):
+    from cropsm.app.scenario_view import scenario_models
+    from cropsm.serve.forest_scenarios import run_scenario
+    from cropsm.serve.predict import PredictError
+
+    state.param.update(crop="maize", run_start=dt.date(2018, 7, 1), run_end=dt.date(2018, 7, 8))
+    reader = CatalogReader(state.catalog_path)
+    plan = plan_scenario(state, "irrigation_rainfed")
+    models = scenario_models(state, "irrigation_rainfed")  # the app's method is paper
+    assert {m.method for m in models.values()} == {"cropsm"} and "rainfed" in models
+    result, check = checked_scenario(reader, "irrigation_rainfed", models, plan)
+    assert check is not None and check.skill["n"] == int(result.baseline["predicted"].sum())
+    # switching irrigation off never wets a field
+    assert np.nanmax(check.truth.difference) <= 1e-4 and check.skill["mean_true"] < 0
+    assert np.isfinite(check.skill["r"]) and np.isfinite(check.skill["mean_model"])
+    with pytest.raises(PredictError, match="cropsm train --method cropsm --rainfed"):
+        run_scenario("irrigation_rainfed", {state.crop: models[state.crop]},
+                     reader.dataset("covariates"), reader.dataset("covariates_daily"), plan)

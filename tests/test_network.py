@@ -286,7 +286,7 @@ def test_absent_pattern_and_empty_region_are_named(tiny_entries, fitted):
         ps.predict_region(net, cov, daily, rows, cols, np.zeros_like(region), dates, "0-10cm")
 
 
-SINGLE = {k: v[:1] for k, v in network.SEARCH_GRID.items()}
+SINGLE = network.SINGLE_SETTING
 
 
 def test_train_network_pipeline_trains_networks_and_reduced_ones(tiny_world, tmp_path):
@@ -332,3 +332,62 @@ def test_compare_pipeline_writes_the_report_and_saves_the_split_network(tiny_wor
     assert "Station-blocked" in text and "Zone-blocked" not in text
     net = load_network(network_path(tmp_path / "models"))
     assert list(net.layers) == list(crops.SOIL_LAYERS)
+
+
+def test_halving_search_is_scikit_learns_successive_halving(tables):
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import HalvingGridSearchCV
+    from sklearn.neural_network import MLPRegressor
+
+    tables, _ = tables
+    table = tables["0-10cm"]
+    x = table[list(network.NETWORK_FEATURES)].to_numpy("f4")
+    y = table["sm"].to_numpy("f4")
+    grid = {"batch_size": [64, 256, 1024], "learning_rate_init": [0.001, 0.01, 0.05],
+            "n_hidden": [1], "units": [8]}
+    best, scores = network._halving_search(x, y, grid, seed=0, n_jobs=None)
+    rounds = pd.DataFrame([{**s["params"], **s} for s in scores])
+    # 9 settings, then the best 3, then the best one, on three times the rows each round
+    assert rounds.groupby("round").size().tolist() == [9, 3, 1]
+    rows = rounds.groupby("round")["fit_rows"].first().to_numpy()
+    np.testing.assert_allclose(rows[1:] / rows[:-1], 3, rtol=0.01)
+    fit_idx, val_idx = network._split(len(y), 0)
+    assert 0.98 * fit_idx.size < rows[-1] <= fit_idx.size  # all but the rounding of 1/9
+    last = rounds[rounds["round"] == 2].iloc[0]
+    assert best == {k: last[k] for k in ("batch_size", "learning_rate_init", "n_hidden",
+                                         "units")}
+    # the same search written directly against scikit-learn, on the same rows
+    order = np.concatenate([fit_idx, val_idx])
+    reference = HalvingGridSearchCV(
+        network._make(best, 0).set_params(regressor__mlpregressor=MLPRegressor(
+            random_state=0, **network._FIXED)),
+        {"regressor__mlpregressor__batch_size": grid["batch_size"],
+         "regressor__mlpregressor__learning_rate_init": grid["learning_rate_init"],
+         "regressor__mlpregressor__hidden_layer_sizes": [(8,)]},
+        factor=3, cv=[(np.arange(fit_idx.size), np.arange(fit_idx.size, len(y)))],
+        scoring="neg_mean_squared_error", refit=False, random_state=0,
+    ).fit(x[order], y[order])
+    chosen = reference.best_params_
+    assert best["batch_size"] == chosen["regressor__mlpregressor__batch_size"]
+    assert best["learning_rate_init"] == chosen["regressor__mlpregressor__learning_rate_init"]
+    np.testing.assert_allclose(sorted(s["validation_mse"] for s in scores),
+                               sorted(-reference.cv_results_["mean_test_score"]), rtol=1e-5)
+
+
+def test_default_grid_holds_every_setting_of_liu_table_2():
+    from sklearn.model_selection import ParameterGrid
+
+    grid = list(ParameterGrid(network.SEARCH_GRID))
+    assert len(grid) == 240
+    for layer, picked in network.LIU_TABLE_2.items():
+        assert picked in grid, layer
+
+
+def test_a_single_setting_is_not_searched_and_unknown_search_is_refused(tables):
+    tables, _ = tables
+    net = network.fit_network({"0-10cm": tables["0-10cm"]}, grid=SMALL)
+    info = net.layers["0-10cm"].info
+    assert info["search"] == [] and info["search_method"] == "none"
+    assert info["params"] == {k: v[0] for k, v in SMALL.items()}
+    with pytest.raises(ValueError, match="Unknown search 'random'; choose one of halving"):
+        network.fit_network(tables, grid=SMALL, search="random")

@@ -112,7 +112,8 @@ def compare_methods(tables: dict[str, pd.DataFrame],
                     forest_tables: dict[tuple[str, str], pd.DataFrame],
                     seed: int = 0, n_folds: int = 5, grid: dict | None = None,
                     schemes: tuple[str, ...] = SCHEMES,
-                    progress: Callable[[str, dict], None] | None = None) -> dict:
+                    progress: Callable[[str, dict], None] | None = None,
+                    search: str = "halving", n_jobs: int | None = None) -> dict:
     """RF vs NN per layer and crop under the three schemes.
 
     Parameters
@@ -127,6 +128,8 @@ def compare_methods(tables: dict[str, pd.DataFrame],
     progress : callable, optional
         Called after each scheme with a message and the result so far, so a long run can
         save what it has.
+    search, n_jobs
+        How the network's settings are searched (:func:`cropsm.nn.network.fit_network`).
 
     Returns
     -------
@@ -144,7 +147,8 @@ def compare_methods(tables: dict[str, pd.DataFrame],
     rows: list[dict] = []
     split = {layer: random_split(t, seed) for layer, t in tables.items()}
     t0 = time.perf_counter()
-    net = fit_network(tables, {layer: s[0] for layer, s in split.items()}, grid=grid, seed=seed)
+    net = fit_network(tables, {layer: s[0] for layer, s in split.items()}, grid=grid, seed=seed,
+                      search=search, n_jobs=n_jobs)
     params = {layer: n.info["params"] for layer, n in net.layers.items()}
     result = {"rows": rows, "params": params, "n_folds": n_folds, "seed": seed,
               "search": {layer: n.info["search"] for layer, n in net.layers.items()},

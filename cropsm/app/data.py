@@ -25,6 +25,8 @@ from cropsm.pipelines.basemap import basemap_lines as pipelines_basemap_lines
 from cropsm.pipelines.basemap import outline_lonlat
 from cropsm.pipelines.map_layer import map_layer as pipelines_map_layer
 from cropsm.pipelines.omission import omission_table as pipelines_omission_table
+from cropsm.pipelines.pattern_regions import FILES as PATTERN_REGION_FILES
+from cropsm.pipelines.pattern_regions import read_pattern_regions
 from cropsm.pipelines.sources import CatalogReader
 from cropsm.serve.models import load_model, load_network
 from cropsm.serve.predict import ServingModel
@@ -119,6 +121,20 @@ def network_comparison() -> dict:
 @pn.cache(max_items=4)
 def _json(path: str, stamp: int) -> dict:
     return read_json(path)
+
+
+def pattern_regions() -> xr.Dataset:
+    """Liu et al.'s Figs. 9-10 over all cropland (``cropsm network regions``).
+
+    Raises ``StoreError`` naming the command when the reports folder lacks it.
+    """
+    folder = reports_dir()
+    return _pattern_regions(str(folder), _stamp(folder / PATTERN_REGION_FILES["netcdf"]))
+
+
+@pn.cache(max_items=2)
+def _pattern_regions(folder: str, stamp: int | None) -> xr.Dataset:
+    return read_pattern_regions(folder)
 
 
 def omission_table(crop: str, depth: str) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import xarray as xr
 from cropsm.app import data
 from cropsm.app.export_view import provenance
 from cropsm.app.jobs import run_in_thread, show_error
+from cropsm.app.pattern_regions_view import PatternRegionsView
 from cropsm.app.state import AppState
 from cropsm.core import crops, patterns
 from cropsm.io.catalog import CatalogError
@@ -93,6 +94,7 @@ class NetworkView(pn.viewable.Viewer):
         self._control.on_click(self.run_controls)
         self._control_summary = pn.pane.Markdown("")
         self._control_maps = pn.Row(sizing_mode="stretch_width")
+        self._regions = PatternRegionsView(state=self.state)
 
     def _present_patterns(self) -> list[int]:
         try:
@@ -272,4 +274,5 @@ class NetworkView(pn.viewable.Viewer):
         return pn.Column(pn.Row(self._layer, self._pattern, self._run, self._control),
                          self._summary, self._plots, self._seasonal,
                          pn.Row(self._csv, self._grid), self._control_summary,
-                         self._control_maps, sizing_mode="stretch_width")
+                         self._control_maps, pn.layout.Divider(), self._regions,
+                         sizing_mode="stretch_width")

@@ -21,8 +21,10 @@ from cropsm.io.export import csv_bytes
 from cropsm.io.models import ModelFileError
 from cropsm.pipelines.counterfactual import TruthCheck, checked_scenario, forest_scenario_change
 from cropsm.pipelines.region import plan_live_run
+from cropsm.rf.features import RAINFED_ONLY
 from cropsm.serve import live
 from cropsm.serve.forest_scenarios import (
+    MEASURED_SKILL,
     PRECIPITATION_RANGE,
     SCENARIOS,
     ScenarioResult,
@@ -34,23 +36,36 @@ from cropsm.serve.predict import PredictError
 _HEIGHT = 320
 
 
-def plan_scenario(state: AppState) -> live.RegionRun:
+def scenario_method(state: AppState, name: str) -> str:
+    """The method whose models a scenario runs: the learned irrigation-off is CropSM's."""
+    return "cropsm" if name == "irrigation_rainfed" else state.method
+
+
+def plan_scenario(state: AppState, name: str = "") -> live.RegionRun:
     """Check and cost a scenario: two forest passes, so half the live budget."""
     return plan_live_run(data.reader(state.catalog_path), state.crop, state.depth,
                          state.region, state.run_start, state.run_end, data.china(),
                          budget=live.LIVE_BUDGET_PIXEL_DAYS // 2,
-                         memory=state.method == "cropsm")
+                         memory=scenario_method(state, name) == "cropsm")
 
 
 def scenario_models(state: AppState, name: str) -> dict:
-    """The serving models a scenario needs, by crop (and ``"reduced"`` for omissions)."""
+    """The serving models a scenario needs, by crop (and ``"reduced"`` or ``"rainfed"``)."""
     if (name.startswith("omit_") or name == "irrigation") and state.method != "paper":
-        raise PredictError("The irrigation-off and feature-omission scenarios belong to the "
-                           "paper method (CIR and its reduced models); switch the method to "
-                           "paper.")
+        raise PredictError("CIR = 0 and the feature omissions belong to the paper method "
+                           "(its irrigation module and reduced models): switch the method "
+                           "to paper, or choose the learned irrigation-off scenario.")
+    method = scenario_method(state, name)
     wanted = crops.CROPS if name == "crop_swap" else (state.crop,)
-    models = {crop: data.serving_model(crop, state.depth, method=state.method)
-              for crop in wanted}
+    models = {crop: data.serving_model(crop, state.depth, method=method) for crop in wanted}
+    if name == "irrigation_rainfed":
+        try:
+            models["rainfed"] = data.serving_model(state.crop, state.depth, RAINFED_ONLY,
+                                                   method="cropsm")
+        except ModelFileError as err:
+            raise PredictError(f"No {state.crop} {state.depth} forest of the rain-fed "
+                               "stations; train it with `cropsm train --method cropsm "
+                               "--rainfed`.") from err
     if name.startswith("omit_"):
         group = name[len("omit_"):]
         try:
@@ -94,7 +109,7 @@ class ScenarioView(pn.viewable.Viewer):
             # non-number (None included) with a PredictError, so pass it on unchanged
             value = cast(float, self._factor.value)
             factor = check_factor(value) if name == "precipitation" else 0.0
-            plan = plan_scenario(state)
+            plan = plan_scenario(state, name)
             models = scenario_models(state, name)
             return (f"Running scenario '{SCENARIOS[name]}' on {plan.cropland_cells:,} cells …",
                     (data.reader(state.catalog_path), name, models, plan, factor))
@@ -163,8 +178,11 @@ class ScenarioView(pn.viewable.Viewer):
             if forest_scenario_change(result) is None:
                 return ("\n\nThis scenario changes the model, not the world: it has no true "
                         "response to check.")
+            measured = MEASURED_SKILL.get(result.name)
             return ("\n\nNo counterfactual truth to check this response against (real data "
-                    "have none; the demo world does).")
+                    "have none; the demo world does)."
+                    + (f" On the demo world this scenario was {measured} "
+                       "(docs/scenarios.md)." if measured else ""))
         k = check.skill
         text = (f"\n\n**Against the true response** (the demo world re-simulated under the "
                 f"same change): true mean difference {k['mean_true']:+.4f}, model "

@@ -13,7 +13,7 @@ from cropsm.cli._options import (
     selection,
     tqdm_factory,
 )
-from cropsm.rf.features import FEATURE_GROUPS
+from cropsm.rf.features import FEATURE_GROUPS, RAINFED_ONLY
 
 __all__ = ["train", "validate"]
 
@@ -32,10 +32,13 @@ __all__ = ["train", "validate"]
 @click.option("--omit", "omit", multiple=True, type=click.Choice(list(FEATURE_GROUPS)),
               help="Also train reduced models without this feature group (repeatable), for "
                    "the feature-omission scenarios.")
+@click.option("--rainfed", is_flag=True,
+              help="With --method cropsm: also train its forest on the rain-fed stations "
+                   "only, for the learned irrigation-off scenario (docs/scenarios.md).")
 @method_option
 def train(crop: str | None, depth: str | None, tune: bool, catalog_path: str, models_dir: str,
           cir_training: str, seed: int, if_missing: bool, omit: tuple[str, ...],
-          method: str) -> None:
+          rainfed: bool, method: str) -> None:
     """Train the models per crop x depth (90/10 within zones).
 
     The paper method: a CIR classifier and an SM regressor. The CropSM method: one forest
@@ -45,9 +48,13 @@ def train(crop: str | None, depth: str | None, tune: bool, catalog_path: str, mo
 
     if method == "cropsm" and (tune or omit or cir_training != "observed"):
         raise click.UsageError("--tune, --omit and --cir-training apply to --method paper.")
+    if rainfed and method != "cropsm":
+        raise click.UsageError("--rainfed trains a forest of the CropSM method; add "
+                               "--method cropsm.")
     trained = train_models(catalog_path, models_dir, selection(crop, depth), tune=tune,
                            cir_training=cir_training, seed=seed, if_missing=if_missing,
-                           omit=omit, progress=tqdm_factory, method=method)
+                           omit=(RAINFED_ONLY,) if rainfed else omit, progress=tqdm_factory,
+                           method=method)
     if not trained:
         click.echo(f"models already trained in {models_dir}")
     for m in trained:

@@ -30,8 +30,8 @@ import numpy as np
 
 from cropsm.core import crops
 
-__all__ = ["CROP_PATTERNS", "PATTERNS", "check_pattern", "crop_pattern", "dominant_pattern",
-           "liu_weights", "pattern_fractions", "winter_wheat"]
+__all__ = ["CROP_PATTERNS", "DOUBLE_CROPPING", "PATTERNS", "check_pattern", "crop_pattern",
+           "dominant_pattern", "liu_weights", "pattern_fractions", "winter_wheat"]
 
 #: Pattern code -> name. Code 0 marks pixels without cropland.
 PATTERNS: dict[int, str] = {
@@ -40,6 +40,10 @@ PATTERNS: dict[int, str] = {
     3: "spring wheat + fallow",
     4: "fallow + maize",
 }
+
+#: Patterns with two crops a year. Liu et al. (2021, Fig. 9) mask the northeast for them:
+#: its climate does not allow two harvests.
+DOUBLE_CROPPING: tuple[int, ...] = (1,)
 
 #: The patterns in which each crop is grown.
 CROP_PATTERNS: dict[str, tuple[int, ...]] = {"wheat": (1, 2, 3), "maize": (1, 4)}

@@ -418,18 +418,44 @@ def simulate_pattern(statics: WorldFields, weather_ds: xr.Dataset, rows: np.ndar
                                                   "residual", "sand")}
     irrigated = np.zeros(kinds.shape, bool)
     if irrigation:
-        zone = ds["zone"].values[rows, cols]
-        annual = ds["annual_precip"].values[rows, cols]
-        river = ds["river_distance"].values[rows, cols]
+        fields = irrigated_by_crop(statics, rows, cols, seed)
         for ci, crop in enumerate(crops.CROPS):
-            share = soilwater.irrigated_share(crop, zone, annual, river)
-            field = soilwater.irrigated_fields(share, pixel_id, seed)
-            irrigated |= (crop_of == ci) & field[:, None]
+            irrigated |= (crop_of == ci) & fields[crop][:, None]
     return soilwater.simulate_columns(
         rain, weights, dates, pet, temperature, months, kinds, sowing, season_end,
         soil["fc"], soil["wilting_point"], soil["saturation"], soil["residual"], soil["sand"],
         irrigated, pixel_id, seed, out_dates, count_from=count_from, rain_factor=rain_factor,
         out_layers=out_layers)
+
+
+def irrigated_by_crop(statics: WorldFields, rows: np.ndarray, cols: np.ndarray, seed: int
+                      ) -> dict[str, np.ndarray]:
+    """Whether each cell's field is irrigated, per crop (:func:`soilwater.irrigated_fields`)."""
+    rows = np.asarray(rows, "i8")
+    cols = np.asarray(cols, "i8")
+    national = china_grid()
+    r0, c0 = statics.grid.offset_in(national)
+    pixel_id = (rows + r0) * national.shape[1] + (cols + c0)
+    ds = statics.ds
+    zone = ds["zone"].values[rows, cols]
+    annual = ds["annual_precip"].values[rows, cols]
+    river = ds["river_distance"].values[rows, cols]
+    return {crop: soilwater.irrigated_fields(
+        soilwater.irrigated_share(crop, zone, annual, river), pixel_id, seed)
+        for crop in crops.CROPS}
+
+
+def station_irrigated(statics: WorldFields, rows: np.ndarray, cols: np.ndarray,
+                      pattern: np.ndarray, seed: int) -> np.ndarray:
+    """Whether a station's plot is irrigated for any crop of its pattern.
+
+    Station networks record irrigation at the plot (Cheng et al. 2022, section 5, work
+    with "the AMS irrigation records" of the CMA's agrometeorological stations), so this
+    is metadata a real network has, not knowledge of the truth.
+    """
+    fields = irrigated_by_crop(statics, rows, cols, seed)
+    grows = {crop: np.isin(pattern, codes) for crop, codes in patterns.CROP_PATTERNS.items()}
+    return np.logical_or.reduce([fields[c] & grows[c] for c in crops.CROPS])
 
 
 def own_pattern(statics: WorldFields, crop: str, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -514,7 +540,8 @@ def stations(profile: Profile, statics: Statics, weather_ds: xr.Dataset, seed: i
         meta.append(pd.DataFrame({
             "station_id": ids, "lon": lon, "lat": lat, "crops": crop, "zone": zone,
             "province": ds["province"].values[rows, cols], "row": rows, "col": cols,
-            "pattern": pattern, "first_year": first, "last_year": first + length - 1}))
+            "pattern": pattern, "first_year": first, "last_year": first + length - 1,
+            "irrigated": station_irrigated(statics, rows, cols, pattern, seed)}))
         run = simulate_pattern(statics, weather_ds, rows, cols, pattern,
                                f"{profile.first_year - SPIN_UP_YEARS}-01-01", days[-1],
                                visits, seed)

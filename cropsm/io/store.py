@@ -34,6 +34,7 @@ __all__ = [
     "publish_dir",
     "region_store",
     "read_json",
+    "read_netcdf",
     "read_parquet",
     "verify_store",
     "write_bytes",
@@ -230,6 +231,22 @@ def read_json(path: str | Path) -> dict:
         raise StoreError(f"{path} does not exist; run the step that writes it first.") from err
     except (OSError, ValueError) as err:  # UnicodeDecodeError is a ValueError
         raise StoreError(f"{path} is not valid JSON ({err}); regenerate it.") from err
+
+
+def read_netcdf(path: str | Path) -> xr.Dataset:
+    """Read a small netCDF file (a report) into memory and close it.
+
+    A missing or damaged file raises :class:`StoreError` naming it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise StoreError(f"{path} does not exist; run the step that writes it first.")
+    try:
+        with xr.open_dataset(path, engine="netcdf4") as ds:
+            return ds.load()
+    except Exception as err:  # netCDF4 and h5py raise OSError, ValueError, ... when damaged
+        raise StoreError(f"{path} is not a readable netCDF file ({err}); "
+                         "regenerate it.") from err
 
 
 def verify_store(path: str | Path) -> tuple[int, list[str]]:

@@ -12,10 +12,12 @@ __all__ = [
     "ABSENT_FEATURES",
     "ACCUMULATION_DAYS",
     "GROUPS",
+    "LIU_TABLE_2",
     "NETWORK_FEATURES",
     "PAPER_GRID",
     "PATTERN_COLUMNS",
     "SEARCH_GRID",
+    "SINGLE_SETTING",
 ]
 
 #: Accumulated precipitation over the previous 1-5 and 12 months (days before the date).
@@ -56,11 +58,19 @@ GROUPS: dict[str, tuple[str, ...]] = {
 PAPER_GRID: dict[str, list] = {"batch_size": [128, 512, 1024, 2048],
                                "learning_rate_init": [0.0005, 0.001, 0.005, 0.01, 0.015],
                                "n_hidden": [1, 2, 3], "units": [16, 32, 64, 96]}
-#: The subset searched by default on a 2-core machine: 4 settings per layer. Batch size
-#: and learning rate span the paper's range; the architecture is fixed at three hidden
-#: layers (the paper's choice for most layers) of 64 units. One fit on the demo world's
-#: 76 000 training rows of a layer takes 1-2 minutes here, so the 240-setting grid
-#: (``--grid paper``) would take days.
-SEARCH_GRID: dict[str, list] = {"batch_size": [512, 2048],
-                                "learning_rate_init": [0.001, 0.005],
-                                "n_hidden": [3], "units": [64]}
+#: The settings the paper's search picked for layers 1-5 (0-10 ... 40-50 cm), its Table 2.
+LIU_TABLE_2: dict[str, dict] = {
+    "0-10cm": {"n_hidden": 3, "units": 32, "batch_size": 128, "learning_rate_init": 0.0005},
+    "10-20cm": {"n_hidden": 2, "units": 16, "batch_size": 128, "learning_rate_init": 0.0005},
+    "20-30cm": {"n_hidden": 3, "units": 16, "batch_size": 128, "learning_rate_init": 0.001},
+    "30-40cm": {"n_hidden": 3, "units": 16, "batch_size": 128, "learning_rate_init": 0.0005},
+    "40-50cm": {"n_hidden": 2, "units": 16, "batch_size": 128, "learning_rate_init": 0.0005},
+}
+#: The default search: the paper's whole grid, by successive halving
+#: (:func:`cropsm.nn.network.fit_network`); under a minute per layer on the demo world's
+#: 55 000 training rows on two cores (``docs/network.md``).
+SEARCH_GRID: dict[str, list] = PAPER_GRID
+#: One setting, no search: what ``make run`` trains in seconds (3 x 64 units, batch 512,
+#: learning rate 0.001).
+SINGLE_SETTING: dict[str, list] = {"batch_size": [512], "learning_rate_init": [0.001],
+                                   "n_hidden": [3], "units": [64]}

@@ -6,7 +6,8 @@
   or, with ``weighting="area"``, by the pattern's share of the pixel's cropland
   (``pattern_fraction``, the partition the demo world's fields follow).
 * **Alternative-pattern scenario**: the whole region under one pattern, minus the
-  reference; summarised by month (the seasonal differences of Fig. 10).
+  reference; summarised by month (the seasonal differences of Fig. 10). Over all
+  cropland and by Liu's regions: :mod:`cropsm.nn.pattern_regions`.
 * **Control-experiment maps** (Fig. 6): each reduced network minus the full network.
 * **Quality flags**, stored with the output: ``time_flag`` is 1 on dates inside the
   stations' observation period; ``pattern_flag`` is 1 where the pattern predicted at a
@@ -28,9 +29,9 @@ from cropsm.core import patterns
 from cropsm.core.regions import RegionError
 from cropsm.nn.network import NETWORK_FEATURES, MultilayerNetwork, check_layer, features_at
 
-__all__ = ["WEIGHTINGS", "RegionInputs", "control_maps", "pattern_scenario", "pattern_weights",
-           "predict_region", "quality_flags", "reference_product", "region_inputs",
-           "seasonal_difference"]
+__all__ = ["WEIGHTINGS", "RegionInputs", "control_maps", "pattern_scenario", "pattern_sm",
+           "pattern_weights", "predict_region", "quality_flags", "reference_product",
+           "region_inputs", "seasonal_difference"]
 
 #: How the reference product weights the patterns: Liu et al.'s Eq. 1, or the cropland
 #: partition of ``pattern_fraction``.
@@ -85,14 +86,22 @@ def region_inputs(covariates: xr.Dataset, daily: xr.Dataset, rows: slice, cols: 
                                              "x": window["x"].values})
 
 
+def pattern_sm(network: MultilayerNetwork, x: pd.DataFrame, layer: str,
+               pattern: int | None) -> np.ndarray:
+    """The network's SM of ``layer`` for input rows ``x``, every row under ``pattern``.
+
+    ``x`` holds :data:`cropsm.nn.network.NETWORK_FEATURES` (:func:`features_at`); only
+    its one-hot pattern columns change. None keeps the rows' own patterns.
+    """
+    if pattern is not None:
+        x = x.assign(**{f"pattern_{c}": np.float32(c == pattern) for c in patterns.PATTERNS})
+    return network.predict(x[list(NETWORK_FEATURES)], upto=layer)[layer]
+
+
 def _predict(network: MultilayerNetwork, inputs: RegionInputs, shape: tuple[int, int],
              layer: str, pattern: int | None) -> xr.DataArray:
-    x = inputs.x
-    if pattern is not None:
-        # only the one-hot pattern columns change between patterns
-        x = x.assign(**{f"pattern_{c}": np.float32(c == pattern) for c in patterns.PATTERNS})
     rr, cc = inputs.cells
-    sm = network.predict(x[list(NETWORK_FEATURES)], upto=layer)[layer]
+    sm = pattern_sm(network, inputs.x, layer, pattern)
     out = np.full((len(inputs.dates),) + shape, np.nan, "f4")
     out[:, rr, cc] = sm.reshape(len(inputs.dates), rr.size)
     return xr.DataArray(out, dims=("time", "y", "x"), coords=inputs.coords, name="sm",

@@ -59,7 +59,7 @@ class TruthCheck:
 
 def forest_scenario_change(result: ScenarioResult) -> Change | None:
     """The change of the world a forest scenario stands for (None: it changes the model)."""
-    if result.name == "irrigation":
+    if result.name in ("irrigation", "irrigation_rainfed"):
         return Change(irrigation=False)
     if result.name == "precipitation":
         return Change(rain_factor=1.0 + result.factor)

@@ -45,6 +45,8 @@ class TrainedNetwork:
         Observations per layer with 12 months of rain before them.
     seconds : float
         Time to fit, score and save.
+    settings : dict
+        Per layer: the ``params`` used and the ``search_seconds`` it took to pick them.
     """
 
     omitted: str | None
@@ -52,6 +54,7 @@ class TrainedNetwork:
     scores: dict[str, dict[str, Any]]
     rows_per_layer: dict[str, int]
     seconds: float
+    settings: dict[str, dict[str, Any]]
 
     @property
     def name(self) -> str:
@@ -86,7 +89,8 @@ def _layer_tables(inputs: StationInputs) -> tuple[dict[str, pd.DataFrame], dict[
 def train_network(catalog_path: str | Path, models_dir: str | Path,
                   grid: Mapping[str, list[Any]] = nn.SEARCH_GRID,
                   omit: Iterable[str] = (), seed: int = 0, if_missing: bool = False,
-                  progress: ProgressFactory | None = None) -> list[TrainedNetwork]:
+                  progress: ProgressFactory | None = None, search: str = "halving",
+                  n_jobs: int | None = None) -> list[TrainedNetwork]:
     """Train the chained per-layer networks on 70 % of the observations (30 % held out).
 
     Parameters
@@ -107,6 +111,10 @@ def train_network(catalog_path: str | Path, models_dir: str | Path,
         (:func:`cropsm.io.catalog.training_fingerprint`).
     progress : ProgressFactory, optional
         One bar, ``"networks"``, advanced after each network.
+    search : {"halving", "exhaustive"}
+        How ``grid`` is searched (:data:`cropsm.nn.network.SEARCHES`).
+    n_jobs : int, optional
+        Worker processes of the halving search.
 
     Returns
     -------
@@ -114,7 +122,8 @@ def train_network(catalog_path: str | Path, models_dir: str | Path,
         The networks trained; empty when ``if_missing`` found them all.
     """
     cat = open_catalog(catalog_path)
-    fingerprint = training_fingerprint(cat, f"grid={sorted(dict(grid).items())} seed={seed}")
+    fingerprint = training_fingerprint(
+        cat, f"grid={sorted(dict(grid).items())} search={search} seed={seed}")
     todo = [g for g in (None, *omit)
             if not (if_missing and trained_on(network_path(models_dir, g), fingerprint))]
     if not todo:
@@ -129,7 +138,7 @@ def train_network(catalog_path: str | Path, models_dir: str | Path,
     for group in todo:
         t0 = time.perf_counter()
         net = nn.fit_network(tables, train_rows, grid=dict(grid), params=params, omit=group,
-                             seed=seed)
+                             seed=seed, search=search, n_jobs=n_jobs)
         if group is None:
             params = {k: n.info["params"] for k, n in net.layers.items()}
         net.info["training_period"] = inputs.training_period
@@ -146,7 +155,9 @@ def train_network(catalog_path: str | Path, models_dir: str | Path,
         trained.append(TrainedNetwork(
             omitted=group, path=path, scores=scores,
             rows_per_layer={k: len(t) for k, t in tables.items()},
-            seconds=time.perf_counter() - t0))
+            seconds=time.perf_counter() - t0,
+            settings={k: {"params": n.info["params"], "search_seconds": n.info["search_seconds"]}
+                      for k, n in net.layers.items()}))
         update(1)
     return trained
 
@@ -154,7 +165,8 @@ def train_network(catalog_path: str | Path, models_dir: str | Path,
 def compare_methods(catalog_path: str | Path, out: str | Path, models_dir: str | Path,
                     grid: Mapping[str, list[Any]] = nn.SEARCH_GRID, folds: int = 5,
                     schemes: Sequence[str] = mc.SCHEMES, control: bool = True, seed: int = 0,
-                    progress: Callable[[str], None] | None = None) -> MethodComparison:
+                    progress: Callable[[str], None] | None = None, search: str = "halving",
+                    n_jobs: int | None = None) -> MethodComparison:
     """RF vs NN on the same held-out rows, and the control experiments (Fig. 5).
 
     ``network_comparison.json`` and ``.md`` in ``out`` are rewritten after every stage,
@@ -180,6 +192,8 @@ def compare_methods(catalog_path: str | Path, out: str | Path, models_dir: str |
     seed : int
     progress : callable, optional
         Called with a message after each stage.
+    search, n_jobs
+        How the network's settings are searched, as in :func:`train_network`.
 
     Returns
     -------
@@ -212,7 +226,8 @@ def compare_methods(catalog_path: str | Path, out: str | Path, models_dir: str |
 
     stage("started", {})
     partial = mc.compare_methods(tables, forest, seed=seed, n_folds=folds, grid=dict(grid),
-                                 schemes=tuple(schemes), progress=stage)
+                                 schemes=tuple(schemes), progress=stage, search=search,
+                                 n_jobs=n_jobs)
     net = partial["network"]
     net.info["training_period"] = inputs.training_period
     scores = {r["layer"]: {"r2_train": r["r2_train"], "held_out": {

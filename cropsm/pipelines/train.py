@@ -8,16 +8,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cropsm.core import metrics
+from cropsm.core.errors import InputDataError
 from cropsm.io.catalog import open_catalog, training_fingerprint
 from cropsm.io.models import model_path, save_model, trained_on
 from cropsm.pipelines._common import PRODUCTS, ProgressFactory, bar, read_station_inputs
 from cropsm.rf import model as sm_model
-from cropsm.rf.features import BASE_FEATURES
+from cropsm.rf.features import BASE_FEATURES, RAINFED_ONLY
 
-__all__ = ["TrainedModel", "train_models"]
+__all__ = ["TrainedModel", "rainfed_rows", "train_models"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,34 @@ class TrainedModel:
                                               else "")
 
 
+#: Fewest stations a forest's area of applicability can be measured on.
+_MIN_RAINFED_STATIONS = 3
+
+
+def rainfed_rows(table: pd.DataFrame, station_meta: pd.DataFrame) -> np.ndarray:
+    """Positions of ``table``'s rows observed at stations whose plot is not irrigated.
+
+    Raises
+    ------
+    cropsm.core.errors.InputDataError
+        The station metadata has no ``irrigated`` column, or no rain-fed station.
+    """
+    if "irrigated" not in station_meta:
+        raise InputDataError("The station metadata has no 'irrigated' column (whether each "
+                             "station's plot is irrigated); add it to station_meta to train "
+                             "the rain-fed forest, or rebuild the demo world.")
+    rainfed = set(station_meta.loc[~station_meta["irrigated"].astype(bool), "station_id"])
+    station = table["station_id"].astype(str)
+    rows = np.flatnonzero(station.isin(rainfed).to_numpy())
+    found = station.iloc[rows].nunique()
+    if found < _MIN_RAINFED_STATIONS:
+        raise InputDataError(
+            f"Only {found} rain-fed stations observe this crop and depth; the rain-fed "
+            f"forest needs at least {_MIN_RAINFED_STATIONS} (its area of applicability "
+            "is measured between stations). Train it for the other products only.")
+    return rows
+
+
 def train_models(catalog_path: str | Path, models_dir: str | Path,
                  crops_depths: Sequence[tuple[str, str]] = PRODUCTS, tune: bool = False,
                  cir_training: str = "observed", seed: int = 0, if_missing: bool = False,
@@ -84,7 +114,9 @@ def train_models(catalog_path: str | Path, models_dir: str | Path,
         Skip models whose card says they were trained on these inputs
         (:func:`cropsm.io.catalog.training_fingerprint`).
     omit : iterable of str
-        Also train reduced models without each of these feature groups.
+        Also train reduced models without each of these feature groups (paper method),
+        or, for the CropSM method, :data:`~cropsm.rf.features.RAINFED_ONLY`: its forest
+        trained on the rain-fed stations only, for the learned irrigation-off scenario.
     progress : ProgressFactory, optional
         One bar, ``"models"``, advanced after each model.
     method : {"paper", "cropsm"}
@@ -100,8 +132,11 @@ def train_models(catalog_path: str | Path, models_dir: str | Path,
         raise ValueError(f"Unknown method {method!r}; choose one of "
                          f"{', '.join(sm_model.METHODS)}.")
     cropsm_method = method == "cropsm"
-    if cropsm_method and (tune or omit or cir_training != "observed"):
+    if cropsm_method and (tune or set(omit) - {RAINFED_ONLY} or cir_training != "observed"):
         raise ValueError("--tune, --omit and --cir-training apply to the paper method only.")
+    if not cropsm_method and RAINFED_ONLY in omit:
+        raise ValueError("The rain-fed stations' forest belongs to the CropSM method; train "
+                         "it with --method cropsm.")
     cat = open_catalog(catalog_path)
     fingerprint = training_fingerprint(cat, f"cir_training={cir_training} seed={seed} "
                                             f"tune={tune} method={method}")
@@ -121,10 +156,13 @@ def train_models(catalog_path: str | Path, models_dir: str | Path,
                                                    inputs.stations, inputs.station_meta, c, d,
                                                    memory=cropsm_method)
         table = tables[c, d]
+        if group == RAINFED_ONLY:
+            table = table.iloc[rainfed_rows(table, inputs.station_meta)].reset_index(drop=True)
         train_idx, test_idx = sm_model.split_within_zones(table, seed=seed)
         held = table.iloc[test_idx]
         if cropsm_method:
-            fitted = sm_model.fit_cropsm_model(table.iloc[train_idx], c, d, seed=seed)
+            fitted = sm_model.fit_cropsm_model(table.iloc[train_idx], c, d, seed=seed,
+                                               omit=group)
             scores: dict[str, Any] = {"held_out": metrics.skill_table(fitted.predict(held),
                                                                       held["sm"]),
                                       "tuning": None}

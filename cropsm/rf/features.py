@@ -29,6 +29,7 @@ __all__ = [
     "FeatureError",
     "METHODS",
     "MONTHLY",
+    "RAINFED_ONLY",
     "check_monthly",
     "features_at",
     "grid_samples",
@@ -47,6 +48,10 @@ BASE_FEATURES: tuple[str, ...] = tuple(f for f in FEATURES if f != "CIR")
 #: The methods a model can follow: the paper's classifier + regressor, or CropSM's forest
 #: with memory (:mod:`cropsm.rf.model`, ``docs/method.md``).
 METHODS: tuple[str, ...] = ("paper", "cropsm")
+#: The "omitted group" of a CropSM-method forest trained without the irrigated stations
+#: (station metadata ``irrigated``): the rain-fed forest of the learned irrigation-off
+#: scenario (:mod:`cropsm.serve.forest_scenarios`, ``docs/scenarios.md``).
+RAINFED_ONLY = "irrigated_stations"
 
 _STATIC = ("bulk_density", "river_distance", "moisture_index", "fc")
 ANTECEDENT_DAYS = 10

@@ -222,12 +222,13 @@ class SoilMoistureModel:
 
 
 def fit_cropsm_model(table: pd.DataFrame, crop: str, depth: str,
-                     params: dict | None = None, seed: int = 0, n_jobs: int = -1
-                     ) -> SoilMoistureModel:
+                     params: dict | None = None, seed: int = 0, n_jobs: int = -1,
+                     omit: str | None = None) -> SoilMoistureModel:
     """Fit the CropSM method's forest (:data:`CROPSM_FEATURES` -> SM).
 
     ``table`` is a :func:`training_table` with ``memory=True``; ``params`` override
-    :data:`CROPSM_PARAMS`.
+    :data:`CROPSM_PARAMS`. ``omit`` names what the table left out, for the card and the
+    file name: :data:`~cropsm.rf.features.RAINFED_ONLY` for the rain-fed stations' forest.
     """
     if crop not in crops.CROPS or depth not in crops.DEPTHS:
         raise ValueError(f"Unknown crop/depth {crop}/{depth}.")
@@ -244,7 +245,7 @@ def fit_cropsm_model(table: pd.DataFrame, crop: str, depth: str,
         table, importances.reindex(list(FEATURES), fill_value=0.0).to_numpy(),
         daily=DAILY_FEATURES + MEMORY_FEATURES)
     return SoilMoistureModel(crop, depth, None, regressor, CROPSM_FEATURES, info={
-        "method": "cropsm", "omitted_group": None,
+        "method": "cropsm", "omitted_group": omit,
         "applicability": applicability.to_dict(),
         "params": dict(params), "n_samples": len(table), "cir_training": None,
         "training_period": [f"{dates.min():%Y-%m-%d}", f"{dates.max():%Y-%m-%d}"],
