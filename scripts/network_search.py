@@ -112,6 +112,7 @@ def main() -> None:
                                     tables[layer]["sm"].to_numpy()[split[layer][1]]))
             for layer in tables}
         report[f"{name}_fit_seconds"] = time.perf_counter() - t1
+        report["seconds"] = time.perf_counter() - t0
         out.write_text(json.dumps(report, indent=1, default=float))
         out.with_suffix(".md").write_text(_markdown(report))
         print(f"{name}: fitted in {report[f'{name}_fit_seconds'] / 60:.1f} min", flush=True)

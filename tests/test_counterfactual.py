@@ -190,7 +190,7 @@ def test_station_irrigation_flags_agree_with_the_truths_irrigation(tiny_entries)
 
 
 def test_the_rainfed_forest_learns_from_rainfed_stations_only(tiny_world, tiny_entries,
-                                                              tiny_models):
+                                                              tiny_models, tmp_path):
     from cropsm.core.errors import InputDataError
     from cropsm.io.models import model_path, read_card
     from cropsm.pipelines.train import rainfed_rows
@@ -213,14 +213,21 @@ def test_the_rainfed_forest_learns_from_rainfed_stations_only(tiny_world, tiny_e
         rainfed_rows(table, meta.drop(columns="irrigated"))
     wheat = training_table(e["covariates"], e["covariates_daily"], e["stations"], meta,
                            "wheat", "0-10cm")
-    with pytest.raises(InputDataError, match="Only 2 rain-fed stations observe this crop"):
-        rainfed_rows(wheat, meta)
+    with pytest.raises(InputDataError, match="Only 2 rain-fed stations observe wheat at 0-10"):
+        rainfed_rows(wheat, meta, "wheat at 0-10cm")
+    # training skips such a product with that warning and trains the others
+    from cropsm.pipelines.train import train_models
+
+    with pytest.warns(UserWarning, match="not available for wheat at 0-10cm"):
+        trained = train_models(tiny_world[1], tmp_path, (("wheat", "0-10cm"),),
+                               method="cropsm", omit=(RAINFED_ONLY,))
+    assert [m.omitted for m in trained] == [None]
 
 
 def test_learned_irrigation_off_is_scored_against_the_truth(state):
     from cropsm.app.scenario_view import scenario_models
     from cropsm.serve.forest_scenarios import run_scenario
-    from cropsm.serve.predict import PredictError
+    from cropsm.serve.predict import PredictError, apply_model, serving_covariates, window_rows
 
     state.param.update(crop="maize", run_start=dt.date(2018, 7, 1), run_end=dt.date(2018, 7, 8))
     reader = CatalogReader(state.catalog_path)
@@ -231,7 +238,19 @@ def test_learned_irrigation_off_is_scored_against_the_truth(state):
     assert check is not None and check.skill["n"] == int(result.baseline["predicted"].sum())
     # switching irrigation off never wets a field
     assert np.nanmax(check.truth.difference) <= 1e-4 and check.skill["mean_true"] < 0
+    # the response is the rain-fed forest minus the forest of all stations, in that order
+    cov, daily = reader.dataset("covariates"), reader.dataset("covariates_daily")
+    window = serving_covariates(cov).isel(y=plan.rows, x=plan.cols).load()
+    rows = window_rows(window, daily, plan.dates, plan.crop, plan.region, memory=True)
+    np.testing.assert_array_equal(result.baseline["sm"],
+                                  apply_model(models[state.crop], rows)["sm"])
+    np.testing.assert_array_equal(result.scenario["sm"], apply_model(models["rainfed"], rows)["sm"])
     assert np.isfinite(check.skill["r"]) and np.isfinite(check.skill["mean_model"])
+    # a forest that is not the rain-fed one is refused, not silently subtracted
+    with pytest.raises(PredictError, match="--rainfed"):
+        run_scenario("irrigation_rainfed", {state.crop: models[state.crop],
+                                            "rainfed": models[state.crop]},
+                     reader.dataset("covariates"), reader.dataset("covariates_daily"), plan)
     with pytest.raises(PredictError, match="cropsm train --method cropsm --rainfed"):
         run_scenario("irrigation_rainfed", {state.crop: models[state.crop]},
                      reader.dataset("covariates"), reader.dataset("covariates_daily"), plan)

@@ -23,7 +23,7 @@ def test_build_report_figures(tiny_world):
     assert checks["truth_bounds"]["passed"]
     assert checks["stations"]["passed"]
     assert checks["stations"]["phenology_names_ok"]
-    assert result["world_version"] == 2
+    assert result["world_version"] == 3
     # the tiny world has three years: the long-record checks are reported, not judged
     assert checks["continuity"]["seam_passed"] is None
     assert checks["temperature_beijing"]["passed"] is None

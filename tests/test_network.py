@@ -391,3 +391,13 @@ def test_a_single_setting_is_not_searched_and_unknown_search_is_refused(tables):
     assert info["params"] == {k: v[0] for k, v in SMALL.items()}
     with pytest.raises(ValueError, match="Unknown search 'random'; choose one of halving"):
         network.fit_network(tables, grid=SMALL, search="random")
+
+
+def test_the_command_lines_constants_equal_the_librarys():
+    # the CLI keeps copies so that --help starts without scikit-learn
+    from cropsm.cli.network import _SEARCHES, regions
+    from cropsm.nn.pattern_regions import DEFAULT_STRIDE
+
+    assert set(_SEARCHES) == set(network.SEARCHES)
+    stride = next(p for p in regions.params if p.name == "stride")
+    assert stride.default == DEFAULT_STRIDE

@@ -132,7 +132,9 @@ class ScenarioView(pn.viewable.Viewer):
             f"{numbers['baseline_mean_sm']:.4f}, scenario {numbers['scenario_mean_sm']:.4f}, "
             f"difference {numbers['mean_difference']:+.4f} m³ m⁻³; "
             f"{numbers['drier_share']:.0%} of pixel-days drier and "
-            f"{numbers['wetter_share']:.0%} wetter by more than 0.01 m³ m⁻³."
+            f"{numbers['wetter_share']:.0%} wetter by more than 0.01 m³ m⁻³; "
+            f"{numbers['outside_aoa_share']:.0%} outside the scenario model's area of "
+            "applicability."
             + (self._ranking(result) if result.name.startswith("omit_") else "")
             + self._truth_text(result, check))
         run = result.run
@@ -181,7 +183,7 @@ class ScenarioView(pn.viewable.Viewer):
             measured = MEASURED_SKILL.get(result.name)
             return ("\n\nNo counterfactual truth to check this response against (real data "
                     "have none; the demo world does)."
-                    + (f" On the demo world this scenario was {measured} "
+                    + (f" Measured on the demo world, this scenario was {measured} "
                        "(docs/scenarios.md)." if measured else ""))
         k = check.skill
         text = (f"\n\n**Against the true response** (the demo world re-simulated under the "

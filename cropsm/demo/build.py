@@ -35,8 +35,9 @@ from cropsm.io.store import (
 __all__ = ["WORLD_VERSION", "build", "read_inputs"]
 
 TILE = 512
-#: Generation of the world's physics; a store of another generation is rebuilt.
-WORLD_VERSION = 2
+#: Generation of the world (its physics and what it writes); a world of another
+#: generation is rebuilt. 3: generation 2's physics, with ``station_meta.irrigated``.
+WORLD_VERSION = 3
 SM_SCALE = 1e-4  # truth is stored as int16 hundredths of a percent of volume
 # fill_value as well as _FillValue: chunks never written (tiles without cropland) must
 # read as missing, and zarr v3 returns the array's own fill_value for them.

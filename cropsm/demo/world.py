@@ -407,9 +407,7 @@ def simulate_pattern(statics: WorldFields, weather_ds: xr.Dataset, rows: np.ndar
     lon, lat = grid.rowcol_to_lonlat(rows, cols)
     rain = weather_ds["pre"].sel(time=dates).values
     weights = bilinear_weights(weather_ds["lat"].values, weather_ds["lon"].values, lat, lon)
-    national = china_grid()
-    r0, c0 = grid.offset_in(national)
-    pixel_id = (rows + r0) * national.shape[1] + (cols + c0)
+    pixel_id = _pixel_ids(grid, rows, cols)
     months = soilwater.run_months(dates, pd.DatetimeIndex(weather_ds["month_start"].values))
     pet, temperature = monthly_at_pixels(statics, weather_ds, rows, cols, months)
     kinds, sowing, season_end, crop_of = pixel_seasons(statics, rows, cols, pattern)
@@ -428,14 +426,19 @@ def simulate_pattern(statics: WorldFields, weather_ds: xr.Dataset, rows: np.ndar
         out_layers=out_layers)
 
 
+def _pixel_ids(grid: Grid, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Stable identifiers of cells: their flat index on the national grid."""
+    national = china_grid()
+    r0, c0 = grid.offset_in(national)
+    return (rows + r0) * national.shape[1] + (cols + c0)
+
+
 def irrigated_by_crop(statics: WorldFields, rows: np.ndarray, cols: np.ndarray, seed: int
                       ) -> dict[str, np.ndarray]:
     """Whether each cell's field is irrigated, per crop (:func:`soilwater.irrigated_fields`)."""
     rows = np.asarray(rows, "i8")
     cols = np.asarray(cols, "i8")
-    national = china_grid()
-    r0, c0 = statics.grid.offset_in(national)
-    pixel_id = (rows + r0) * national.shape[1] + (cols + c0)
+    pixel_id = _pixel_ids(statics.grid, rows, cols)
     ds = statics.ds
     zone = ds["zone"].values[rows, cols]
     annual = ds["annual_precip"].values[rows, cols]

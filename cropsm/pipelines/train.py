@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from cropsm.pipelines._common import PRODUCTS, ProgressFactory, bar, read_statio
 from cropsm.rf import model as sm_model
 from cropsm.rf.features import BASE_FEATURES, RAINFED_ONLY
 
-__all__ = ["TrainedModel", "rainfed_rows", "train_models"]
+__all__ = ["TooFewRainfedStations", "TrainedModel", "rainfed_rows", "train_models"]
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,22 @@ class TrainedModel:
 _MIN_RAINFED_STATIONS = 3
 
 
-def rainfed_rows(table: pd.DataFrame, station_meta: pd.DataFrame) -> np.ndarray:
+class TooFewRainfedStations(InputDataError):
+    """A product has too few rain-fed stations for its rain-fed forest."""
+
+
+def rainfed_rows(table: pd.DataFrame, station_meta: pd.DataFrame, what: str = "this crop "
+                 "and depth") -> np.ndarray:
     """Positions of ``table``'s rows observed at stations whose plot is not irrigated.
+
+    ``what`` names the product in the messages.
 
     Raises
     ------
     cropsm.core.errors.InputDataError
-        The station metadata has no ``irrigated`` column, or no rain-fed station.
+        The station metadata has no ``irrigated`` column, or (as
+        :class:`TooFewRainfedStations`) fewer than three rain-fed stations observe
+        ``what``.
     """
     if "irrigated" not in station_meta:
         raise InputDataError("The station metadata has no 'irrigated' column (whether each "
@@ -82,10 +92,11 @@ def rainfed_rows(table: pd.DataFrame, station_meta: pd.DataFrame) -> np.ndarray:
     rows = np.flatnonzero(station.isin(rainfed).to_numpy())
     found = station.iloc[rows].nunique()
     if found < _MIN_RAINFED_STATIONS:
-        raise InputDataError(
-            f"Only {found} rain-fed stations observe this crop and depth; the rain-fed "
-            f"forest needs at least {_MIN_RAINFED_STATIONS} (its area of applicability "
-            "is measured between stations). Train it for the other products only.")
+        raise TooFewRainfedStations(
+            f"Only {found} rain-fed stations observe {what}; the rain-fed forest needs at "
+            f"least {_MIN_RAINFED_STATIONS} (its area of applicability is measured between "
+            "stations), so it is not trained: the learned irrigation-off scenario is not "
+            f"available for {what}.")
     return rows
 
 
@@ -157,7 +168,14 @@ def train_models(catalog_path: str | Path, models_dir: str | Path,
                                                    memory=cropsm_method)
         table = tables[c, d]
         if group == RAINFED_ONLY:
-            table = table.iloc[rainfed_rows(table, inputs.station_meta)].reset_index(drop=True)
+            try:
+                rows = rainfed_rows(table, inputs.station_meta, f"{c} at {d}")
+            except TooFewRainfedStations as err:
+                # a small world lacks them for some products; the others still train
+                warnings.warn(str(err), UserWarning, stacklevel=2)
+                update(1)
+                continue
+            table = table.iloc[rows].reset_index(drop=True)
         train_idx, test_idx = sm_model.split_within_zones(table, seed=seed)
         held = table.iloc[test_idx]
         if cropsm_method:

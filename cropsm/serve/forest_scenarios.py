@@ -7,7 +7,8 @@ Five kinds of scenario, each a pure function of the region's window:
   --rainfed``) against its forest of all stations, on the same inputs. Where a share s
   of the fields is irrigated, the forest of all stations learns about
   ``s * SM_irrigated + (1 - s) * SM_rainfed`` and the rain-fed forest ``SM_rainfed``, so
-  their difference estimates the mean change of switching irrigation off;
+  their difference estimates the expected change of switching irrigation off at a
+  field with those inputs: a regional effect, not a map of which fields are irrigated;
 * ``irrigation``: the paper method's irrigation module off (CIR forced to 0). CIR = 0 means
   "SM below the stage threshold" (Eq. 1 of Cheng et al. 2022), so the scenario is drier
   by construction: the difference measures how much the regressor leans on the label,
@@ -35,6 +36,7 @@ import pandas as pd
 import xarray as xr
 
 from cropsm.core import crops
+from cropsm.rf.features import RAINFED_ONLY
 from cropsm.rf.model import FEATURE_GROUPS
 from cropsm.serve.live import RegionRun
 from cropsm.serve.predict import (
@@ -180,7 +182,9 @@ def run_scenario(name: str, models: dict[str, ServingModel], covariates: xr.Data
                                                   run.region, memory=model.memory))
     elif name == "irrigation_rainfed":
         rainfed = models.get("rainfed")
-        if rainfed is None or model.method != "cropsm" or rainfed.method != "cropsm":
+        if (rainfed is None or model.method != "cropsm" or rainfed.method != "cropsm"
+                or rainfed.omitted != RAINFED_ONLY
+                or (rainfed.crop, rainfed.depth) != (model.crop, model.depth)):
             raise PredictError("The learned irrigation-off scenario compares the CropSM "
                                "method's forests of all and of the rain-fed stations; train "
                                "them with `cropsm train --method cropsm --rainfed`.")
@@ -207,8 +211,10 @@ def run_scenario(name: str, models: dict[str, ServingModel], covariates: xr.Data
 def scenario_summary(result: ScenarioResult) -> dict[str, float]:
     """Headline numbers of a scenario.
 
-    Mean SM of both runs, their difference, and the share of pixel-days the scenario
-    makes drier or wetter by more than 0.01 m³ m⁻³.
+    Mean SM of both runs, their difference, the share of pixel-days the scenario
+    makes drier or wetter by more than 0.01 m³ m⁻³, and the share of the scenario's
+    pixel-days outside its model's area of applicability (a rain-fed forest, say, on
+    irrigated plains unlike its stations').
     """
     difference = result.difference
     valid = np.isfinite(difference)
@@ -221,4 +227,6 @@ def scenario_summary(result: ScenarioResult) -> dict[str, float]:
             "mean_difference": float(np.nanmean(difference)) if n else np.nan,
             "drier_share": float((difference[valid] < -0.01).mean()) if n else np.nan,
             "wetter_share": float((difference[valid] > 0.01).mean()) if n else np.nan,
+            "outside_aoa_share": float((result.scenario["aoa"][valid] == 0).mean())
+            if n else np.nan,
         }

@@ -66,6 +66,7 @@ class ServingModel:
     regressor: ServingForest
     applicability: Applicability
     method: str = "paper"
+    omitted: str | None = None
 
     @classmethod
     def from_model(cls, model, sha256: str = "") -> ServingModel:
@@ -87,7 +88,7 @@ class ServingModel:
                    ServingForest.from_sklearn(model.regressor,
                                               [columns.index(f) for f in model.features],
                                               len(columns)),
-                   Applicability(**reference), method)
+                   Applicability(**reference), method, model.info.get("omitted_group"))
 
     @property
     def memory(self) -> bool:
