@@ -286,12 +286,13 @@ def _series_task(plan: _Context, crop: str, depth: str, tile, chunk_index: int,
     return task
 
 
-def _graph(plan: Plan, threads: int | None, models: dict | None = None):
+def _graph(plan: Plan, threads: int | None):
     """Delayed series tasks (each depending on its map tasks) of a plan.
 
-    ``models`` maps ``(crop, depth)`` to what tasks receive as the model: by default one
-    delayed value per model; on a cluster, futures of models scattered to every worker
-    (so a 40 MB model is not embedded in every task).
+    Each model is one node of the graph, not embedded in every task. On a cluster it is
+    a task like any other, so a worker lost with the only copy costs a recomputation;
+    models scattered to the workers instead are lost for good with them (dask cannot
+    recover scattered data), which failed the run.
     """
     import dask
 
@@ -302,8 +303,7 @@ def _graph(plan: Plan, threads: int | None, models: dict | None = None):
     first = _day_index(plan.axis, plan.dates[0])
     last = first + len(plan.dates)
     for (crop, depth), model in plan.models.items():
-        model_node = (models or {}).get((crop, depth)) or dask.delayed(model, pure=True,
-                                                                        traverse=False)
+        model_node = dask.delayed(model, pure=True, traverse=False)
         for tile in plan.tiles[(crop, depth)]:
             y0, y1, x0, x1 = tile
             region = None if plan.region is None else plan.region[y0:y1, x0:x1]
@@ -359,9 +359,7 @@ def _run_distributed(plan: Plan, scheduler: str | None, workers: int,
                                memory_limit=f"{max(2, _memory_gb() // max(workers, 1))}GB")
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
-            models = {key: client.scatter(model, broadcast=True, hash=False)
-                      for key, model in plan.models.items()}
-            futures = client.compute(_graph(plan, threads=1, models=models))
+            futures = client.compute(_graph(plan, threads=1))
             for future in as_completed(futures):
                 future.result()
                 if progress:
