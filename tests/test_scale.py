@@ -16,7 +16,7 @@ from servers import free_port, wait_until
 
 from cropsm.cli import main
 
-START, END = "2018-05-01", "2018-06-30"
+START, END = "2018-05-01", "2018-05-31"
 _DASK = str(Path(sys.executable).parent / "dask")
 
 
