@@ -59,6 +59,13 @@ PATTERN_SEASON = ("2018-06-20", "2018-09-10")
 PATTERN_LAYERS = ("0-10cm", "30-40cm")
 
 
+def _print_row(row: dict, *labels: str) -> None:
+    """One markdown table row: the labels, then the response skill."""
+    print("| " + " | ".join(labels) + f" | {row['n']} | {row['mean_true']:+.4f} | "
+          f"{row['mean_model']:+.4f} | {row['mean_ratio']:.2f} | {row['r']:.2f} | "
+          f"{row['sign_agreement']:.0%} |", flush=True)
+
+
 def pattern_rows(reader: CatalogReader, network_file: str, china) -> list[dict]:
     """Every present pattern on every region and layer, scored against the truth."""
     network = load_network(network_file)
@@ -82,10 +89,7 @@ def pattern_rows(reader: CatalogReader, network_file: str, china) -> list[dict]:
                        **check.skill, "warning": check.warning,
                        "seconds": round(time.perf_counter() - t0, 1)}
                 rows.append(row)
-                print(f"| {region} | {layer} | {row['pattern']} | {row['n']} | "
-                      f"{row['mean_true']:+.4f} | {row['mean_model']:+.4f} | "
-                      f"{row['mean_ratio']:.2f} | {row['r']:.2f} | "
-                      f"{row['sign_agreement']:.0%} |", flush=True)
+                _print_row(row, region, layer, row["pattern"])
     return rows
 
 
@@ -167,10 +171,7 @@ def main() -> None:
                            "warning": check.warning,
                            "seconds": round(time.perf_counter() - t0, 1)}
                     rows.append(row)
-                    print(f"| {region} | {crop} | {name} {factor:+.0%} | {method} | "
-                          f"{row['n']} | {row['mean_true']:+.4f} | {row['mean_model']:+.4f} | "
-                          f"{row['mean_ratio']:.2f} | {row['r']:.2f} | "
-                          f"{row['sign_agreement']:.0%} |", flush=True)
+                    _print_row(row, region, crop, f"{name} {factor:+.0%}", method)
     if args.only:
         with open(args.out) as fh:
             report = json.load(fh)

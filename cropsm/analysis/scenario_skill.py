@@ -12,7 +12,11 @@ import numpy as np
 
 from cropsm.core import metrics
 
-__all__ = ["SIGN_THRESHOLD", "response_skill", "verdict"]
+__all__ = ["NO_TRUTH", "SIGN_THRESHOLD", "response_skill", "skill_sentence", "verdict"]
+
+#: What a response on real data is told: there is nothing to check it against.
+NO_TRUTH = ("No counterfactual truth to check this response against (real data have none; "
+            "the demo world does).")
 
 #: True changes smaller than this (m³ m⁻³) have no sign to get right: about the
 #: product store's rounding (1e-4) times ten.
@@ -54,6 +58,18 @@ def response_skill(model_change, true_change) -> dict[str, float]:
             "mean_model": mean_model, "mean_true": mean_true,
             "mean_ratio": mean_model / mean_true if mean_true != 0 else np.nan,
         }
+
+
+def skill_sentence(skill: dict[str, float], model: str = "model",
+                   mean: str = "mean difference") -> str:
+    """:func:`response_skill`'s figures as the sentence the dashboard shows.
+
+    ``model`` names what responded, ``mean`` what the means are of.
+    """
+    k = skill
+    return (f"true {mean} {k['mean_true']:+.4f}, {model} {k['mean_model']:+.4f} m³ m⁻³ "
+            f"(ratio {k['mean_ratio']:.2f}); ΔSM r {k['r']:.2f}, bias {k['bias']:+.4f}; "
+            f"sign right on {k['sign_agreement']:.0%} of pixel-days.")
 
 
 def verdict(skill: dict[str, float]) -> str | None:

@@ -12,6 +12,7 @@ import panel as pn
 import param
 import xarray as xr
 
+from cropsm.analysis.scenario_skill import NO_TRUTH, skill_sentence
 from cropsm.app import data
 from cropsm.app.export_view import provenance
 from cropsm.app.jobs import run_in_thread, show_error
@@ -48,14 +49,11 @@ def _image(values: np.ndarray, run: live.RegionRun, name: str, cmap, clim, title
 def _truth_text(check: TruthCheck | None) -> str:
     """The pattern response's skill against the demo world's re-simulated truth."""
     if check is None:
-        return ("\n\nNo counterfactual truth to check this response against (real data have "
-                "none; the demo world does).")
-    k = check.skill
-    text = (f"\n\n**Against the true response** (the demo world's fields re-simulated under "
-            f"the pattern, against their own patterns; the network's response taken against "
-            f"its reference weighted as the fields are): true mean {k['mean_true']:+.4f}, "
-            f"network {k['mean_model']:+.4f} m³ m⁻³ (ratio {k['mean_ratio']:.2f}); ΔSM r "
-            f"{k['r']:.2f}; sign right on {k['sign_agreement']:.0%} of pixel-days.")
+        return f"\n\n{NO_TRUTH}"
+    text = ("\n\n**Against the true response** (the demo world's fields re-simulated under "
+            "the pattern, against their own patterns; the network's response taken against "
+            "its reference weighted as the fields are): "
+            + skill_sentence(check.skill, "network", "mean"))
     return text + (f"\n\n**⚠ {check.warning}**" if check.warning else "")
 
 

@@ -12,6 +12,7 @@ import panel as pn
 import param
 import xarray as xr
 
+from cropsm.analysis.scenario_skill import NO_TRUTH, skill_sentence
 from cropsm.app import data
 from cropsm.app.export_view import provenance
 from cropsm.app.jobs import run_in_thread, show_error
@@ -181,16 +182,11 @@ class ScenarioView(pn.viewable.Viewer):
                 return ("\n\nThis scenario changes the model, not the world: it has no true "
                         "response to check.")
             measured = MEASURED_SKILL.get(result.name)
-            return ("\n\nNo counterfactual truth to check this response against (real data "
-                    "have none; the demo world does)."
+            return (f"\n\n{NO_TRUTH}"
                     + (f" Measured on the demo world, this scenario was {measured} "
                        "(docs/scenarios.md)." if measured else ""))
-        k = check.skill
-        text = (f"\n\n**Against the true response** (the demo world re-simulated under the "
-                f"same change): true mean difference {k['mean_true']:+.4f}, model "
-                f"{k['mean_model']:+.4f} m³ m⁻³ (ratio {k['mean_ratio']:.2f}); ΔSM r "
-                f"{k['r']:.2f}, bias {k['bias']:+.4f}; sign right on "
-                f"{k['sign_agreement']:.0%} of pixel-days.")
+        text = ("\n\n**Against the true response** (the demo world re-simulated under the "
+                "same change): " + skill_sentence(check.skill))
         return text + (f"\n\n**⚠ {check.warning}**" if check.warning else "")
 
     def _ranking(self, result: ScenarioResult) -> str:
