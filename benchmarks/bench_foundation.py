@@ -20,9 +20,9 @@ import shapely
 from scipy.interpolate import RegularGridInterpolator
 
 from cropsm.core.grid import bilinear_sample, bilinear_weights, china_grid
+from cropsm.core.soil import saxton_rawls
 from cropsm.demo import soilwater
 from cropsm.demo.build import build
-from cropsm.demo.soil import saxton_rawls
 from cropsm.io.assets import read_provinces
 
 

@@ -18,6 +18,20 @@ def tiny_world(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def tiny_export(tiny_world, tmp_path_factory):
+    """The tiny world in real file formats (``cropsm demo export``), written once.
+
+    Tests that ingest it write their stores under their own ``output`` names, or into a
+    copy; none changes its files.
+    """
+    from cropsm.pipelines.demo_export import export_world
+
+    out = tmp_path_factory.mktemp("export") / "files"
+    export_world(tiny_world[1], out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def tiny_entries(tiny_world):
     """The tiny world's catalog entries, opened once: name -> Dataset or DataFrame."""
     _, catalog, _ = tiny_world

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
+from cropsm.core import landscape
+from cropsm.core.soil import saxton_rawls
 from cropsm.demo import climate
-from cropsm.demo.soil import saxton_rawls
 
 
 @pytest.mark.parametrize("sand, clay, om, wp, fc, sat", [
@@ -46,5 +47,5 @@ def test_pet_is_zero_below_freezing_and_moisture_index_bounds():
     t = np.array([[-5.0], [25.0]] * 6)
     pet = climate.thornthwaite_pet(t, np.array([40.0]))
     assert pet[0, 0] == 0 and pet[1, 0] > 0
-    assert climate.moisture_index(0.0, 800.0) == pytest.approx(-1.0)
-    assert climate.moisture_index(800.0, 800.0) == pytest.approx(0.0)
+    assert landscape.moisture_index(0.0, 800.0) == pytest.approx(-1.0)
+    assert landscape.moisture_index(800.0, 800.0) == pytest.approx(0.0)

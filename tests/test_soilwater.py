@@ -7,8 +7,8 @@ from scipy import stats
 
 from cropsm.core import crops
 from cropsm.core.grid import bilinear_weights
+from cropsm.core.soil import saxton_rawls
 from cropsm.demo import soilwater
-from cropsm.demo.soil import saxton_rawls
 
 START, END = "2008-01-01", "2011-12-31"
 DATES = pd.date_range(START, END)

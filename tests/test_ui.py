@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pages import MAP_READY, MAP_VIEW
 from playwright.sync_api import expect
 from servers import free_port, panel_command, serve, stop
 
@@ -22,40 +23,19 @@ CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[1]
 BOX = (116.0, 39.0, 116.8, 39.8)
 
-# the map's bokeh view: the plot that has the box-edit tool
-_MAP_VIEW = """
-() => {
-  if (!window.Bokeh || !Bokeh.index) return null;
-  for (const v of Bokeh.index.all_views()) {
-    if (v.frame && v.model.toolbar &&
-        v.model.toolbar.tools.some(t => String(t).startsWith("BoxEditTool("))) return v;
-  }
-  return null;
-}
-"""
 # grid metres -> page pixels, through the map's own bokeh scales
 _TO_PAGE = f"""
 ([x, y]) => {{
-  const v = ({_MAP_VIEW})();
+  const v = ({MAP_VIEW})();
   if (v == null) return null;
   const rect = v.canvas_view.el.getBoundingClientRect();
   return [rect.left + v.frame.x_scale.compute(x), rect.top + v.frame.y_scale.compute(y)];
 }}
 """
-# the page has rendered: every bokeh document idle, the map drawn and its title holding
-# the given text (crop, depth, date)
-_MAP_READY = f"""
-(text) => {{
-  if (!window.Bokeh || !Bokeh.documents.length || !Bokeh.documents.every(d => d.is_idle))
-    return false;
-  const v = ({_MAP_VIEW})();
-  return v != null && v.has_finished() && String(v.model.title?.text ?? "").includes(text);
-}}
-"""
 # the map's data frame (the image, without title or colour bar) in page pixels
 _FRAME_BOX = f"""
 () => {{
-  const v = ({_MAP_VIEW})();
+  const v = ({MAP_VIEW})();
   const rect = v.canvas_view.el.getBoundingClientRect();
   const {{x, y, width, height}} = v.frame.bbox;
   return {{x: rect.left + x, y: rect.top + y, width, height}};
@@ -112,7 +92,7 @@ def _open(browser, url, errors):
 
 def _wait_for_map(page, title: str = "", timeout: float = 60_000) -> None:
     """Wait until the page has rendered and the map's title holds ``title``."""
-    page.wait_for_function(_MAP_READY, arg=title, timeout=timeout)
+    page.wait_for_function(MAP_READY, arg=title, timeout=timeout)
 
 
 def _to_page(page, x: float, y: float) -> tuple[float, float]:

@@ -1,4 +1,4 @@
-"""``cropsm demo ...``: build and check the embedded demo world."""
+"""``cropsm demo ...``: build, check and export the embedded demo world."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ __all__ = ["demo"]
 
 @click.group()
 def demo() -> None:
-    """Build and check the embedded demo world."""
+    """Build, check and export the embedded demo world."""
 
 
 @demo.command("build")
@@ -68,3 +68,29 @@ def demo_check(out: str) -> None:
     if not path.exists():
         raise click.ClickException(f"No build report in {out}; run `cropsm demo build` first.")
     click.echo(format_report(read_json(path)))
+
+
+@demo.command("export")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--catalog", default=lambda: str(settings().catalog),
+              show_default="$CROPSM_CATALOG, else <home>/catalogs/cropsm.yaml",
+              type=click.Path(dir_okay=False), help="Catalog of a demo world.")
+@click.option("--bbox", default=None,
+              help="lon_min,lat_min,lon_max,lat_max in degrees: a window of the world "
+                   "[default: the profile's; required for the national world].")
+def demo_export(out: str, catalog: str, bbox: str | None) -> None:
+    """Write the demo world in real-world file formats, with `cropsm ingest` configs, to OUT."""
+    import shapely
+
+    from cropsm.core.regions import parse_bbox
+    from cropsm.pipelines.demo_export import export_world
+
+    window = None
+    if bbox is not None:
+        lon0, lat0, lon1, lat1 = (float(v) for v in shapely.bounds(parse_bbox(bbox)))
+        window = (lon0, lat0, lon1, lat1)
+    written = export_world(catalog, out, window)
+    for path, size in written.items():
+        click.echo(f"{size / 1e6:8.2f} MB  {path}")
+    click.echo(f"{len(written)} files, {sum(written.values()) / 1e6:.1f} MB in {out}; "
+               f"read them back with `cropsm ingest {Path(out) / 'ingest.yaml'}`.")

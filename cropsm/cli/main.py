@@ -11,6 +11,7 @@ import click
 from cropsm.cli._errors import CropSMGroup
 from cropsm.cli.catalog import catalog
 from cropsm.cli.demo import demo
+from cropsm.cli.ingest import ingest
 from cropsm.cli.network import network
 from cropsm.cli.predict import predict
 from cropsm.cli.train import train, validate
@@ -24,5 +25,5 @@ def main() -> None:
     """CropSM: daily 1 km soil moisture for China's dryland wheat and maize."""
 
 
-for command in (demo, catalog, train, validate, predict, network):
+for command in (demo, ingest, catalog, train, validate, predict, network):
     main.add_command(command)

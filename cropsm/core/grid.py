@@ -26,6 +26,7 @@ __all__ = [
     "bilinear_weights",
     "intermittent_sample",
     "china_grid",
+    "china_window",
     "nearest_sample",
     "lonlat_to_xy",
     "xy_to_lonlat",
@@ -254,6 +255,26 @@ class Grid:
 def china_grid(resolution: float = 1000.0) -> Grid:
     """The national analysis grid: ESRI:102025 at ``resolution`` metres over mainland China."""
     return Grid.from_bounds(*_CHINA_BOUNDS_M, resolution=resolution)
+
+
+def china_window(bbox: tuple[float, float, float, float] | None,
+                 resolution: float = 1000.0) -> Grid:
+    """The national grid, or its window covering a lon/lat box (degrees).
+
+    Parameters
+    ----------
+    bbox : (lon_min, lat_min, lon_max, lat_max) or None
+        Degrees (WGS84); ``None`` for all of mainland China.
+    resolution : float
+        Cell size, m.
+    """
+    grid = china_grid(resolution)
+    if bbox is None:
+        return grid
+    lon0, lat0, lon1, lat1 = bbox
+    x, y = lonlat_to_xy(np.array([lon0, lon1, lon0, lon1]), np.array([lat0, lat0, lat1, lat1]))
+    rows, cols = grid.window_slices(x.min(), y.min(), x.max(), y.max())
+    return grid.window(rows, cols)
 
 
 def bilinear_sample(field: np.ndarray, lat_axis: np.ndarray, lon_axis: np.ndarray,

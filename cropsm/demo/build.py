@@ -27,6 +27,7 @@ from cropsm.io.store import (
     check_writable,
     open_zarr,
     region_store,
+    tile_encoding,
     write_json,
     write_parquet,
     write_zarr,
@@ -58,17 +59,6 @@ def read_inputs() -> world.Inputs:
         calendars={crop: assets.read_crop_calendar(crop) for crop in crops.CROPS},
         ghcn=assets.read_ghcn_daily(),
     )
-
-
-def _encoding(ds: xr.Dataset, spatial_chunk: int = TILE) -> dict:
-    enc = {}
-    for name, var in ds.data_vars.items():
-        if var.ndim == 0:
-            continue
-        chunks = tuple(min(spatial_chunk, n) if d in ("y", "x") else 1
-                       for d, n in zip(var.dims, var.shape, strict=True))
-        enc[name] = {"chunks": chunks}
-    return enc
 
 
 def _write_truth(target: Path, statics: world.Statics, weather_ds: xr.Dataset, year: int,
@@ -184,7 +174,7 @@ def build(profile: str | Profile = "tiny", out: str | Path = "data/demo",
     step = bar("static covariates", 1)
     inputs = read_inputs()
     statics = world.static_covariates(prof, inputs, seed)
-    write_zarr(statics.ds, out / "covariates.zarr", _encoding(statics.ds))
+    write_zarr(statics.ds, out / "covariates.zarr", tile_encoding(statics.ds, TILE))
     step(1)
     timings["covariates_s"] = time.perf_counter() - started
 

@@ -9,9 +9,9 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from cropsm.core import crops
+from cropsm.core import crops, landscape
 from cropsm.core.grid import bilinear_sample, intermittent_sample
-from cropsm.demo import climate, geography, weather
+from cropsm.demo import climate, weather
 from cropsm.demo.profiles import Profile
 from cropsm.io.store import open_zarr
 
@@ -93,7 +93,7 @@ def irrigation_by_zone(truth: xr.Dataset, covariates: xr.Dataset) -> dict:
 
         out[str(crop)] = {
             "by_zone": {abbr: mean(zone == code)
-                        for code, (abbr, _) in geography.ZONES.items()
+                        for code, (abbr, _) in landscape.ZONES.items()
                         if (valid & (zone == code)).any()},
             "river_lt_10km": mean(river < 10), "river_gt_40km": mean(river > 40),
             "share_irrigated": round(float((e[valid] > 0).mean()), 3) if valid.any() else None,
@@ -292,7 +292,7 @@ def run_checks(statics, weather_ds: xr.Dataset, meta: pd.DataFrame, obs: pd.Data
     winter = pd.DatetimeIndex(obs["date"]).month.isin([12, 1, 2])
     zones, counts = np.unique(obs.loc[winter & (obs["depth"] == "0-10cm"), "zone"].to_numpy(),
                               return_counts=True)
-    st["winter_samples_by_zone"] = {geography.ZONES[int(z)][0]: int(n)
+    st["winter_samples_by_zone"] = {landscape.ZONES[int(z)][0]: int(n)
                                     for z, n in zip(zones, counts, strict=True)}
     return figures
 

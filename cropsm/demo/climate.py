@@ -35,7 +35,6 @@ __all__ = [
     "heat_index",
     "monthly_anomaly_sd",
     "monthly_temperature",
-    "moisture_index",
     "pet_factor",
     "temperature_anomalies",
     "temperature_climate",
@@ -356,8 +355,3 @@ def pet_factor(t_clim: np.ndarray, anomalies: np.ndarray, months: pd.DatetimeInd
         np.minimum(out, np.float32(max_factor), out=out)
     return out
 
-
-def moisture_index(annual_precip, annual_pet) -> np.ndarray:
-    """Thornthwaite moisture index ``(P - PET) / PET`` (dimensionless, >= -1)."""
-    pet = np.maximum(np.asarray(annual_pet, "f8"), 1.0)
-    return ((np.asarray(annual_precip, "f8") - pet) / pet).astype("f4")

@@ -4,9 +4,8 @@ What is real and what is approximated:
 
 * Boundary, provinces and rivers are the real vector data in ``cropsm/_assets/maps``.
 * Elevation is the real 0.2° DEM, bilinearly interpolated to 1 km.
-* Agricultural zones are the seven regions of Cheng et al. (2022, Fig. 1) approximated
-  from provinces (:data:`PROVINCE_ZONE`); Anhui and Jiangsu are split at 32.5 N
-  (north: Huang-Huai-Hai Plain) and Gansu at 103.5 E (west: Hexi corridor, arid north).
+* Agricultural zones, provinces and river distance come from :mod:`cropsm.core.landscape`,
+  shared with ``cropsm ingest``.
 * Soil texture is a smooth synthetic field driven by climate and zone (sandy in the
   arid north-west, silty on the Loess Plateau, clayey and organic in the north-east
   and the humid south), with hydraulic properties from Saxton & Rawls (2006).
@@ -26,27 +25,22 @@ window (the ``tiny`` profile) sees exactly the same world as the national build.
 from __future__ import annotations
 
 import numpy as np
-from rasterio.features import rasterize
 from scipy import ndimage
 
 from cropsm.core.crops import CROPLAND_MIN_FRACTION
-from cropsm.core.grid import Grid, bilinear_sample
+from cropsm.core.grid import bilinear_sample
+from cropsm.core.landscape import GANSU, HEXI_CORRIDOR_LON
 from cropsm.demo.weather import DAYS_IN_MONTH
 
 __all__ = [
     "CROP_INTENSITY",
-    "PROVINCE_ZONE",
     "SPRING_SOWING_TEMPERATURE",
     "SPRING_SOWING_WINDOW",
     "SPRING_WHEAT_JANUARY_MAX",
     "SPRING_WHEAT_PROVINCES",
     "SPRING_WHEAT_SEASON_DAYS",
     "WHEAT_SOWING_BEFORE_SOS",
-    "ZONES",
-    "agricultural_zones",
     "crop_fraction",
-    "province_raster",
-    "river_distance_km",
     "smooth_noise",
     "soil_texture",
     "spring_wheat",
@@ -54,30 +48,6 @@ __all__ = [
     "wheat_calendar",
     "winter_wheat_sowing",
 ]
-
-#: Agricultural zones of Cheng et al. (2022), code -> (abbreviation, name).
-ZONES: dict[int, tuple[str, str]] = {
-    1: ("NAS", "Northern arid and semiarid region"),
-    2: ("LP", "Loess Plateau"),
-    3: ("HP", "Huang-Huai-Hai Plain"),
-    4: ("SCB", "Sichuan Basin"),
-    5: ("MYP", "Middle-lower Yangtze Plain"),
-    6: ("YGP", "Yunnan-Guizhou Plateau and southern China"),
-    7: ("QT", "Qinghai-Tibet region"),
-}
-
-#: Province adcode -> zone code (see the module docstring for the split provinces).
-PROVINCE_ZONE: dict[int, int] = {
-    110000: 3, 120000: 3, 130000: 3, 140000: 2, 150000: 1, 210000: 1, 220000: 1,
-    230000: 1, 310000: 5, 320000: 5, 330000: 5, 340000: 5, 350000: 6, 360000: 5,
-    370000: 3, 410000: 3, 420000: 5, 430000: 5, 440000: 6, 450000: 6, 460000: 6,
-    500000: 4, 510000: 4, 520000: 6, 530000: 6, 540000: 7, 610000: 2, 620000: 2,
-    630000: 7, 640000: 2, 650000: 1, 710000: 6, 810000: 6, 820000: 6,
-}
-
-GANSU, XINJIANG = 620000, 650000
-#: Gansu west of this longitude is the Hexi corridor (arid north, spring wheat).
-HEXI_CORRIDOR_LON = 103.5
 
 #: Typical harvested fraction of land, by province; 0 where the crop is negligible.
 #: The spring-wheat provinces Heilongjiang (0.04), Inner Mongolia (0.09) and Ningxia (0.20,
@@ -118,45 +88,6 @@ def smooth_noise(seed: int, name: str, lon, lat, length_deg: float = 1.0) -> np.
     field = ndimage.gaussian_filter(white, sigma, mode="reflect")
     field = (field - field.mean()) / field.std()
     return bilinear_sample(field.astype("f4"), _LATTICE_LAT, _LATTICE_LON, lat, lon)
-
-
-def province_raster(grid: Grid, provinces) -> np.ndarray:
-    """Province adcode of every cell (0 outside China), from the province polygons."""
-    shapes = [(grid.project(g), int(code))
-              for g, code in zip(provinces["geometry"], provinces["adcode"], strict=True)]
-    return rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0,
-                     dtype="int32")
-
-
-def agricultural_zones(adcode: np.ndarray, lon, lat) -> np.ndarray:
-    """Zone code (see :data:`ZONES`) of every cell; 0 outside China."""
-    lut = np.zeros(adcode.max() + 1 if adcode.size else 1, dtype="i1")
-    for code, zone_code in PROVINCE_ZONE.items():
-        if code < lut.size:
-            lut[code] = zone_code
-    zone = lut[adcode]
-    north = lat >= 32.5
-    zone = np.where(np.isin(adcode, (340000, 320000)) & north, 3, zone)
-    zone = np.where((adcode == GANSU) & (lon < HEXI_CORRIDOR_LON), 1, zone)
-    return zone.astype("i1")
-
-
-def river_distance_km(grid: Grid, rivers, margin_cells: int = 300) -> np.ndarray:
-    """Euclidean distance (km) from each cell centre to the nearest river cell.
-
-    Rivers are burnt into a grid padded by ``margin_cells`` so that a window sees rivers
-    just outside it; farther than the margin, distances are a lower bound of the
-    national ones.
-    """
-    rows, cols = grid.shape
-    padded = grid.padded(margin_cells)
-    lines = [padded.project(r) for r in rivers]
-    burnt = rasterize([(g, 1) for g in lines], out_shape=padded.shape,
-                      transform=padded.transform, fill=0, all_touched=True, dtype="uint8")
-    if not burnt.any():
-        return np.full(grid.shape, np.float32(margin_cells * grid.resolution / 1000.0))
-    dist = ndimage.distance_transform_edt(burnt == 0) * (grid.resolution / 1000.0)
-    return dist[margin_cells:margin_cells + rows, margin_cells:margin_cells + cols].astype("f4")
 
 
 def soil_texture(seed: int, lon, lat, annual_precip, zone
@@ -211,6 +142,7 @@ WHEAT_SOWING_BEFORE_SOS = 115
 #: :func:`spring_wheat`.
 SPRING_WHEAT_PROVINCES: tuple[int, ...] = (230000, 220000, 150000, 640000, 630000)
 #: Xinjiang north of this latitude (north of the Tianshan) is taken as spring wheat.
+XINJIANG = 650000
 NORTHERN_XINJIANG_LAT = 43.0
 #: Mean January temperature (°C) below which winter wheat does not survive the winter and
 #: wheat is spring wheat: the rule used here, a common approximation of the northern

@@ -80,8 +80,8 @@ PATTERN_SEASONS: dict[int, tuple[str, ...]] = {
     4: ("maize",),
 }
 
-#: Share of the harvested area that is irrigated, by zone code (:data:`cropsm.demo.
-#: geography.ZONES`) and crop. Rounded values set to reproduce the regional contrasts of
+#: Share of the harvested area that is irrigated, by zone code (:data:`cropsm.core.
+#: landscape.ZONES`) and crop. Rounded values set to reproduce the regional contrasts of
 #: MIRCA2000 (Portmann, Siebert & Döll 2010, Global Biogeochem. Cycles 24, GB1011): the
 #: North China Plain's wheat almost all irrigated and its summer maize about half; the
 #: north-east's maize mostly rain-fed (also Yin et al. 2016, J. Agric. Sci. 154,

@@ -14,18 +14,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from cropsm.core import crops, patterns
+from cropsm.core import crops, landscape, patterns
 from cropsm.core.grid import (
     Grid,
     bilinear_sample,
     bilinear_weights,
     china_grid,
-    lonlat_to_xy,
+    china_window,
     nearest_sample,
 )
+from cropsm.core.soil import saxton_rawls
 from cropsm.demo import climate, geography, observation, soilwater, weather
 from cropsm.demo.profiles import Profile
-from cropsm.demo.soil import saxton_rawls
 
 __all__ = ["Inputs", "Statics", "StoredFields", "WorldFields", "monthly_at_pixels",
            "own_pattern", "pixel_seasons", "profile_grid", "simulate_pattern", "stations",
@@ -92,15 +92,7 @@ class StoredFields:
 
 def profile_grid(profile: Profile) -> Grid:
     """The national 1 km grid, or its window covering the profile's bounding box."""
-    grid = china_grid()
-    if profile.bbox is None:
-        return grid
-    lon0, lat0, lon1, lat1 = profile.bbox
-    lon = np.array([lon0, lon1, lon0, lon1])
-    lat = np.array([lat0, lat0, lat1, lat1])
-    x, y = lonlat_to_xy(lon, lat)
-    rows, cols = grid.window_slices(x.min(), y.min(), x.max(), y.max())
-    return grid.window(rows, cols)
+    return china_window(profile.bbox)
 
 
 def _cf(da: xr.DataArray, name: str, units: str, long_name: str,
@@ -118,8 +110,8 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
     lon = lon.astype("f4")
     lat = lat.astype("f4")
     inside = grid.mask(inputs.boundary)
-    adcode = np.where(inside, geography.province_raster(grid, inputs.provinces), 0)
-    zone = np.where(inside, geography.agricultural_zones(adcode, lon, lat), 0).astype("i1")
+    adcode = np.where(inside, landscape.province_raster(grid, inputs.provinces), 0)
+    zone = np.where(inside, landscape.agricultural_zones(adcode, lon, lat), 0).astype("i1")
     dem = inputs.dem
     elevation = bilinear_sample(dem.values.astype("f4"), dem["lat"].values, dem["lon"].values,
                                 lat, lon)
@@ -130,8 +122,8 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
     t_ref = climate.temperature_climate(ghcn["tmax"], ghcn["tmin"])
     temp = climate.monthly_temperature(t_ref, BEIJING[1], 55.0, lat, elevation)
     pet = climate.thornthwaite_pet(temp, lat)
-    im = climate.moisture_index(annual_p, pet.sum(axis=0))
-    river_km = geography.river_distance_km(grid, inputs.rivers)
+    im = landscape.moisture_index(annual_p, pet.sum(axis=0))
+    river_km = landscape.river_distance_km(grid, inputs.rivers)
     sand, clay, om = geography.soil_texture(seed, lon, lat, annual_p, zone)
     soil = saxton_rawls(sand, clay, om)
     fractions, sos, eos = [], [], []
@@ -170,8 +162,8 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
                          "Surface elevation (0.2 deg DEM, bilinear)", "surface_altitude"),
         "zone": xr.DataArray(zone, dims=yx).assign_attrs(
             long_name="Agricultural zone (Cheng et al. 2022, from provinces)", units="1",
-            flag_values=list(geography.ZONES), grid_mapping="spatial_ref",
-            flag_meanings=" ".join(a for a, _ in geography.ZONES.values())),
+            flag_values=list(landscape.ZONES), grid_mapping="spatial_ref",
+            flag_meanings=" ".join(a for a, _ in landscape.ZONES.values())),
         "province": xr.DataArray(adcode.astype("i4"), dims=yx).assign_attrs(
             long_name="Province adcode", units="1", grid_mapping="spatial_ref"),
         "sand": _cf(xr.DataArray(masked(sand), dims=yx), "sand", "1", "Topsoil sand fraction"),

@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,7 @@ __all__ = [
     "publish",
     "publish_dir",
     "region_store",
+    "tile_encoding",
     "read_json",
     "read_netcdf",
     "read_parquet",
@@ -42,6 +44,7 @@ __all__ = [
     "write_parquet",
     "write_parquet_file",
     "write_text",
+    "write_together",
     "write_zarr",
 ]
 
@@ -129,6 +132,31 @@ def write_parquet(df: pd.DataFrame, target: str | Path) -> None:
         df.to_parquet(tmp, index=False)
 
 
+def write_together(stores: dict[str | Path, tuple[xr.Dataset | pd.DataFrame, dict | None]]
+                   ) -> list[Path]:
+    """Write several stores and publish them only when every one is written.
+
+    Parameters
+    ----------
+    stores : dict
+        Target path -> (dataset for Zarr with its encoding, or table for Parquet and None).
+
+    A failure while writing any of them removes every temporary copy and publishes none,
+    so readers never see a mix of old and new stores.
+    """
+    with contextlib.ExitStack() as stack:
+        for target, (obj, encoding) in stores.items():
+            tmp = stack.enter_context(publish(target))
+            if isinstance(obj, xr.Dataset):
+                with warnings.catch_warnings():
+                    # consolidated metadata is a zarr-python extension to v3; xarray reads it
+                    warnings.filterwarnings("ignore", "Consolidated metadata", UserWarning)
+                    obj.to_zarr(tmp, encoding=encoding or {}, consolidated=True)
+            else:
+                obj.to_parquet(tmp, index=False)
+    return [Path(t) for t in stores]
+
+
 def write_parquet_file(df: pd.DataFrame, target: str | Path) -> Path:
     """Write a table to one Parquet file atomically, keeping no older versions.
 
@@ -165,6 +193,17 @@ def open_zarr(path: str | Path, **kwargs) -> xr.Dataset:
         return xr.open_zarr(path, **kwargs)
     except Exception as err:  # zarr raises many types for damaged stores
         raise StoreError(f"Cannot open Zarr store {path}: {err}") from err
+
+
+def tile_encoding(ds: xr.Dataset, tile: int = 512) -> dict[str, dict]:
+    """Zarr chunks of one ``tile`` x ``tile`` block per other index, for every variable."""
+    enc = {}
+    for name, var in ds.data_vars.items():
+        if var.ndim == 0:
+            continue
+        enc[str(name)] = {"chunks": tuple(min(tile, n) if d in ("y", "x") else 1
+                                          for d, n in zip(var.dims, var.shape, strict=True))}
+    return enc
 
 
 def write_zarr(ds: xr.Dataset, target: str | Path, encoding: dict | None = None) -> Path:

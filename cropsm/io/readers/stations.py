@@ -58,6 +58,7 @@ AGME_COLUMNS: dict[str, str] = {
     "SVWC": "sm",
     "SRHU": "rsm",
     "Crop_Growth_Period": "phenology",
+    "Irrigated": "irrigated",  # a CropSM extension: 1 where the station's field is irrigated
 }
 
 _CROP_NAMES = {"wheat": "wheat", "winter wheat": "wheat", "spring wheat": "wheat",
@@ -82,8 +83,9 @@ def _depth_labels(values: pd.Series, path: Path) -> pd.Series:
     labels = text.where(numeric.isna(), None)
     bounds = numeric.dropna()
     if len(bounds):
-        known = {10.0: "0-10cm", 20.0: "10-20cm"}
-        mapped = bounds.map(lambda cm: known.get(float(cm), f"{float(cm):g}cm"))
+        # AGME layers are 10 cm thick and named by their lower bound (10 = 0-10 cm)
+        mapped = bounds.map(lambda cm: f"{float(cm) - 10:g}-{float(cm):g}cm"
+                            if float(cm) >= 10 and float(cm) % 10 == 0 else f"{float(cm):g}cm")
         labels = labels.fillna(mapped)
     if labels.isna().any():
         raise ReaderError(path, "column 'depth' has empty values; expected '0-10cm', "
@@ -109,7 +111,8 @@ def read_station_table(path: str | Path, columns: Mapping[str, str] | None = Non
     Returns
     -------
     pandas.DataFrame
-        The :data:`STATION_COLUMNS` (plus ``rsm`` if present), sorted by station and date.
+        The :data:`STATION_COLUMNS` (plus ``rsm`` and ``irrigated`` if present),
+        sorted by station and date.
 
     Raises
     ------
@@ -170,6 +173,8 @@ def read_station_table(path: str | Path, columns: Mapping[str, str] | None = Non
     })
     if "rsm" in frame:
         out["rsm"] = pd.to_numeric(frame["rsm"], errors="coerce").astype("f8")
+    if "irrigated" in frame:
+        out["irrigated"] = pd.to_numeric(frame["irrigated"], errors="coerce").fillna(0) > 0
     bad_position = ~(np.isfinite(out["lon"]) & np.isfinite(out["lat"]))
     if bad_position.any():
         raise ReaderError(path, f"{int(bad_position.sum())} row(s) have no valid lon/lat.")

@@ -1,0 +1,154 @@
+"""``cropsm ingest`` refuses bad input in one line naming the file and the fix, and
+publishes nothing: each case breaks one file of the tiny world's export."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import xarray as xr
+import yaml
+
+from cropsm.io.readers import ReaderError
+from cropsm.pipelines.ingest import ingest
+
+
+@pytest.fixture
+def files(tiny_export, tmp_path):
+    """A private copy of the export's files (links resolved, no ingest outputs) to break."""
+    copy = tmp_path / "files"
+    shutil.copytree(tiny_export.resolve(), copy,
+                    ignore=shutil.ignore_patterns("data", "catalog", "gauges", "samples",
+                                                  "*.yaml.tmp", ".versions"))
+    return copy
+
+
+def _config(files, **changes) -> dict:
+    doc = yaml.safe_load((files / "ingest.yaml").read_text())
+    doc.update(changes)
+    return doc
+
+
+def _refused(files, doc: dict | None = None, match: str = "") -> str:
+    config = files / "ingest.yaml"
+    if doc is not None:
+        config.write_text(yaml.safe_dump(doc))
+    with pytest.raises(ReaderError, match=match) as err:
+        ingest(config)
+    message = str(err.value)
+    assert "\n" not in message
+    # nothing published: no store, no catalog
+    assert not (files / "data" / "covariates.zarr").exists()
+    assert not (files / "catalog" / "cropsm.yaml").exists()
+    return message
+
+
+def _rewrite_netcdf(path, change):
+    with xr.open_dataset(path, decode_coords="all") as ds:
+        ds = change(ds.load())
+    path.unlink()
+    ds.to_netcdf(path)
+
+
+def test_missing_days_are_listed_and_refused_unless_filled(files):
+    rain = files / "rain" / "precipitation_0p05.nc"
+    _rewrite_netcdf(rain, lambda ds: ds.drop_sel(time=["2016-07-01", "2016-07-02"]))
+    message = _refused(files, match="lacks 2 day")
+    assert str(rain.parent) in message and "2016-07-01, 2016-07-02" in message
+    assert "fill_missing_days: true" in message
+    doc = _config(files, fill_missing_days=True)
+    (files / "ingest.yaml").write_text(yaml.safe_dump(doc))
+    report = ingest(files / "ingest.yaml")
+    assert report["filled_days"] == ["2016-07-01", "2016-07-02"]
+    weather = xr.open_zarr(files / "data" / "weather.zarr")
+    assert float(weather["pre"].sel(time="2016-07-01").max()) == 0.0
+
+
+def test_a_grid_that_does_not_cover_the_window_is_refused(files):
+    sand = files / "soil" / "sand.tif"
+    with rasterio.open(sand) as src:
+        profile, data = src.profile, src.read(1)
+        tags, units = src.tags(), src.units
+    half = data[:, : data.shape[1] // 2]
+    profile.update(width=half.shape[1])
+    with rasterio.open(sand, "w", **profile) as dst:
+        dst.write(half, 1)
+        dst.update_tags(**tags)
+        dst.units = units
+    message = _refused(files, match="covers x")
+    assert str(sand) in message and "window needs" in message
+
+
+def test_a_missing_crs_is_refused(files):
+    fc = files / "soil" / "field_capacity_0-10cm.tif"
+    with rasterio.open(fc) as src:
+        profile, data, units = src.profile, src.read(1), src.units
+    profile["crs"] = None
+    fc.unlink()
+    with rasterio.open(fc, "w", **profile) as dst:
+        dst.write(data, 1)
+        dst.units = units
+    message = _refused(files, match="has no CRS")
+    assert str(fc) in message and "crs: EPSG:<code>" in message
+
+
+def test_a_crs_that_contradicts_the_file_is_refused(files):
+    doc = _config(files)
+    doc["inputs"]["elevation"]["crs"] = "EPSG:32650"
+    message = _refused(files, doc, match="is in EPSG:4326 but the config says crs: EPSG:32650")
+    assert "elevation.tif" in message
+
+
+def test_non_monotonic_coordinates_are_refused(files):
+    pet = files / "climate" / "pet_monthly_4km.nc"
+    _rewrite_netcdf(pet, lambda ds: ds.isel(lat=np.r_[1, 0, 2:ds.sizes["lat"]]))
+    message = _refused(files, match="not monotonic")
+    assert str(pet) in message and "sort" in message
+
+
+@pytest.mark.parametrize("units, match", [(None, "has no units"),
+                                          ("m3 m-3", "m3 m-3")])
+def test_a_missing_or_wrong_unit_is_refused(files, units, match):
+    pet = files / "climate" / "pet_monthly_4km.nc"
+
+    def change(ds):
+        if units is None:
+            del ds["pet"].attrs["units"]
+        else:
+            ds["pet"].attrs["units"] = units
+        return ds
+
+    _rewrite_netcdf(pet, change)
+    message = _refused(files, match=match)
+    assert str(pet) in message
+
+
+def test_a_station_table_without_the_needed_columns_is_refused(files):
+    table = files / "stations" / "agme_soil_moisture.csv"
+    pd.read_csv(table).drop(columns=["SVWC"]).to_csv(table, index=False)
+    message = _refused(files, match="missing column")
+    assert str(table) in message and "sm" in message
+
+
+def test_a_bad_config_key_is_named(files):
+    doc = _config(files)
+    doc["inputs"]["soil"]["sandd"] = doc["inputs"]["soil"].pop("sand")
+    message = _refused(files, doc, match="unknown key")
+    assert "sandd" in message and "inputs.soil" in message
+
+
+def test_a_failed_ingest_keeps_the_previous_catalog(files):
+    report = ingest(files / "ingest.yaml")
+    catalog = files / "catalog" / "cropsm.yaml"
+    before = catalog.read_text()
+    stores = {p.name: p.resolve() for p in (files / "data").iterdir() if p.is_symlink()}
+    table = files / "stations" / "agme_soil_moisture.csv"
+    pd.read_csv(table).drop(columns=["Lon"]).to_csv(table, index=False)
+    with pytest.raises(ReaderError):
+        ingest(files / "ingest.yaml")
+    assert catalog.read_text() == before
+    assert {p.name: p.resolve() for p in (files / "data").iterdir() if p.is_symlink()} == stores
+    assert report["stations"] == 18
