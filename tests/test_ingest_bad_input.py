@@ -152,3 +152,50 @@ def test_a_failed_ingest_keeps_the_previous_catalog(files):
     assert catalog.read_text() == before
     assert {p.name: p.resolve() for p in (files / "data").iterdir() if p.is_symlink()} == stores
     assert report["stations"] == 18
+
+
+def test_a_province_window_is_checked_against_the_files(files):
+    """``window: {province: ...}``: the province's grid is built and the inputs must cover
+    it; Tianjin reaches east of the tiny world's files."""
+    doc = _config(files, window={"province": "Tianjin"})
+    message = _refused(files, doc, match="covers x")
+    assert "give a file that covers the window or a smaller window" in message
+    doc = _config(files, window={"province": "Atlantis"})
+    _refused(files, doc, match="window.province")
+
+
+def test_zones_and_rivers_from_a_geopackage_and_a_shapefile(files, tiny_entries):
+    """Vector inputs in other OGR formats and another CRS: zones from polygons with a
+    code field replace the province rule; rivers from a Shapefile in UTM give the
+    direct build's distances."""
+    import pyogrio.raw
+    import shapely
+    from pyproj import Transformer
+
+    from cropsm.core.grid import Grid
+    from cropsm.io.ingest.vectors import read_vectors
+
+    rivers, _ = read_vectors(files / "vectors" / "rivers.geojson")
+    utm = Transformer.from_crs("EPSG:4326", "EPSG:32650", always_xy=True)
+    lines = shapely.to_wkb(shapely.transform(np.asarray(rivers, dtype=object),
+                                             utm.transform, interleaved=False))
+    pyogrio.raw.write(files / "vectors" / "rivers_utm.shp", lines, [], [],
+                      driver="ESRI Shapefile", geometry_type="MultiLineString",
+                      crs="EPSG:32650", promote_to_multi=True)
+    boxes = [shapely.box(110.0, 35.0, 116.3, 42.0), shapely.box(116.3, 35.0, 122.0, 42.0)]
+    pyogrio.raw.write(files / "vectors" / "zones.gpkg",
+                      np.array([shapely.to_wkb(b) for b in boxes], dtype=object),
+                      [np.array([2, 3], dtype="int32")], ["zone"], driver="GPKG",
+                      geometry_type="Polygon", crs="EPSG:4326")
+    doc = _config(files)
+    doc["inputs"]["rivers"] = {"path": "vectors/rivers_utm.shp"}
+    doc["inputs"]["zones"] = {"path": "vectors/zones.gpkg", "field": "zone"}
+    (files / "ingest.yaml").write_text(yaml.safe_dump(doc))
+    ingest(files / "ingest.yaml")
+    cov = xr.open_zarr(files / "data" / "covariates.zarr").load()
+    lon, _ = Grid.from_coords(cov["x"].values, cov["y"].values).lonlat()
+    zone, inside = cov["zone"].values, cov["province"].values > 0
+    assert (zone[inside & (lon < 116.2)] == 2).all()
+    assert (zone[inside & (lon > 116.4)] == 3).all()
+    direct = tiny_entries["covariates"]["river_distance"].values
+    assert np.abs(cov["river_distance"].values - direct).max() <= 1.0  # one cell, km

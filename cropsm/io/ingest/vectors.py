@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pyogrio.raw
 import shapely
-import shapely.ops
 from pyproj import CRS, Transformer
 
 from cropsm.io.readers._errors import ReaderError
@@ -50,7 +49,10 @@ def read_vectors(path: Path, field: str | None = None
     crs = CRS.from_user_input(meta["crs"])
     if crs != CRS.from_epsg(4326):
         to_lonlat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-        geoms = [shapely.ops.transform(to_lonlat.transform, g) for g in geoms]
+        def to_degrees(xy: np.ndarray) -> np.ndarray:
+            return np.column_stack(to_lonlat.transform(xy[:, 0], xy[:, 1]))
+
+        geoms = list(shapely.transform(np.asarray(geoms, dtype=object), to_degrees))
     values = None
     if field is not None:
         fields = list(meta["fields"])
