@@ -140,18 +140,25 @@ def test_a_bad_config_key_is_named(files):
     assert "sandd" in message and "inputs.soil" in message
 
 
-def test_a_failed_ingest_keeps_the_previous_catalog(files):
-    report = ingest(files / "ingest.yaml")
+def test_a_write_that_fails_publishes_nothing_and_keeps_the_previous_stores(files,
+                                                                            monkeypatch):
+    """The inputs pass every check, then the disk fails while the stores are written."""
+    ingest(files / "ingest.yaml")
     catalog = files / "catalog" / "cropsm.yaml"
     before = catalog.read_text()
     stores = {p.name: p.resolve() for p in (files / "data").iterdir() if p.is_symlink()}
-    table = files / "stations" / "agme_soil_moisture.csv"
-    pd.read_csv(table).drop(columns=["Lon"]).to_csv(table, index=False)
-    with pytest.raises(ReaderError):
+    assert len(stores) == 4
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    # the tables are written after both Zarr stores: those are complete when it fails
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
+    with pytest.raises(OSError, match="No space left"):
         ingest(files / "ingest.yaml")
     assert catalog.read_text() == before
     assert {p.name: p.resolve() for p in (files / "data").iterdir() if p.is_symlink()} == stores
-    assert report["stations"] == 18
+    assert not list((files / "data" / ".versions").glob("*.tmp-*"))
 
 
 def test_a_province_window_is_checked_against_the_files(files):
@@ -199,3 +206,10 @@ def test_zones_and_rivers_from_a_geopackage_and_a_shapefile(files, tiny_entries)
     assert (zone[inside & (lon > 116.4)] == 3).all()
     direct = tiny_entries["covariates"]["river_distance"].values
     assert np.abs(cov["river_distance"].values - direct).max() <= 1.0  # one cell, km
+
+
+def test_a_rain_grid_too_large_for_memory_is_refused_before_reading(files):
+    # 0.001 deg over 119 years: terabytes on any machine
+    doc = _config(files, rain_resolution=0.001, period=["1900-01-01", "2018-12-31"])
+    message = _refused(files, doc, match="needs .* GB in memory")
+    assert "rain_resolution: 0.25" in message

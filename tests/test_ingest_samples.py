@@ -80,7 +80,9 @@ def test_era5_netcdf_reads_with_its_own_conventions():
     spec = RasterInput("era5", (ERA5,), variable="swvl1")
     da = open_raster(spec, "field_capacity", grid.bounds, grid.crs)
     assert da.dims == ("time", "y", "x") and da.sizes["time"] == 4
-    assert float(da["x"].min()) < 0 < float(da["x"].max()) <= 180  # 0-360 wrapped
+    # the global 0-360 file is clipped to the cells around the window (of 72 x 37)
+    assert 100 < float(da["x"].min()) < float(da["x"].max()) <= 180
+    assert da.sizes["x"] < 10 and da.sizes["y"] < 10
     assert float(da["y"][0]) > float(da["y"][-1])
     on_grid = to_grid(da.isel(time=0), grid, "nearest").values
     beijing = float(da.isel(time=0).sel(x=115.0, y=40.0).values)
@@ -89,3 +91,13 @@ def test_era5_netcdf_reads_with_its_own_conventions():
     with pytest.raises(ReaderError, match="swvl1|m\\*\\*3") as err:
         open_raster(spec, "precipitation", (115.0, 39.0, 117.0, 40.0), "EPSG:4326")
     assert str(ERA5) in str(err.value)
+
+
+def test_a_netcdf_default_fill_is_no_data():
+    """The cnmaps DEM leaves its sea as netCDF's default fill (9.97e36) without a
+    _FillValue attribute; by the netCDF convention that is no data, not a height."""
+    dem = RasterInput("dem", (ASSETS / "covariates" / "cnmaps_china-dem_0.2deg.nc",),
+                      variable="dem", units="m")
+    bohai = open_raster(dem, "elevation", (117.5, 37.5, 121.5, 40.5), "EPSG:4326")
+    values = bohai.values
+    assert np.isnan(values).any() and np.nanmax(values) < 9000

@@ -271,9 +271,11 @@ def china_window(bbox: tuple[float, float, float, float] | None,
     grid = china_grid(resolution)
     if bbox is None:
         return grid
-    lon0, lat0, lon1, lat1 = bbox
-    x, y = lonlat_to_xy(np.array([lon0, lon1, lon0, lon1]), np.array([lat0, lat0, lat1, lat1]))
-    rows, cols = grid.window_slices(x.min(), y.min(), x.max(), y.max())
+    # the box's edges, densified: a parallel bows south between two corners that
+    # straddle the central meridian
+    xmin, ymin, xmax, ymax = _transformer("EPSG:4326", ALBERS_CHINA).transform_bounds(
+        *bbox, densify_pts=21)
+    rows, cols = grid.window_slices(xmin, ymin, xmax, ymax)
     return grid.window(rows, cols)
 
 

@@ -13,6 +13,7 @@ What each input becomes is in docs/ingest.md.
 
 from __future__ import annotations
 
+import os
 import time
 import tracemalloc
 import warnings
@@ -46,7 +47,7 @@ from cropsm.pipelines import ingest_fields as fields
 
 __all__ = ["Opened", "ingest", "open_inputs"]
 
-#: The stores ``cropsm ingest`` writes; the catalog has no ``truth`` (real data has none).
+#: Catalog entries an ingested catalog leaves out: real data has no ``truth``.
 OMITTED_ENTRIES = ("truth",)
 
 
@@ -75,7 +76,12 @@ def _window(cfg: IngestConfig) -> tuple[Grid, np.ndarray]:
         lon0, lat0, lon1, lat1 = (float(v) for v in shapely.bounds(region))
         grid = china_window((lon0, lat0, lon1, lat1))
         return grid, grid.mask(region) & grid.mask(china)
-    grid = china_window(cfg.bbox)
+    try:
+        grid = china_window(cfg.bbox)
+    except ValueError as err:
+        raise ReaderError(cfg.source, f"`window.bbox` {list(cfg.bbox or ())} does not overlap "
+                                      "the analysis grid over China; give a box in China, "
+                                      "in degrees.") from err
     return grid, grid.mask(china)
 
 
@@ -97,6 +103,45 @@ def _lonlat_bounds(grid: Grid) -> tuple[float, float, float, float]:
     return float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
 
 
+def _check_rain_memory(cfg: IngestConfig, rain_grid: LonLatGrid) -> None:
+    """Refuse, before reading anything, a rain grid that would not fit in memory.
+
+    The daily rain on the rain grid is held in memory while the stores are computed
+    (float32, plus one copy); more than half of this machine's memory is refused.
+    """
+    days = (cfg.end - cfg.start).days + 1
+    need = 2 * 4 * days * rain_grid.lat.size * rain_grid.lon.size
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if need > total / 2:
+        coarser = need * (cfg.rain_resolution / 0.25) ** 2
+        raise ReaderError(cfg.source, f"daily rain on a {cfg.rain_resolution:g} deg grid over "
+                                      f"{days} days needs {need / 1e9:.1f} GB in memory, more "
+                                      f"than half of this machine's {total / 1e9:.0f} GB; set "
+                                      f"`rain_resolution: 0.25` ({coarser / 1e9:.1f} GB) or "
+                                      "shorten `period`.")
+
+
+#: Days of rain the features look back before an observation: the network's 12 months of
+#: accumulated rain and the CropSM method's rain memory (docs/method.md).
+HISTORY_DAYS = 365
+
+
+def _within_period(obs: pd.DataFrame, cfg: IngestConfig) -> pd.DataFrame:
+    """Observations with a year of daily inputs before them and none after the period."""
+    first = cfg.start + pd.Timedelta(days=HISTORY_DAYS)
+    keep = (obs["date"] >= first) & (obs["date"] <= cfg.end)
+    if not keep.any():
+        raise ReaderError(cfg.stations.path, f"has no observation from {first:%Y-%m-%d} (a "
+                                             "year into `period`, which the features look "
+                                             f"back) to {cfg.end:%Y-%m-%d}; widen `period`.")
+    if not keep.all():
+        warnings.warn(f"{cfg.stations.path}: {int((~keep).sum())} observation(s) outside "
+                      f"{first:%Y-%m-%d}..{cfg.end:%Y-%m-%d} left out (the features need a "
+                      "year of daily inputs before each); start `period` a year before "
+                      "the first observation to keep them.", UserWarning, stacklevel=2)
+    return obs[keep].reset_index(drop=True)
+
+
 def open_inputs(config: str | Path | IngestConfig) -> Opened:
     """Read the config and open and check every input (step 1; nothing is written).
 
@@ -112,6 +157,7 @@ def open_inputs(config: str | Path | IngestConfig) -> Opened:
                                       "`window`.")
     lonlat = _lonlat_bounds(grid)
     rain_grid = LonLatGrid(lonlat, cfg.rain_resolution)
+    _check_rain_memory(cfg, rain_grid)
     rasters: dict[str, xr.DataArray] = {}
 
     def add(key: str, spec: RasterInput | None, role: str, lonlat_window: bool = False):
@@ -141,7 +187,7 @@ def open_inputs(config: str | Path | IngestConfig) -> Opened:
     if cfg.zones is not None:
         geoms, codes = read_vectors(cfg.zones.path, cfg.zones.field or "zone")
         zones = (geoms, np.asarray(codes))
-    stations = read_stations(cfg.stations, grid, inside)
+    stations = _within_period(read_stations(cfg.stations, grid, inside), cfg)
     return Opened(cfg, grid, inside, rain_grid, rasters, gauges, rivers, zones, stations)
 
 
@@ -164,6 +210,13 @@ def ingest(config: str | Path, progress: Callable[[str], None] | None = None) ->
     """
     say = progress or (lambda step: None)
     tracemalloc.start()
+    try:
+        return _ingest(config, say)
+    finally:
+        tracemalloc.stop()
+
+
+def _ingest(config: str | Path, say: Callable[[str], None]) -> dict:
     timings: dict[str, float] = {}
     started = t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -196,10 +249,13 @@ def ingest(config: str | Path, progress: Callable[[str], None] | None = None) ->
                         out / "stations.parquet": (observations, None)})
         write_catalog(cfg.catalog, out, "ingest", generated_by="cropsm ingest",
                       omit=OMITTED_ENTRIES)
+        if (out / "soil_moisture.zarr").exists():
+            warnings.warn(f"{out / 'soil_moisture.zarr'} was predicted from the inputs "
+                          "before this ingest; rerun `cropsm predict --overwrite`.",
+                          UserWarning, stacklevel=2)
     timings["publish_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
     report = {
         "config": str(cfg.source), "catalog": str(cfg.catalog),
         "grid_shape": list(opened.grid.shape), "grid_bounds_m": list(opened.grid.bounds),

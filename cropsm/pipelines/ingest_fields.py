@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from rasterio.features import rasterize
+from scipy import ndimage
 
 from cropsm.core import crops, landscape, patterns
 from cropsm.core.grid import bilinear_sample
@@ -65,6 +66,9 @@ def daily_rain(opened: Opened) -> xr.Dataset:
         assert cfg.precipitation is not None  # the config has exactly one rain input
         da = opened.rasters["precipitation"]
         source = str(cfg.precipitation.paths[0].parent)
+        if "time" not in da.dims:
+            raise ReaderError(source, "precipitation has no time dimension; give daily "
+                                      "rain (a time step per day).")
         stamps = pd.DatetimeIndex(da["time"].values).floor("D")
         if stamps.has_duplicates:
             raise ReaderError(source, "has several steps on one day (sub-daily data); "
@@ -77,6 +81,11 @@ def daily_rain(opened: Opened) -> xr.Dataset:
                   for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
         pre = xr.concat(blocks, dim="time") if blocks else None
         ds = xr.Dataset({"pre": pre}) if pre is not None else xr.Dataset()
+    if "pre" in ds:
+        # a day that is no-data everywhere is a missing day, not a dry one
+        empty = ds["pre"].isnull().all(("lat", "lon")).values
+        have = have.difference(pd.DatetimeIndex(ds["time"].values[empty]))
+        ds = ds.sel(time=have)
     gaps = days.difference(have)
     if gaps.size and not cfg.fill_missing_days:
         shown = ", ".join(f"{d:%Y-%m-%d}" for d in gaps[:5])
@@ -245,7 +254,16 @@ def _zones(opened, adcode: np.ndarray, lon, lat) -> np.ndarray:
         return landscape.agricultural_zones(adcode, lon, lat)
     grid = opened.grid
     geoms, codes = opened.zones
-    shapes = [(grid.project(g), int(c)) for g, c in zip(geoms, codes, strict=True)]
+    source = str(opened.config.zones.path) if opened.config.zones else "zones"
+    try:
+        numbers = np.asarray(codes).astype("i4")
+    except ValueError as err:
+        raise ReaderError(source, "zone codes must be integers 1-7 "
+                                  "(cropsm.core.landscape.ZONES).") from err
+    if not np.isin(numbers, list(landscape.ZONES)).all():
+        raise ReaderError(source, f"has zone codes {sorted(set(numbers.tolist()))}; use "
+                                  f"1-7 ({', '.join(a for a, _ in landscape.ZONES.values())}).")
+    shapes = [(grid.project(g), int(c)) for g, c in zip(geoms, numbers, strict=True)]
     return rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0,
                      dtype="int16").astype("i1")
 
@@ -273,7 +291,22 @@ def covariates(opened: Opened, daily: xr.Dataset, monthly: dict[str, xr.DataArra
 
     def on_grid(key: str, role: str | None = None) -> np.ndarray:
         method = RESAMPLING[role or key][1]
-        return np.where(inside, to_grid(r[key], grid, method).values, np.nan).astype("f4")
+        values = to_grid(r[key], grid, method).values
+        return np.where(inside, values, np.nan).astype("f4")
+
+    def filled(key: str) -> np.ndarray:
+        """A field every cell needs: no-data cells take the nearest cell's value."""
+        values = on_grid(key)
+        holes = inside & np.isnan(values)
+        if holes.any() and (inside & ~holes).any():
+            warnings.warn(f"{key}: {int(holes.sum())} cell(s) of the window are no-data in "
+                          "the input and take the nearest cell's value.", UserWarning,
+                          stacklevel=2)
+            _, (ii, jj) = ndimage.distance_transform_edt(holes | ~inside,
+                                                         return_indices=True)
+            near = values[ii, jj]
+            values = np.where(holes, near, values)
+        return values
 
     adcode = np.where(inside, landscape.province_raster(grid, assets.read_provinces()), 0)
     zone = np.where(inside, _zones(opened, adcode, lon, lat), 0).astype("i1")
@@ -282,7 +315,7 @@ def covariates(opened: Opened, daily: xr.Dataset, monthly: dict[str, xr.DataArra
                              rain.lon, lat, lon)
     annual = np.where(inside, annual, np.nan).astype("f4")
     pet = np.where(inside, monthly["pet"].values, np.nan).astype("f4")
-    soil = {k: on_grid(k) for k in ("field_capacity", "bulk_density", "sand",
+    soil = {k: filled(k) for k in ("field_capacity", "bulk_density", "sand",
                                                   "silt", "clay", "organic_matter")}
     hydraulics = saxton_rawls(soil["sand"], soil["clay"], soil["organic_matter"])
     fraction, sowing, green_up, maturity, heading = [], [], [], [], []
@@ -302,7 +335,7 @@ def covariates(opened: Opened, daily: xr.Dataset, monthly: dict[str, xr.DataArra
     shares = np.where(inside, patterns.pattern_fractions(fraction[w], fraction[m], spring),
                       0.0).astype("f4")
     v = {
-        "elevation": _cf(on_grid("elevation"), yx, "m", "Surface elevation",
+        "elevation": _cf(filled("elevation"), yx, "m", "Surface elevation",
                          standard_name="surface_altitude"),
         "zone": xr.DataArray(zone, dims=yx).assign_attrs(
             long_name="Agricultural zone", units="1", grid_mapping="spatial_ref",

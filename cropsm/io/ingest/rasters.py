@@ -18,6 +18,7 @@ interpolated (``bilinear``) and classes or dates take the ``nearest`` cell.
 
 from __future__ import annotations
 
+import netCDF4
 import numpy as np
 import pandas as pd
 import rioxarray  # noqa: F401  (registers the .rio accessor)
@@ -29,8 +30,10 @@ from cropsm.core.grid import Grid
 from cropsm.io.ingest.config import RasterInput
 from cropsm.io.ingest.units import convert, units_of
 from cropsm.io.readers._errors import ReaderError
+from cropsm.io.readers.gridded import regrid
 
-__all__ = ["DAYS_PER_READ", "RESAMPLING", "LonLatGrid", "open_raster", "to_grid", "to_lonlat"]
+__all__ = ["DAYS_PER_READ", "PLAUSIBLE", "RESAMPLING", "LonLatGrid", "open_raster", "to_grid",
+           "to_lonlat"]
 
 #: Role -> (target units, resampling onto the 1 km grid).
 RESAMPLING: dict[str, tuple[str, str]] = {
@@ -52,8 +55,19 @@ RESAMPLING: dict[str, tuple[str, str]] = {
     "maturity": ("day", "nearest"),  # date
 }
 
-#: Steps of a time series read (and regridded) at once: a year of days, 0.4 GB for all
-#: of China at 0.05 deg.
+#: Role -> plausible (low, high) in the role's units; outside is a unit or nodata mistake.
+PLAUSIBLE: dict[str, tuple[float, float]] = {
+    "elevation": (-500.0, 9000.0),
+    "field_capacity": (0.0, 0.7), "field_capacity_10_20": (0.0, 0.7),
+    "bulk_density": (0.5, 2.2),
+    "sand": (0.0, 1.0), "silt": (0.0, 1.0), "clay": (0.0, 1.0),
+    "organic_matter": (0.0, 60.0),
+    "fraction": (0.0, 1.0),
+    "sowing": (1.0, 366.0), "green_up": (1.0, 366.0), "heading": (1.0, 366.0),
+    "maturity": (1.0, 366.0),
+}
+#: Steps of a time series read (and regridded) at once, at least: a year of days (a
+#: whole number of the file's own chunks).
 DAYS_PER_READ = 366
 #: A total per time step (ERA5 daily ``tp`` in m, TerraClimate ``pet`` in mm) is a rate
 #: over this step.
@@ -112,17 +126,18 @@ def _check_axis(values: np.ndarray, name: str, source: str) -> None:
 
 
 def _crs(da: xr.DataArray, spec: RasterInput, geographic: bool, source: str) -> CRS:
-    own = da.rio.crs
+    own = CRS.from_user_input(da.rio.crs) if da.rio.crs is not None else None
     given = CRS.from_user_input(spec.crs) if spec.crs else None
-    if own is None and geographic:
-        own = CRS.from_epsg(4326)
-    if own is not None and given is not None and CRS.from_user_input(own) != given:
-        raise ReaderError(source, f"is in {CRS.from_user_input(own).to_string()} but the "
-                                  f"config says crs: {spec.crs}; remove or correct `crs`.")
-    crs = own if own is not None else given
+    if own is not None and given is not None and not own.equals(given,
+                                                                ignore_axis_order=True):
+        raise ReaderError(source, f"is in {own.to_string()} but the config says crs: "
+                                  f"{spec.crs}; remove or correct `crs`.")
+    crs = own or given
+    if crs is None and geographic:
+        crs = CRS.from_epsg(4326)  # CF: lat/lon coordinates without a grid mapping
     if crs is None:
         raise ReaderError(source, "has no CRS; add `crs: EPSG:<code>` to its config entry.")
-    return CRS.from_user_input(crs)
+    return crs
 
 
 def _open_one(path, spec: RasterInput) -> xr.DataArray:
@@ -133,6 +148,9 @@ def _open_one(path, spec: RasterInput) -> xr.DataArray:
             if not isinstance(da, xr.DataArray):
                 raise ReaderError(source, "holds several GeoTIFF subdatasets; give one.")
             if "band" in da.dims:
+                if da.sizes["band"] > 1:
+                    raise ReaderError(source, f"has {da.sizes['band']} bands; give a "
+                                              "one-band GeoTIFF per variable.")
                 da = da.squeeze("band", drop=True)
             return da
         ds = xr.open_dataset(path, mask_and_scale=True, decode_coords="all")
@@ -147,7 +165,14 @@ def _open_one(path, spec: RasterInput) -> xr.DataArray:
     if name not in ds:
         raise ReaderError(source, f"has no variable {name!r}; it has "
                                   f"{', '.join(map(str, names))}.")
-    return _lazy(ds[name])
+    da = ds[name]
+    if "_FillValue" not in da.encoding and "missing_value" not in da.encoding:
+        # netCDF: without a _FillValue attribute the type's default fill marks no data
+        # (the cnmaps DEM leaves its sea as 9.97e36 this way); xarray does not mask it
+        fill = netCDF4.default_fillvals.get(da.encoding.get("dtype", da.dtype).str[1:])
+        if fill is not None and da.dtype.kind == "f":
+            da = da.where(da != np.asarray(fill, da.dtype))
+    return _lazy(da)
 
 
 def _lazy(da: xr.DataArray) -> xr.DataArray:
@@ -195,7 +220,16 @@ def open_raster(spec: RasterInput, role: str, window: tuple[float, float, float,
         if time is None:
             raise ReaderError(source, "several files match but they have no time dimension; "
                                       "name one file.")
-        da = xr.concat(arrays, dim=time)
+        file_units = {a.attrs.get("units") for a in arrays}
+        if len(file_units) > 1:
+            raise ReaderError(source, f"the files disagree on units "
+                                      f"({sorted(map(str, file_units))}"
+                                      "); convert them to one unit.")
+        try:
+            da = xr.concat(arrays, dim=time, join="exact")
+        except ValueError as err:
+            raise ReaderError(source, "the files are on different grids; regrid them to "
+                                      "one grid first.") from err
     units = units_of(da, spec.units, source=source, name=role)
     crs = _crs(da, spec, geographic, source)
     for dim in (y, x):
@@ -215,13 +249,38 @@ def open_raster(spec: RasterInput, role: str, window: tuple[float, float, float,
         da = da.isel(x=slice(None, None, -1))
     da = da.drop_vars([c for c in da.coords if c not in ("time", "month", "y", "x")])
     da = da.rio.set_spatial_dims(x_dim="x", y_dim="y").rio.write_crs(crs)
-    _check_covers(da, window, window_crs, source)
+    box = _check_covers(da, window, window_crs, source)
+    da = _clipped(da, box)
     da = convert(da.astype("f4"), units, RESAMPLING[role][0], source=source, name=role,
                  step=_STEP.get(role))
+    if role in PLAUSIBLE and "time" not in da.dims:
+        _check_range(da, role, source)
     return da.rio.write_crs(crs).rio.write_nodata(np.nan)
 
 
-def _check_covers(da: xr.DataArray, window, window_crs, source: str) -> None:
+def _clipped(da: xr.DataArray, box: tuple[float, float, float, float]) -> xr.DataArray:
+    """The input's cells within two cells of the window: a global file is not read whole."""
+    rx, ry = (abs(r) for r in da.rio.resolution())
+    xmin, ymin, xmax, ymax = box
+    x, y = da["x"].values, da["y"].values
+    cols = np.nonzero((x >= xmin - 2 * rx) & (x <= xmax + 2 * rx))[0]
+    rows = np.nonzero((y >= ymin - 2 * ry) & (y <= ymax + 2 * ry))[0]
+    return da.isel(x=slice(cols[0], cols[-1] + 1), y=slice(rows[0], rows[-1] + 1))
+
+
+def _check_range(da: xr.DataArray, role: str, source: str) -> None:
+    low, high = PLAUSIBLE[role]
+    values = np.asarray(da.values)
+    finite = values[np.isfinite(values)]
+    if finite.size and (finite.min() < low or finite.max() > high):
+        raise ReaderError(source, f"{role} has values {finite.min():g} to {finite.max():g} "
+                                  f"{RESAMPLING[role][0]}, outside the plausible {low:g} to "
+                                  f"{high:g}; check its units and its nodata value.")
+
+
+def _check_covers(da: xr.DataArray, window, window_crs, source: str
+                  ) -> tuple[float, float, float, float]:
+    """Refuse an input that does not cover the window; the window's box in its CRS."""
     left, bottom, right, top = da.rio.bounds()
     xmin, ymin, xmax, ymax = window
     edge_x = np.concatenate([np.linspace(xmin, xmax, 50), np.full(50, xmax),
@@ -239,13 +298,21 @@ def _check_covers(da: xr.DataArray, window, window_crs, source: str) -> None:
                                   f"({da.rio.crs.to_string()}) but the window needs x "
                                   f"{tx.min():g}..{tx.max():g}, y {ty.min():g}..{ty.max():g}; "
                                   "give a file that covers the window or a smaller window.")
+    return float(tx.min()), float(ty.min()), float(tx.max()), float(ty.max())
 
 
 def to_grid(da: xr.DataArray, grid: Grid, resampling: str) -> xr.DataArray:
-    """Reproject an opened input onto the 1 km grid (window); ``(..., y, x)`` float32."""
-    out = da.rio.reproject(grid.crs, transform=grid.transform, shape=grid.shape,
-                           resampling=Resampling[resampling], nodata=np.nan)
-    return out.assign_coords(x=grid.x, y=grid.y).astype("f4")
+    """An opened input on the 1 km grid (window): ``(..., y, x)`` float32.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        From :func:`open_raster` (CRS set, NaN as nodata).
+    grid : cropsm.core.grid.Grid
+    resampling : str
+        ``RESAMPLING[role][1]``: a :class:`rasterio.enums.Resampling` name.
+    """
+    return regrid(da, grid, resampling)
 
 
 def to_lonlat(da: xr.DataArray, target: LonLatGrid, resampling: str) -> xr.DataArray:
