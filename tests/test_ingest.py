@@ -213,3 +213,10 @@ def test_rain_gauges_are_kriged_onto_the_rain_grid(tiny_export, tiny_entries):
     wet = (kriged.values > 0).any(axis=(1, 2))
     assert (np.nanmax(variance[wet], axis=(1, 2)) > 0).all()
     assert (np.nanmax(variance[~wet], axis=(1, 2)) == 0).all()
+
+
+def test_predict_on_an_ingested_catalog_asks_for_the_period(ingested, ingested_models):
+    from cropsm.demo.profiles import UnknownProfile
+
+    with pytest.raises(UnknownProfile, match="give --start and --end"):
+        predict_product(ingested[0], ingested_models, (SERVED,), workers=0)

@@ -13,7 +13,7 @@ import shapely
 import xarray as xr
 
 from cropsm.core.regions import RegionError, parse_bbox, province_region
-from cropsm.demo.profiles import get_profile
+from cropsm.demo.profiles import UnknownProfile, get_profile
 from cropsm.io import assets
 from cropsm.io.catalog import CatalogError, entry_path, open_catalog
 from cropsm.io.models import model_path, read_card
@@ -132,7 +132,13 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
         raise RegionError("Give a bounding box or a region, not both.")
     cat = open_catalog(catalog_path)
     if start is None or end is None:
-        period = get_profile(cat.metadata.get("profile", "demo")).prediction_period
+        profile = cat.metadata.get("profile", "demo")
+        try:
+            period = get_profile(profile).prediction_period
+        except UnknownProfile:
+            raise UnknownProfile(f"The catalog's profile {profile!r} has no default "
+                                 "prediction period (a catalog from `cropsm ingest`); give "
+                                 "--start and --end.") from None
         start, end = start or period[0], end or period[1]
     target = Path(out) if out else Path(_store(cat, "soil_moisture"))
     if if_missing and (target / "zarr.json").exists():
