@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from cropsm.io.ingest.rasters import LonLatGrid
     from cropsm.pipelines.ingest import Opened
 
-__all__ = ["SPRING_SOWING_DOY", "covariates", "daily_rain", "monthly_fields",
-           "station_tables", "weather_dataset", "weather_encoding"]
+__all__ = ["SPRING_SOWING_DOY", "annual_precipitation", "covariates", "daily_rain",
+           "monthly_fields", "station_tables", "weather_dataset", "weather_encoding"]
 
 #: Wheat sown from 1 February to 30 June (days of year 32-181) is spring wheat; winter
 #: wheat is sown in September-November (China's wheat zoning, Jin 1996).
