@@ -15,6 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from cropsm.core import crops, landscape, patterns
+from cropsm.core.covariates import YX, class_layers, covariates_dataset
 from cropsm.core.grid import (
     Grid,
     bilinear_sample,
@@ -147,25 +148,10 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
     def masked(a):
         return np.where(inside, a, np.nan).astype("f4")
 
-    yx = ("y", "x")
-    coords = {
-        "y": ("y", grid.y, {"standard_name": "projection_y_coordinate", "units": "m",
-                            "axis": "Y"}),
-        "x": ("x", grid.x, {"standard_name": "projection_x_coordinate", "units": "m",
-                            "axis": "X"}),
-        "crop": ("crop", np.array(crops.CROPS, dtype=object)),
-        "month": ("month", np.arange(1, 13, dtype="i1")),
-        "pattern": ("pattern", np.array(list(patterns.PATTERNS), dtype="i1")),
-    }
+    yx = YX
     v = {
         "elevation": _cf(xr.DataArray(masked(elevation), dims=yx), "elevation", "m",
                          "Surface elevation (0.2 deg DEM, bilinear)", "surface_altitude"),
-        "zone": xr.DataArray(zone, dims=yx).assign_attrs(
-            long_name="Agricultural zone (Cheng et al. 2022, from provinces)", units="1",
-            flag_values=list(landscape.ZONES), grid_mapping="spatial_ref",
-            flag_meanings=" ".join(a for a, _ in landscape.ZONES.values())),
-        "province": xr.DataArray(adcode.astype("i4"), dims=yx).assign_attrs(
-            long_name="Province adcode", units="1", grid_mapping="spatial_ref"),
         "sand": _cf(xr.DataArray(masked(sand), dims=yx), "sand", "1", "Topsoil sand fraction"),
         "clay": _cf(xr.DataArray(masked(clay), dims=yx), "clay", "1", "Topsoil clay fraction"),
         "silt": _cf(xr.DataArray(masked(1.0 - sand - clay), dims=yx), "silt", "1",
@@ -201,12 +187,6 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
         "pattern_fraction": _cf(xr.DataArray(shares, dims=("pattern",) + yx),
                                 "pattern_fraction", "1",
                                 "Share of the pixel's cropland under each cropping pattern"),
-        "cropping_pattern": xr.DataArray(patterns.dominant_pattern(shares),
-                                         dims=yx).assign_attrs(
-            long_name="Dominant cropping pattern", units="1",
-            flag_values=list(patterns.PATTERNS), grid_mapping="spatial_ref",
-            flag_meanings=" ".join(n.replace(" + ", "_plus_").replace(" ", "_")
-                                   for n in patterns.PATTERNS.values())),
         "crop_fraction": _cf(xr.DataArray(np.stack(fractions), dims=("crop",) + yx),
                              "crop_fraction", "1", "Harvested-area fraction"),
         "sos": _cf(xr.DataArray(masked(np.stack(sos)), dims=("crop",) + yx), "sos", "day",
@@ -217,17 +197,11 @@ def static_covariates(profile: Profile, inputs: Inputs, seed: int) -> Statics:
         "sowing": _cf(xr.DataArray(masked(np.stack(sowing)), dims=("crop",) + yx), "sowing",
                       "day", "Sowing day of year (maize: WorldCereal SOS; winter wheat: SOS - "
                       "115 days; spring wheat: first day at 3 degC in spring)"),
-        "spring_wheat": xr.DataArray(spring.astype("i1"), dims=yx).assign_attrs(
-            long_name="Wheat is spring wheat (China's wheat zoning; January below -10 degC)",
-            units="1", flag_values=[0, 1], flag_meanings="winter_wheat spring_wheat",
-            grid_mapping="spatial_ref"),
+        **class_layers(zone, adcode, shares, spring, "Cheng et al. 2022, from provinces",
+                       "China's wheat zoning; January below -10 degC"),
     }
-    ds = xr.Dataset(v, coords=coords)
-    ds["spatial_ref"] = xr.DataArray(np.int32(0), attrs=grid.cf_grid_mapping())
-    ds.attrs.update(title="CropSM demo world: static covariates", profile=profile.name,
-                    seed=seed, Conventions="CF-1.10",
-                    patterns_present=[int(c) for c in patterns.PATTERNS
-                                      if (shares[c - 1] > 0).any()])
+    ds = covariates_dataset(v, grid, shares, title="CropSM demo world: static covariates",
+                            profile=profile.name, seed=seed)
     anomaly_sd = climate.monthly_anomaly_sd(ghcn["tmax"], ghcn["tmin"])
     return Statics(grid, ds, rain, t_ref, anomaly_sd, inputs.dem)
 

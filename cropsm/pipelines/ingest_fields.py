@@ -24,6 +24,7 @@ from rasterio.features import rasterize
 from scipy import ndimage
 
 from cropsm.core import crops, landscape, patterns
+from cropsm.core.covariates import YX, class_layers, covariates_dataset
 from cropsm.core.grid import bilinear_sample
 from cropsm.core.kriging import krige_daily
 from cropsm.core.soil import saxton_rawls
@@ -287,7 +288,7 @@ def covariates(opened: Opened, daily: xr.Dataset, monthly: dict[str, xr.DataArra
     """The ``covariates`` store: the demo build's variables, from the inputs."""
     grid, inside, r = opened.grid, opened.inside, opened.rasters
     lon, lat = grid.lonlat()
-    yx, cyx = ("y", "x"), ("crop", "y", "x")
+    yx, cyx = YX, ("crop", "y", "x")
 
     def on_grid(key: str, role: str | None = None) -> np.ndarray:
         method = RESAMPLING[role or key][1]
@@ -337,12 +338,6 @@ def covariates(opened: Opened, daily: xr.Dataset, monthly: dict[str, xr.DataArra
     v = {
         "elevation": _cf(filled("elevation"), yx, "m", "Surface elevation",
                          standard_name="surface_altitude"),
-        "zone": xr.DataArray(zone, dims=yx).assign_attrs(
-            long_name="Agricultural zone", units="1", grid_mapping="spatial_ref",
-            flag_values=list(landscape.ZONES),
-            flag_meanings=" ".join(a for a, _ in landscape.ZONES.values())),
-        "province": xr.DataArray(adcode.astype("i4"), dims=yx).assign_attrs(
-            long_name="Province adcode", units="1", grid_mapping="spatial_ref"),
         "sand": _cf(soil["sand"], yx, "1", "Topsoil sand fraction"),
         "silt": _cf(soil["silt"], yx, "1", "Topsoil silt fraction"),
         "clay": _cf(soil["clay"], yx, "1", "Topsoil clay fraction"),
@@ -368,12 +363,6 @@ def covariates(opened: Opened, daily: xr.Dataset, monthly: dict[str, xr.DataArra
                    standard_name="water_potential_evaporation_amount"),
         "pattern_fraction": _cf(shares, ("pattern",) + yx, "1",
                                 "Share of the pixel's cropland under each cropping pattern"),
-        "cropping_pattern": xr.DataArray(patterns.dominant_pattern(shares), dims=yx
-                                         ).assign_attrs(
-            long_name="Dominant cropping pattern", units="1", grid_mapping="spatial_ref",
-            flag_values=list(patterns.PATTERNS),
-            flag_meanings=" ".join(n.replace(" + ", "_plus_").replace(" ", "_")
-                                   for n in patterns.PATTERNS.values())),
         "crop_fraction": _cf(np.stack(fraction), cyx, "1", "Harvested-area fraction"),
         "sowing": _cf(np.stack(sowing), cyx, "day", "Sowing day of year"),
         "sos": _cf(np.stack(green_up), cyx, "day", "Start of season (green-up; maize: "
@@ -381,10 +370,8 @@ def covariates(opened: Opened, daily: xr.Dataset, monthly: dict[str, xr.DataArra
         "eos": _cf(np.stack(maturity), cyx, "day", "End of season (maturity), day of year"),
         "heading": _cf(np.stack(heading), cyx, "day", "Heading day of year (NaN if not "
                        "given; a diagnostic, the stages follow Table 2)"),
-        "spring_wheat": xr.DataArray(spring.astype("i1"), dims=yx).assign_attrs(
-            long_name=f"Wheat is spring wheat (sown on days {lo}-{hi})", units="1",
-            flag_values=[0, 1], flag_meanings="winter_wheat spring_wheat",
-            grid_mapping="spatial_ref"),
+        **class_layers(zone, adcode, shares, spring, "zones input" if opened.zones
+                       else "province rule", f"sown on days {lo}-{hi}"),
     }
     if "field_capacity_10_20" in r:
         v["fc_10_20"] = _cf(on_grid("field_capacity_10_20"), yx, "m3 m-3",
@@ -394,23 +381,8 @@ def covariates(opened: Opened, daily: xr.Dataset, monthly: dict[str, xr.DataArra
                                             np.nan).astype("f4"), ("month",) + yx, "degC",
                                    "Monthly climatological air temperature of the "
                                    "temperature input", standard_name="air_temperature")
-    coords = {
-        "y": ("y", grid.y, {"standard_name": "projection_y_coordinate", "units": "m",
-                            "axis": "Y"}),
-        "x": ("x", grid.x, {"standard_name": "projection_x_coordinate", "units": "m",
-                            "axis": "X"}),
-        "crop": ("crop", np.array(crops.CROPS, dtype=object)),
-        "month": ("month", np.arange(1, 13, dtype="i1")),
-        "pattern": ("pattern", np.array(list(patterns.PATTERNS), dtype="i1")),
-    }
-    ds = xr.Dataset(v, coords=coords)
-    ds["spatial_ref"] = xr.DataArray(np.int32(0), attrs=grid.cf_grid_mapping())
-    ds.attrs.update(title="CropSM ingest: static covariates", profile="ingest",
-                    Conventions="CF-1.10", source=str(opened.config.source),
-                    patterns_present=[int(c) for c in patterns.PATTERNS
-                                      if (shares[c - 1] > 0).any()])
-    return ds
-
+    return covariates_dataset(v, grid, shares, title="CropSM ingest: static covariates",
+                              profile="ingest", source=str(opened.config.source))
 
 def station_tables(obs: pd.DataFrame, cov: xr.Dataset, grid: Grid
                    ) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -6,7 +6,6 @@ last entry is reported before minutes of regridding, with the key and the fix.
 
 from __future__ import annotations
 
-import glob
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import yaml
 
 from cropsm.core import crops
 from cropsm.io.readers._errors import ReaderError
+from cropsm.io.readers._files import expand_paths
 
 __all__ = [
     "CropInputs",
@@ -131,11 +131,11 @@ class _Checker:
     def paths(self, value: Any, key: str) -> tuple[Path, ...]:
         if not isinstance(value, str) or not value:
             raise self.fail(key, "must be a file path (or a glob) relative to the config")
-        pattern = str(self.folder / value)
-        found = tuple(sorted(Path(p) for p in glob.glob(pattern)))
-        if not found:
-            raise self.fail(key, f"names {value}, which matches no file in {self.folder}")
-        return found
+        try:
+            return tuple(expand_paths(str(self.folder / value)))
+        except ReaderError as err:
+            raise self.fail(key, f"names {value}, which matches no file in "
+                                 f"{self.folder}") from err
 
     def path(self, value: Any, key: str) -> Path:
         found = self.paths(value, key)

@@ -13,6 +13,7 @@ from cropsm.io.ingest.config import TableInput
 from cropsm.io.ingest.units import convert
 from cropsm.io.readers import AGME_COLUMNS, read_ghcn_daily, read_station_table
 from cropsm.io.readers._errors import ReaderError
+from cropsm.io.readers._files import read_table
 
 __all__ = ["GAUGE_COLUMNS", "read_rain_gauges", "read_stations"]
 
@@ -43,7 +44,8 @@ def read_rain_gauges(spec: TableInput, bounds: tuple[float, float, float, float]
                               "value": raw["prcp"].to_numpy()})
         units: str | None = "mm day-1"
     else:
-        frame = _table(spec)
+        frame = read_table(spec.path, id_columns=("station_id",)).rename(
+            columns=spec.columns)
         missing = [c for c in GAUGE_COLUMNS if c not in frame]
         if missing:
             raise ReaderError(path, f"lacks column(s) {', '.join(missing)} (after the "
@@ -64,17 +66,6 @@ def read_rain_gauges(spec: TableInput, bounds: tuple[float, float, float, float]
         raise ReaderError(path, f"has no gauge within a degree of the window "
                                 f"({lon0:.2f}-{lon1:.2f} E, {lat0:.2f}-{lat1:.2f} N).")
     return out[near].reset_index(drop=True)
-
-
-def _table(spec: TableInput) -> pd.DataFrame:
-    path = spec.path
-    try:
-        raw = (pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq")
-               else pd.read_csv(path))
-    except Exception as err:  # pandas and pyarrow raise many types for bad files
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ReaderError(path, f"cannot be read as a table ({first}).") from err
-    return raw.rename(columns=spec.columns)
 
 
 def _dates(values: pd.Series, path) -> pd.Series:

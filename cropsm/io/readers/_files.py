@@ -55,6 +55,26 @@ def expand_paths(paths: str | Path | Sequence[str | Path],
     return files
 
 
+def read_table(path: Path, id_columns: Sequence[str] = ()) -> pd.DataFrame:
+    """A CSV or Parquet table; ``id_columns`` of a CSV are read as text (keeping zeros).
+
+    Raises
+    ------
+    ReaderError
+        Another suffix, or a file pandas cannot read (its first line of complaint).
+    """
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path, dtype=dict.fromkeys(id_columns, str))
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+    except Exception as err:  # pandas and pyarrow raise many types for bad files
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ReaderError(path, f"cannot be read as a {suffix[1:]} table ({first}).") from err
+    raise ReaderError(path, "unknown table type; expected a .csv or .parquet file.")
+
+
 def missing_days(dates, start=None, end=None) -> list[pd.Timestamp]:
     """Days between ``start`` and ``end`` (default: the first and last date) not in ``dates``."""
     dates = pd.DatetimeIndex(dates).normalize()

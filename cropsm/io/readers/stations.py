@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from cropsm.io.readers._errors import ReaderError
-from cropsm.io.readers._files import local_path
+from cropsm.io.readers._files import local_path, read_table
 
 __all__ = [
     "AGME_COLUMNS",
@@ -121,19 +121,7 @@ def read_station_table(path: str | Path, columns: Mapping[str, str] | None = Non
         unparseable dates or implausible SM values.
     """
     path = local_path(path)
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            raw = pd.read_csv(path, dtype={"Station_Id_C": str, "station_id": str})
-        elif suffix in (".parquet", ".pq"):
-            raw = pd.read_parquet(path)
-        else:
-            raise ReaderError(path, "unknown table type; expected a .csv or .parquet file.")
-    except ReaderError:
-        raise
-    except Exception as err:  # pandas and pyarrow raise many types for bad files
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ReaderError(path, f"cannot be read as a {suffix[1:]} table ({first}).") from err
+    raw = read_table(path, id_columns=("Station_Id_C", "station_id"))
     frame = raw.rename(columns=dict(columns or {}))
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
