@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 5006
 PROFILE ?= demo
 
-.PHONY: run test browser lint audit
+.PHONY: run test browser lint audit background
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,16 @@ run: $(STAMP)
 	$(BIN)/cropsm train --method cropsm --rainfed --if-missing
 	$(BIN)/cropsm network train --if-missing --grid single
 	$(BIN)/cropsm predict --if-missing
+	mkdir -p data && $(MAKE) --no-print-directory background > data/background.log 2>&1 &
 	$(BIN)/panel serve app.py --port $(PORT) --address 127.0.0.1 --allow-websocket-origin=localhost:$(PORT) --allow-websocket-origin=127.0.0.1:$(PORT)
+
+# While the app serves: the climate record of the 0-10 cm products (every 8th cell,
+# 2009-2018) and its percentiles, then the rest of the 2018 season (published month by
+# month). Each step resumes or is skipped when done; the log is data/background.log.
+background: $(STAMP)
+	$(BIN)/cropsm predict --years 2009-2018 --every 8 --depth 0-10cm --if-missing --quiet
+	$(BIN)/cropsm climatology --years 2009-2017 --depth 0-10cm --if-missing --quiet
+	$(BIN)/cropsm predict --season 2018 --quiet
 
 # The UI tests drive Debian's Chromium through Playwright (no browser download).
 browser:

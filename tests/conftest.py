@@ -70,7 +70,7 @@ def _catalog_over_inputs(data, folder):
 
     (folder / "data").mkdir()
     for filename in {filename for filename, _, _ in ENTRIES.values()}:
-        if filename != ENTRIES["soil_moisture"][0]:
+        if filename != ENTRIES["soil_moisture"][0] and (data / filename).exists():
             (folder / "data" / filename).symlink_to((data / filename).resolve())
     return write_catalog(folder / "cropsm.yaml", folder / "data", "tiny")
 
@@ -114,3 +114,19 @@ def _fresh_settings(monkeypatch):
     settings.cache_clear()
     yield
     settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def climate_catalog(tiny_world, tiny_models, tmp_path_factory):
+    """A tiny-world catalog with a climate record of wheat 0-10 cm (every 4th cell,
+    2017-2018), its climatology of 2017 and the 1 km product of 11-20 May 2018."""
+    from cropsm.pipelines.climatology import compute_climatology
+    from cropsm.pipelines.predict import predict_product
+
+    catalog = _catalog_over_inputs(tiny_world[0], tmp_path_factory.mktemp("climate"))
+    product = [("wheat", "0-10cm")]
+    predict_product(catalog, tiny_models, product, years=(2017, 2018), every=4, workers=0)
+    compute_climatology(catalog, product, years=(2017, 2017), min_years=1, workers=0)
+    predict_product(catalog, tiny_models, product, start="2018-05-11", end="2018-05-20",
+                    workers=0)
+    return catalog

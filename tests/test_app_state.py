@@ -16,13 +16,13 @@ import pytest
 import rasterio
 from shapely.geometry import box
 
-from cropsm.analysis.drought import NotEnoughYears, drought_grade, relative_sm
+from cropsm.analysis.drought import drought_grade, relative_sm
 from cropsm.app import data
 from cropsm.app.export_view import map_cog, region_csv
 from cropsm.app.region_view import RegionView
 from cropsm.app.state import AppState
 from cropsm.core.regions import RegionError
-from cropsm.io.catalog import entry_path, open_catalog
+from cropsm.io.catalog import CatalogError, entry_path, open_catalog
 from cropsm.io.models import model_path
 from cropsm.io.product import open_product
 from cropsm.pipelines import series
@@ -117,9 +117,10 @@ def test_zoomed_out_sm_reads_the_overview(state, product):
     assert view.sizes["x"] >= 20
 
 
-def test_anomaly_needs_years_and_says_so(state):
-    state.layer = "anomaly"
-    with pytest.raises(NotEnoughYears, match="at least 3 years.*holds 1"):
+@pytest.mark.parametrize("layer", ["anomaly", "percentile", "category"])
+def test_climatology_layers_without_a_climatology_say_how_to_make_one(state, layer):
+    state.layer = layer
+    with pytest.raises(CatalogError, match="predict --years.*cropsm climatology"):
         layer_window(state)
 
 

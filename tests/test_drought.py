@@ -9,8 +9,6 @@ from cropsm.analysis import drought
 from cropsm.analysis.drought import (
     DROUGHT_GRADES,
     GRADE_FILL,
-    NotEnoughYears,
-    doy_anomaly,
     drought_grade,
     grade_shares,
     region_summary,
@@ -128,49 +126,6 @@ def test_grade_shares_weighted_and_empty():
     assert grade_shares(np.array([], np.uint8)).isna().all()
     with pytest.raises(ValueError, match="non-negative"):
         grade_shares(codes, -np.ones(5))
-
-
-def _three_years(chunks=None) -> tuple[xr.DataArray, np.ndarray]:
-    time = pd.date_range("2017-01-01", "2019-12-31", freq="D")
-    doy = time.day_of_year.to_numpy()
-    offset = {2017: -0.02, 2018: 0.0, 2019: 0.05}
-    year = np.array([offset[y] for y in time.year])
-    seasonal = 0.2 + 0.05 * np.sin(2 * np.pi * doy / 365)
-    noise = np.random.default_rng(2).normal(0, 0.01, (time.size, 2))
-    values = seasonal[:, None] + year[:, None] + noise
-    sm = xr.DataArray(values, dims=("time", "x"), coords={"time": time, "x": [10.0, 20.0]},
-                      name="sm", attrs={"units": "m3 m-3"})
-    return (sm.chunk({"time": 100}) if chunks else sm), values
-
-
-@pytest.mark.parametrize("chunks", [None, "dask"])
-def test_doy_anomaly_against_pandas(chunks):
-    sm, values = _three_years(chunks)
-    with dask.config.set(scheduler=_no_compute):
-        anomaly = doy_anomaly(sm)
-    assert isinstance(anomaly.data, da.Array) == bool(chunks)
-    frame = pd.DataFrame(values, index=sm["time"].to_index())
-    ref = frame - frame.groupby(frame.index.day_of_year).transform("mean")
-    np.testing.assert_allclose(anomaly.values, ref.to_numpy(), atol=1e-12)
-    assert anomaly.dims == sm.dims and "dayofyear" not in anomaly.coords
-    assert anomaly.attrs["units"] == "m3 m-3"
-    # the yearly offsets survive, the seasonal cycle does not
-    yearly = anomaly.groupby("time.year").mean().mean("x").values
-    np.testing.assert_allclose(yearly, np.array([-0.02, 0.0, 0.05]) - 0.01, atol=2e-3)
-
-
-def test_doy_anomaly_needs_enough_years():
-    sm, _ = _three_years()
-    two = sm.sel(time=slice("2018-01-01", "2019-12-31"))
-    with pytest.raises(NotEnoughYears, match=r"2 distinct year\(s\).*at least 3") as info:
-        doy_anomaly(two)
-    assert isinstance(info.value, ValueError)
-    assert "2018-2019" in str(info.value)
-    doy_anomaly(two, min_years=2)
-    with pytest.raises(NotEnoughYears, match="at least 4"):
-        doy_anomaly(sm, min_years=4)
-    with pytest.raises(ValueError, match="time"):
-        doy_anomaly(sm.isel(time=0))
 
 
 def test_region_summary_by_hand():

@@ -369,3 +369,35 @@ def test_validation_panel_shows_the_report_numbers(browser, product_app):
         timeout=60_000)
     page.close()
     assert not errors, errors
+
+
+@pytest.fixture(scope="module")
+def climate_app(climate_catalog, tiny_models):
+    proc, url = _serve(climate_catalog, tiny_models)
+    yield url
+    stop(proc)
+
+
+def test_percentile_map_season_chart_and_bulletin_downloads(browser, climate_app):
+    errors = []
+    page = _open(browser, f"{climate_app}?layer=category&date=2018-05-15"
+                          "&region=115.4,38.6,117.2,40.2", errors)
+    _wait_for_map(page, "Drought category")
+    page.locator(".bk-tab", has_text="Season").click()
+    page.get_by_text("10 days (2018-05-11..2018-05-20)").first.wait_for(timeout=60_000)
+    # the dekad table (chart titles are drawn on canvases, out of the DOM's reach)
+    page.locator("table").get_by_text("2018-05-2").first.wait_for(timeout=60_000)
+    assert page.locator(".bk-Canvas canvas").count() >= 4  # map, chart, spells, years
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Bulletin map (PNG)").click()
+    png = Path(download.value.path()).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    assert download.value.suggested_filename.endswith("_2018-05-2_category.png")
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Bulletin table (CSV)").click()
+    text = Path(download.value.path()).read_text()
+    assert "# dekad: 2018-05-2 (2018-05-11 to 2018-05-20), 10 days" in text.splitlines()
+    table = pd.read_csv(io.StringIO(text), comment="#")
+    assert table["graded_km2"].gt(0).all()
+    page.close()
+    assert not errors, errors

@@ -1,4 +1,4 @@
-"""Agricultural drought from soil moisture: relative soil moisture, grades, anomalies.
+"""Agricultural drought from soil moisture: relative soil moisture and its grades.
 
 Grades follow China's national standard GB/T 32136-2015 *Grades of agricultural
 drought* (农业干旱等级), its grading of dryland crops by relative soil moisture
@@ -15,7 +15,8 @@ code  name      label  relative SM (%)
 ====  ========  =====  ================
 
 Each grade's upper bound belongs to it (R = 60 is light drought, R = 30 extreme).
-Grades are stored as uint8 with :data:`GRADE_FILL` (255) where R is missing.
+Grades are stored as uint8 with :data:`GRADE_FILL` (255) where R is missing. Percentile
+categories against the climate record are in :mod:`cropsm.analysis.percentiles`.
 
 The functions are pure and take numpy arrays or xarray objects; dask-backed inputs stay
 lazy (numpy kernels behind :func:`xarray.apply_ufunc` with ``dask="parallelized"``).
@@ -24,21 +25,16 @@ Summaries that return numbers (:func:`grade_shares`, :func:`region_summary`) com
 
 from __future__ import annotations
 
-import warnings
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from cropsm.core.errors import CropSMError
-
 __all__ = [
     "DROUGHT_GRADES",
     "GRADE_FILL",
     "DroughtGrade",
-    "NotEnoughYears",
-    "doy_anomaly",
     "drought_grade",
     "grade_shares",
     "region_summary",
@@ -74,10 +70,6 @@ _GRADE_ATTRS = {
     "flag_meanings": " ".join(g.name for g in DROUGHT_GRADES),
     "comment": f"{GRADE_FILL}: no relative soil moisture",
 }
-
-
-class NotEnoughYears(CropSMError, ValueError):
-    """A series is too short for a day-of-year climatology."""
 
 
 def _is_xarray(*values) -> bool:
@@ -199,57 +191,6 @@ def grade_shares(grade, weights=None) -> pd.Series:
     shares = totals / total if total > 0 else np.full(n, np.nan)
     return pd.Series(shares, index=pd.Index([g.name for g in DROUGHT_GRADES], name="grade"),
                      name="share")
-
-
-# -- anomalies --------------------------------------------------------------------------
-def doy_anomaly(sm: xr.DataArray, min_years: int = 3) -> xr.DataArray:
-    """Anomaly of a daily series against its own day-of-year climatology.
-
-    The climatology is the mean of each day of year (``time.dt.dayofyear``) over the
-    years present; on dask-backed input xarray hands the grouped mean to flox, which
-    keeps the graph to a few tasks per chunk instead of one per day of year. Day numbers
-    follow the calendar of each year, so after 28 February a leap year is compared with
-    the next calendar day of other years (a one-day shift that matters little for soil
-    moisture), and day 366 has leap years only.
-
-    Parameters
-    ----------
-    sm : xarray.DataArray
-        Daily values with a ``time`` dimension; dask-backed input stays lazy.
-    min_years : int
-        Fewest distinct calendar years the time axis must span.
-
-    Returns
-    -------
-    xarray.DataArray
-        ``sm`` minus the climatology of its day of year, same dimensions and
-        coordinates, units of ``sm``.
-
-    Raises
-    ------
-    NotEnoughYears
-        If the time axis spans fewer than ``min_years`` distinct years.
-    """
-    if "time" not in sm.dims:
-        raise ValueError(f"doy_anomaly needs a 'time' dimension, got dims {sm.dims}")
-    years = np.unique(pd.DatetimeIndex(sm["time"].values).year)
-    if years.size < min_years:
-        span = f" ({years.min()}-{years.max()})" if years.size else ""
-        raise NotEnoughYears(
-            f"The series spans {years.size} distinct year(s){span}; a day-of-year "
-            f"anomaly needs at least {min_years}. Load a longer period or use absolute "
-            "or relative soil moisture instead."
-        )
-    by_day = sm.groupby("time.dayofyear")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN days give NaN
-        climatology = by_day.mean("time")
-    out = (by_day - climatology).drop_vars("dayofyear", errors="ignore")
-    out.attrs = {"long_name": "anomaly against the day-of-year climatology "
-                              f"({years.min()}-{years.max()})"}
-    if "units" in sm.attrs:
-        out.attrs["units"] = sm.attrs["units"]
-    return out.rename(f"{sm.name}_anomaly" if sm.name else None)
 
 
 # -- one day's region -------------------------------------------------------------------

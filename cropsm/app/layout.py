@@ -11,14 +11,29 @@ from cropsm.app.network_view import NetworkView
 from cropsm.app.overview import Overview
 from cropsm.app.region_view import RegionView
 from cropsm.app.scenario_view import ScenarioView
+from cropsm.app.season_view import SeasonView
 from cropsm.app.series_view import SeriesView
 from cropsm.app.state import AppState
 from cropsm.app.validation_view import ValidationView
 from cropsm.core.errors import CropSMError
 from cropsm.core.regions import RegionError
 
+#: How often a session looks for days a background run has published (ms).
+DAYS_REFRESH_MS = 20_000
+
 #: The alert type of each message level.
 ALERT_TYPES = {"info": "info", "warning": "warning", "error": "danger"}
+
+
+def season_progress(days) -> str:
+    """How much of the latest year the product holds, for the sidebar."""
+    if not days:
+        return ""
+    year = max(d.year for d in days)
+    held = sum(d.year == year for d in days)
+    total = 366 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 365
+    return (f"Product: {held} of the {total} days of {year}"
+            + (" (a background run may be adding days)." if held < total else "."))
 
 
 def _query_args() -> dict[str, str]:
@@ -35,6 +50,12 @@ def _controls(state: AppState, region: RegionView) -> list:
                                        show_loop_controls=False, width=290,
                                        visible=len(state.available_dates) > 1)
     player.link(state, value="date")
+
+    def new_days(event) -> None:
+        player.param.update(options=event.new, visible=len(event.new) > 1)
+        date_picker.enabled_dates = event.new or None
+
+    state.param.watch(new_days, "available_dates")
     state.param.watch(lambda e: setattr(player, "value", e.new), "date")
     region_text = pn.widgets.TextInput(label="Region: box lon0,lat0,lon1,lat1 or province",
                                        placeholder="114,36,118,40  or  Hebei",
@@ -90,6 +111,18 @@ def create_app(state: AppState | None = None) -> pn.template.FastListTemplate:
         state.post("The product has not been computed yet: run `cropsm predict` (the "
                    "README's run command does it); the catalog tab shows what exists.",
                    "warning")
+    season_note = pn.pane.Markdown("", sizing_mode="stretch_width")
+
+    def refresh_days() -> None:
+        # a background `cropsm predict --season` publishes month by month
+        days = data.product_dates(state.catalog_path)
+        if len(days) != len(state.available_dates):
+            state.set_dates(days)
+        season_note.object = season_progress(days)
+
+    refresh_days()
+    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        pn.state.add_periodic_callback(refresh_days, period=DAYS_REFRESH_MS)
     region, series = RegionView(state=state), SeriesView(state=state)
     map_view = MapView(state=state)
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
@@ -104,7 +137,8 @@ def create_app(state: AppState | None = None) -> pn.template.FastListTemplate:
             location.update_query(**state.query())  # type: ignore[arg-type]
         state.param.watch(sync_url, ["crop", "depth", "date", "layer", "extent", "method",
                                      "region_label"])
-    tabs = pn.Tabs(("Series", series), ("Region", region), ("Scenarios", ScenarioView(state=state)),
+    tabs = pn.Tabs(("Series", series), ("Region", region), ("Season", SeasonView(state=state)),
+                   ("Scenarios", ScenarioView(state=state)),
                    ("Network (0-50 cm)", NetworkView(state=state)),
                    ("Validation", ValidationView(state=state)),
                    ("Export", ExportView(state=state)), ("Catalog", Overview(state=state)),
@@ -112,6 +146,6 @@ def create_app(state: AppState | None = None) -> pn.template.FastListTemplate:
                    sizing_mode="stretch_width")
     return pn.template.FastListTemplate(
         title="CropSM: daily 1 km soil moisture for China's dryland wheat and maize",
-        sidebar=_controls(state, region),
+        sidebar=[*_controls(state, region), season_note],
         main=[pn.Column(message, map_view, tabs, sizing_mode="stretch_width")],
         sidebar_width=330)

@@ -12,8 +12,7 @@ import param
 import shapely
 from holoviews.operation.datashader import rasterize
 
-from cropsm.analysis.drought import DROUGHT_GRADES
-from cropsm.analysis.map_layers import GRADE_COLOURS, MAP_LAYERS
+from cropsm.analysis.map_layers import MAP_LAYERS
 from cropsm.app import data
 from cropsm.app.jobs import internal_error
 from cropsm.app.state import AppState
@@ -98,13 +97,12 @@ class MapView(pn.viewable.Viewer):
             ranges = {"x_range": tuple(x_range), "y_range": tuple(y_range)}
         shaded = rasterize(image, dynamic=False, width=int(width or SCREEN_PX),
                            height=int(height or _HEIGHT), **ranges,
-                           aggregator="first" if layer.cmap == "drought" else "mean")
+                           aggregator="first" if layer.classes else "mean")
         opts = dict(colorbar=True, clabel=f"{layer.label} ({layer.units})", title=title,
                     clim=layer.clim, tools=["hover"], nodata=None)
-        if layer.cmap == "drought":
-            opts.update(cmap=list(GRADE_COLOURS.values()), color_levels=len(DROUGHT_GRADES),
-                        colorbar_opts={"major_label_overrides": {
-                            g.code: g.name for g in DROUGHT_GRADES}})
+        if layer.classes:
+            opts.update(cmap=list(layer.classes.values()), color_levels=len(layer.classes),
+                        colorbar_opts={"major_label_overrides": dict(enumerate(layer.classes))})
         else:
             opts["cmap"] = layer.cmap
         return shaded.opts(**opts)

@@ -13,7 +13,7 @@ from cropsm.core import crops
 
 __all__ = ["catalog_option", "crop_depth_options", "method_option", "models_option",
            "reports_option",
-           "selection", "tqdm_factory"]
+           "selection", "tqdm_factory", "years_callback"]
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -76,3 +76,15 @@ def tqdm_factory(desc: str, total: int) -> Callable[[int], None]:
             bar.close()
 
     return update
+
+
+def years_callback(ctx: click.Context, param: click.Parameter, value: str | None
+                   ) -> tuple[int, int] | None:
+    """``FIRST-LAST`` years as a pair of ints, or a usage error naming the value."""
+    if value is None:
+        return None
+    try:
+        first, last = (int(part) for part in value.split("-"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: write FIRST-LAST, e.g. 1993-2017.") from None
+    return first, last

@@ -11,6 +11,7 @@ import click
 from cropsm.cli._errors import CropSMGroup
 from cropsm.cli.catalog import catalog
 from cropsm.cli.demo import demo
+from cropsm.cli.drought import bulletin, climatology, trends
 from cropsm.cli.ingest import ingest
 from cropsm.cli.network import network
 from cropsm.cli.predict import predict
@@ -25,5 +26,6 @@ def main() -> None:
     """CropSM: daily 1 km soil moisture for China's dryland wheat and maize."""
 
 
-for command in (demo, ingest, catalog, train, validate, predict, network):
+for command in (demo, ingest, catalog, train, validate, predict, network, climatology,
+                bulletin, trends):
     main.add_command(command)

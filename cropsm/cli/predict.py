@@ -11,6 +11,7 @@ from cropsm.cli._options import (
     models_option,
     selection,
     tqdm_factory,
+    years_callback,
 )
 
 __all__ = ["predict"]
@@ -20,6 +21,14 @@ __all__ = ["predict"]
 @click.option("--start", default=None, help="First day, e.g. 2018-05-01 [default: the demo "
               "profile's prediction period].")
 @click.option("--end", default=None, help="Last day (inclusive).")
+@click.option("--season", default=None, type=int,
+              help="A whole calendar year, e.g. 2018, instead of --start/--end.")
+@click.option("--years", default=None, callback=years_callback,
+              help="A climate record, FIRST-LAST, e.g. 1993-2017; written to the catalog's "
+                   "soil_moisture_record store unless --out is given.")
+@click.option("--every", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Predict every Nth cell in each direction (the record's density; 4 "
+                   "for a climate record).")
 @crop_depth_options
 @click.option("--bbox", default=None, help="lon_min,lat_min,lon_max,lat_max in degrees.")
 @click.option("--region", default=None,
@@ -43,7 +52,8 @@ __all__ = ["predict"]
 def predict(start: str | None, end: str | None, crop: str | None, depth: str | None,
             bbox: str | None, region: str | None, scheduler: str | None, workers: int,
             catalog_path: str, models_dir: str, out: str | None, overwrite: bool,
-            if_missing: bool, quiet: bool, method: str) -> None:
+            if_missing: bool, quiet: bool, method: str, season: int | None,
+            years: tuple[int, int] | None, every: int) -> None:
     """Predict daily 1 km SM into the product store (Zarr), resumably, on dask."""
     from cropsm.pipelines.predict import predict_product
 
@@ -53,7 +63,7 @@ def predict(start: str | None, end: str | None, crop: str | None, depth: str | N
                           end=end, bbox=bbox, region=region, scheduler=scheduler,
                           workers=workers, out=out, overwrite=overwrite,
                           if_missing=if_missing, progress=None if quiet else tqdm_factory,
-                          method=method)
+                          method=method, season=season, years=years, every=every)
     if run.skipped:
         click.echo(f"{run.target} already holds {', '.join(run.products)}")
     else:

@@ -20,6 +20,7 @@ from pyproj import CRS, Transformer
 from rasterio.features import geometry_mask
 
 __all__ = [
+    "every_nth_cell",
     "ALBERS_CHINA",
     "Grid",
     "bilinear_sample",
@@ -356,3 +357,17 @@ def nearest_sample(field: np.ndarray, lat_axis: np.ndarray, lon_axis: np.ndarray
     i = np.clip(i, 0, lat_axis.size - 1).astype("i8")
     j = np.clip(j, 0, lon_axis.size - 1).astype("i8")
     return field[..., i, j]
+
+
+def every_nth_cell(ds, stride: int):
+    """Every ``stride``-th cell of a (y, x) dataset in each direction: each block's centre.
+
+    The climate record is predicted on these cells, not on block means, so a record
+    cell's values are one 1 km cell's values.
+    """
+    if stride < 1:
+        raise ValueError(f"stride must be >= 1, got {stride}")
+    if stride == 1:
+        return ds
+    start = stride // 2
+    return ds.isel(y=slice(start, None, stride), x=slice(start, None, stride))

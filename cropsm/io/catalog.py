@@ -31,6 +31,7 @@ __all__ = [
     "entry_path",
     "open_catalog",
     "entries_with_role",
+    "product_store_path",
     "read_entry",
     "render_catalog",
     "training_fingerprint",
@@ -69,6 +70,14 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
     "soil_moisture": ("soil_moisture.zarr", "zarr",
                       "Predicted SM product (crop, depth, time, y, x); written by the "
                       "gridded prediction engine."),
+    "soil_moisture_record": ("soil_moisture_record.zarr", "zarr",
+                             "Climate record: the product on every Nth cell (attribute "
+                             "`record_stride`) over many years, for percentiles and trends; "
+                             "written by `cropsm predict --years`."),
+    "climatology": ("climatology.zarr", "zarr",
+                    "Day-of-year percentiles of the record (crop, depth, dayofyear, "
+                    "percentiles, y, x) and its day-of-year mean; written by "
+                    "`cropsm climatology`."),
     "soil_moisture_series": ("soil_moisture.zarr", "zarr",
                              "The same product laid out for time-series reads: group "
                              "`series`, chunks of 366 days x 32 x 32 cells."),
@@ -96,6 +105,10 @@ _REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 
 _BUILD = "build it with `cropsm demo build`."
 _MISSING_HINT = {
+    "soil_moisture_record": "the climate record is written by `cropsm predict --years "
+                            "1993-2017 --every 4`, which has not run yet.",
+    "climatology": "the percentiles are written by `cropsm climatology`, which has not run "
+                   "yet.",
     "soil_moisture": "the SM product is written by gridded prediction, which has not run yet.",
     "soil_moisture_series": "the SM product is written by gridded prediction, which has not "
                             "run yet.",
@@ -115,6 +128,21 @@ def entry_path(cat, name: str) -> str | None:
     if "{CATALOG_DIR}" in url and catalog_dir:
         url = url.replace("{CATALOG_DIR}", catalog_dir)
     return None if "{" in url or "://" in url else url
+
+
+def product_store_path(cat, name: str) -> Path:
+    """Path of a store the product pipelines write (``soil_moisture_record``, ``climatology``).
+
+    The catalog's entry if it has one; a catalog written before the entry existed gets
+    the entry's file beside the ``soil_moisture`` store, so older worlds need no rebuild.
+    """
+    path = entry_path(cat, name)
+    if path is not None:
+        return Path(path)
+    product = entry_path(cat, "soil_moisture")
+    if product is None:
+        raise CatalogError(f"The catalog has no local {name!r} or 'soil_moisture' store.")
+    return Path(product).parent / ENTRIES[name][0]
 
 
 def training_fingerprint(cat, settings: str = "") -> str:

@@ -46,6 +46,7 @@ __all__ = [
     "ProductStore",
     "decode_sm",
     "encode_sm",
+    "filled_days",
     "open_product",
     "product_methods",
     "product_versions",
@@ -103,7 +104,7 @@ def _encoding(names, chunks) -> dict:
     return out
 
 
-def _group(names, y, x, dates, grid_mapping: xr.DataArray, chunks) -> xr.Dataset:
+def _group(names, y, x, dates, grid_mapping: xr.DataArray) -> xr.Dataset:
     import dask.array as da
 
     shape = (len(crops.CROPS), len(crops.DEPTHS), len(dates), len(y), len(x))
@@ -114,7 +115,9 @@ def _group(names, y, x, dates, grid_mapping: xr.DataArray, chunks) -> xr.Dataset
     data = {}
     for name in names:
         dtype = "f4" if name in SM_VARIABLES else "u1"
-        data[name] = xr.DataArray(da.zeros(shape, dtype=dtype, chunks=chunks),
+        # one dask chunk: the template is written with compute=False, so only its
+        # metadata is stored, and a graph of one task per Zarr chunk costs seconds to build
+        data[name] = xr.DataArray(da.zeros(shape, dtype=dtype, chunks=-1),
                                   dims=("crop", "depth", "time", "y", "x"),
                                   attrs={**_ATTRS[name], "grid_mapping": "spatial_ref"})
     ds = xr.Dataset(data, coords=coords)
@@ -165,8 +168,7 @@ class ProductStore:
     def _write_templates(self, covariates: xr.Dataset, dates, attrs: dict) -> None:
         y, x = covariates["y"].values, covariates["x"].values
         ref = covariates["spatial_ref"]
-        root = _group(SM_VARIABLES + FLAG_VARIABLES, y, x, dates, ref,
-                      (1, 1, 1, MAP_TILE, MAP_TILE))
+        root = _group(SM_VARIABLES + FLAG_VARIABLES, y, x, dates, ref)
         root.attrs = {**attrs, "Conventions": "CF-1.10", "multiscales": [
             {"datasets": [{"path": "."}] + [{"path": f"overview_{f}", "factor": f}
                                             for f in OVERVIEW_FACTORS],
@@ -178,13 +180,13 @@ class ProductStore:
             coarse = grid.coarsen(factor)
             cy, cx = coarse.y, coarse.x
             tile = MAP_TILE // factor
-            level = _group(("sm",), cy, cx, dates, ref, (1, 1, 1, tile, tile))
+            level = _group(("sm",), cy, cx, dates, ref)
             level.attrs = {"overview_factor": factor}
             level.to_zarr(self.path, group=f"overview_{factor}", compute=False, mode="w",
                           consolidated=False,
                           encoding=_encoding(("sm",), (1, 1, 1, tile, tile)))
         chunk = (1, 1, min(SERIES_CHUNK[0], len(dates)), *SERIES_CHUNK[1:])
-        series = _group(SM_VARIABLES, y, x, dates, ref, chunk)
+        series = _group(SM_VARIABLES, y, x, dates, ref)
         series.to_zarr(self.path, group="series", compute=False, mode="w", consolidated=False,
                        encoding=_encoding(SM_VARIABLES, chunk))
 
@@ -291,6 +293,24 @@ def product_versions(path: str | Path) -> dict[str, str]:
     except (ValueError, KeyError) as err:
         raise StoreError(f"Product store {path} has unreadable metadata ({err}); remove it or "
                          "run with --overwrite.") from err
+
+
+def filled_days(path: str | Path) -> pd.DatetimeIndex:
+    """Days a product store holds: its ``filled_days`` attribute, else its whole time axis.
+
+    A store made for a season (``cropsm predict --season``) has the whole year on its
+    time axis from its first run; the days not yet predicted are empty.
+    """
+    path = Path(path)
+    try:
+        attrs = json.loads((path / "zarr.json").read_text())["attributes"]
+    except (OSError, ValueError, KeyError) as err:
+        raise StoreError(f"Product store {path} has unreadable metadata ({err}); run "
+                         "`cropsm predict` again.") from err
+    if "filled_days" in attrs:
+        return pd.DatetimeIndex(attrs["filled_days"])
+    with open_product(path, dask=False) as ds:
+        return pd.DatetimeIndex(ds["time"].values)
 
 
 def open_product(path: str | Path, level: int | str = 0, dask: bool = True) -> xr.Dataset:

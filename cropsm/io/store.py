@@ -233,8 +233,10 @@ def region_store(target: str | Path, template: xr.Dataset,
                  encoding: dict | None = None) -> Iterator[RegionWriter]:
     """Create a store from a lazy ``template``, fill it by regions, then publish it atomically."""
     with publish(target) as tmp:
-        template.to_zarr(tmp, compute=False, encoding=encoding or {}, mode="w",
-                         consolidated=True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Consolidated metadata", UserWarning)
+            template.to_zarr(tmp, compute=False, encoding=encoding or {}, mode="w",
+                             consolidated=True)
         yield RegionWriter(tmp)
 
 

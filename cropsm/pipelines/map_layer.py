@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from cropsm.analysis.drought import DROUGHT_GRADES, NotEnoughYears, doy_anomaly
+from cropsm.analysis.drought import DROUGHT_GRADES
 from cropsm.analysis.map_layers import MAP_LAYERS, layer_values
+from cropsm.analysis.percentiles import DROUGHT_CATEGORIES, PERCENTILES, percentile_rank_at
 from cropsm.core.errors import CropSMError
 from cropsm.io.catalog import CatalogError
 from cropsm.io.product import OVERVIEW_FACTORS
+from cropsm.pipelines.climatology import climatology_at, climatology_window
 from cropsm.pipelines.sources import CatalogReader
 
 __all__ = ["LAYER_ATTRS", "SCREEN_PX", "MapLayerError", "level_for", "map_layer"]
@@ -40,14 +42,17 @@ LAYER_ATTRS: dict[str, dict[str, Any]] = {
                                            "relative soil moisture)",
                 "flag_values": [g.code for g in DROUGHT_GRADES],
                 "flag_meanings": " ".join(g.name for g in DROUGHT_GRADES)},
-    "anomaly": {"units": "m3 m-3", "long_name": "soil moisture anomaly from the product's "
-                                                "day-of-year climatology"},
+    "anomaly": {"units": "m3 m-3", "long_name": "soil moisture minus the climate record's "
+                                                "day-of-year mean"},
+    "percentile": {"units": "%", "long_name": "soil-moisture percentile against the climate "
+                                              "record's day of year"},
+    "category": {"units": "1", "long_name": "drought category by soil-moisture percentile "
+                                            "(USDM, Svoboda et al. 2002)",
+                 "flag_values": [c.code for c in DROUGHT_CATEGORIES],
+                 "flag_meanings": " ".join(c.name for c in DROUGHT_CATEGORIES)},
     "error": {"units": "m3 m-3", "long_name": "predicted minus true soil moisture (demo "
                                               "world)"},
 }
-
-#: Years of product the day-of-year climatology of the anomaly needs.
-_ANOMALY_YEARS = 3
 
 
 class MapLayerError(CropSMError, ValueError):
@@ -105,9 +110,8 @@ def map_layer(catalog: CatalogReader | str | Path, crop: str, depth: str,
     MapLayerError
         An unknown layer.
     cropsm.io.catalog.CatalogError
-        No product, a day it lacks, or (``error``) no truth for the day.
-    cropsm.analysis.drought.NotEnoughYears
-        ``anomaly`` with fewer than three years of product.
+        No product, a day it lacks, (``error``) no truth for the day, or (``anomaly``,
+        ``percentile``, ``category``) no climatology (``cropsm climatology``).
     """
     if layer not in MAP_LAYERS:
         raise MapLayerError(f"Unknown map layer {layer!r}; choose one of "
@@ -123,27 +127,12 @@ def map_layer(catalog: CatalogReader | str | Path, crop: str, depth: str,
     if layer == "sm" and factor:
         out = _select(reader.product(factor)["sm"].sel(crop=crop, depth=depth, time=when),
                       x_range, y_range).load()
-    elif layer == "anomaly":
-        out = _anomaly(reader, crop, depth, when, x_range, y_range, stride)
     else:
         out = _from_product(reader, layer, crop, depth, when, x_range, y_range, stride)
     out = out.rename(layer)
     out.attrs = {**LAYER_ATTRS[layer], "crop": crop, "depth": depth, "layer": layer,
                  "cell_stride": stride}
     return out
-
-
-def _anomaly(reader: CatalogReader, crop: str, depth: str, when: np.datetime64,
-             x_range: tuple[float, float], y_range: tuple[float, float],
-             stride: int) -> xr.DataArray:
-    years = reader.dates().year.unique()
-    if len(years) < _ANOMALY_YEARS:
-        raise NotEnoughYears(f"The anomaly needs at least {_ANOMALY_YEARS} years of product; "
-                             f"it holds {len(years)} ({', '.join(map(str, years))}). Run "
-                             "`cropsm predict` over more years.")
-    series = _select(reader.product("series")["sm"].sel(crop=crop, depth=depth), x_range,
-                     y_range, stride).load()
-    return doy_anomaly(series).sel(time=when)
 
 
 def _from_product(reader: CatalogReader, layer: str, crop: str, depth: str,
@@ -168,5 +157,13 @@ def _from_product(reader: CatalogReader, layer: str, crop: str, depth: str,
             raise CatalogError(f"The truth has no {pd.Timestamp(when):%Y-%m-%d}; it covers "
                                f"{days[0]:%Y-%m-%d}..{days[-1]:%Y-%m-%d}.")
         extra = _select(truth.sel(time=when), x_range, y_range, stride).values
+    elif MAP_LAYERS[layer].extra == "mean":
+        extra = climatology_at(reader.climatology(), "sm_mean", crop, depth, when,
+                               like["x"].values, like["y"].values)
+    elif MAP_LAYERS[layer].extra == "rank":
+        record, iy, ix = climatology_window(reader.climatology(), "sm_threshold", crop,
+                                            depth, [when], like["x"].values,
+                                            like["y"].values)
+        extra = percentile_rank_at(product["sm"].values, record[0], iy, ix, PERCENTILES)
     values = layer_values(layer, {k: v.values for k, v in product.items()}, extra)
     return like.copy(data=values)

@@ -9,19 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 import xarray as xr
 
 from cropsm.core.regions import RegionError, parse_bbox, province_region
 from cropsm.demo.profiles import UnknownProfile, get_profile
 from cropsm.io import assets
-from cropsm.io.catalog import CatalogError, entry_path, open_catalog
+from cropsm.io.catalog import CatalogError, entry_path, open_catalog, product_store_path
 from cropsm.io.models import model_path, read_card
-from cropsm.io.product import open_product, product_versions
+from cropsm.io.product import filled_days, open_product, product_versions
 from cropsm.pipelines._common import PRODUCTS, ProgressFactory, bar, entry_of
 from cropsm.serve import engine
 from cropsm.serve.models import load_model
-from cropsm.serve.predict import ServingModel
+from cropsm.serve.predict import PredictError, ServingModel
 
 __all__ = ["PredictionRun", "predict_product"]
 
@@ -78,9 +79,7 @@ def _region_mask(bbox: str | None, region: str | None, covariates: xr.Dataset
 
 
 def _holds_days(target: Path, start: str, end: str) -> bool:
-    days = open_product(target, dask=False)["time"].values
-    wanted = np.arange(np.datetime64(start, "D"), np.datetime64(end, "D") + 1)
-    return bool(np.isin(wanted, days.astype("datetime64[D]")).all())
+    return bool(pd.date_range(start, end).isin(filled_days(target)).all())
 
 
 def predict_product(catalog_path: str | Path, models_dir: str | Path,
@@ -89,7 +88,9 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
                     region: str | None = None, scheduler: str | None = None, workers: int = 2,
                     out: str | Path | None = None, overwrite: bool = False,
                     if_missing: bool = False, progress: ProgressFactory | None = None,
-                    method: str = "paper") -> PredictionRun:
+                    method: str = "paper", season: int | None = None,
+                    years: tuple[int, int] | None = None, every: int = 1,
+                    new_axis: pd.DatetimeIndex | None = None) -> PredictionRun:
     """Predict the products of ``crops_depths`` for each day from ``start`` to ``end``.
 
     Parameters
@@ -123,6 +124,22 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
     method : {"paper", "cropsm"}
         Whose models predict (``cropsm train --method``); recorded in the store's
         ``method`` attribute.
+    season : int, optional
+        Fill the calendar year ``season`` (1 January to 31 December, which holds each
+        crop's growing days of that year; out-of-season cell-days cost little and stay
+        empty) instead of ``start``/``end``: a store with the year on its time axis,
+        filled month by month, each month published as it finishes, so a server shows
+        the days as they land. Days already filled are kept; a store on another axis is
+        first moved onto the year's with its own days. Rerunning resumes.
+    years : (int, int), optional
+        First and last year of a climate record: the product from 1 January of the first
+        to 31 December of the last, written by default to the catalog's
+        ``soil_moisture_record`` store.
+    every : int
+        Predict every ``every``-th cell in each direction
+        (:func:`cropsm.serve.engine.record_grid`); the record's reduced density.
+    new_axis : pandas.DatetimeIndex, optional
+        Time axis of a new store (default: the days predicted).
 
     Returns
     -------
@@ -131,6 +148,18 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
     if bbox and region:
         raise RegionError("Give a bounding box or a region, not both.")
     cat = open_catalog(catalog_path)
+    if sum(x is not None for x in (season, years, start or end)) > 1:
+        raise PredictError("Give dates (start/end), a season or a span of years, not two.")
+    if season is not None:
+        return _predict_season(catalog_path, models_dir, crops_depths, season, bbox=bbox,
+                               region=region, scheduler=scheduler, workers=workers, out=out,
+                               overwrite=overwrite, progress=progress, method=method)
+    if years is not None:
+        if years[1] < years[0]:
+            raise PredictError(f"The years {years[0]}-{years[1]} run backwards; write "
+                               "FIRST-LAST, e.g. 1993-2017.")
+        start, end = f"{years[0]}-01-01", f"{years[1]}-12-31"
+        out = out or product_store_path(cat, "soil_moisture_record")
     if start is None or end is None:
         profile = cat.metadata.get("profile", "demo")
         try:
@@ -149,7 +178,7 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
             return PredictionRun(target=target, products=tuple(shas))
     covariates = entry_of(cat, "covariates", xr.Dataset)
     daily = entry_of(cat, "covariates_daily", xr.Dataset)
-    mask = _region_mask(bbox, region, covariates)
+    mask = _region_mask(bbox, region, engine.record_grid(covariates, every))
     models: dict[tuple[str, str], ServingModel] = {}
     for c, d in crops_depths:
         path = model_path(models_dir, c, d, method=method)
@@ -157,10 +186,53 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
         models[(c, d)] = ServingModel.from_model(load_model(path, c, d), sha)
     plan = engine.plan_run(covariates, daily, _store(cat, "covariates"),
                            _store(cat, "covariates_daily"), target, start, end, models, mask,
-                           overwrite)
+                           overwrite, stride=every, new_axis=new_axis)
     t0 = time.perf_counter()
     published = engine.run(plan, scheduler=scheduler, workers=workers,
                            progress=bar(progress, "blocks", plan.n_tasks))
     return PredictionRun(target=target, products=tuple(f"{c}/{d}" for c, d in plan.models),
                          days=len(plan.dates), version=published.name,
+                         seconds=time.perf_counter() - t0)
+
+
+def _gaps(days: pd.DatetimeIndex, filled: pd.DatetimeIndex) -> list[tuple[str, str]]:
+    """Runs of ``days`` not in ``filled``, split at month ends, as (first, last)."""
+    missing = days[~days.isin(filled)]
+    if missing.empty:
+        return []
+    breaks = (np.diff(missing.asi8) != 86_400 * 10**9) | (missing.month[1:] != missing.month[:-1])
+    starts = np.r_[0, np.flatnonzero(breaks) + 1]
+    ends = np.r_[starts[1:] - 1, len(missing) - 1]
+    return [(f"{missing[a]:%Y-%m-%d}", f"{missing[b]:%Y-%m-%d}") for a, b in zip(starts, ends,
+                                                                                  strict=True)]
+
+
+def _predict_season(catalog_path, models_dir, crops_depths, season: int, *,
+                    out=None, overwrite: bool = False, **kwargs) -> PredictionRun:
+    """``predict_product(season=...)``: the year's missing days, a month per run."""
+    cat = open_catalog(catalog_path)
+    target = Path(out) if out else Path(_store(cat, "soil_moisture"))
+    year = pd.date_range(f"{season}-01-01", f"{season}-12-31")
+    filled = pd.DatetimeIndex([])
+    moved: list[tuple[str, str]] = []
+    fresh = overwrite
+    if (target / "zarr.json").exists() and not overwrite:
+        filled = filled_days(target)
+        with open_product(target, dask=False) as ds:
+            on_axis = bool(year.isin(pd.DatetimeIndex(ds["time"].values)).all())
+        if not on_axis:
+            # a new store on the year's axis, its first days the old store's days of the
+            # year, so a server keeps showing them
+            filled = filled[filled.year == season]
+            moved, fresh = _gaps(filled, pd.DatetimeIndex([])), True
+    runs = moved + _gaps(year, filled)
+    t0, days, last = time.perf_counter(), 0, None
+    for k, (first_day, last_day) in enumerate(runs):
+        last = predict_product(catalog_path, models_dir, crops_depths, start=first_day,
+                               end=last_day, out=target, overwrite=fresh and k == 0,
+                               new_axis=year, **kwargs)
+        days += last.days
+    products = last.products if last else tuple(f"{c}/{d}" for c, d in crops_depths)
+    return PredictionRun(target=target, products=products, days=days,
+                         version=last.version if last else None,
                          seconds=time.perf_counter() - t0)

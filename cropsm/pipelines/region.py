@@ -23,7 +23,7 @@ from cropsm.serve import live
 from cropsm.serve.predict import cropland
 
 __all__ = ["RegionData", "plan_live_run", "product_region", "region_statistics",
-           "truth_skill"]
+           "region_window", "truth_skill"]
 
 #: Days a pixel needs for its skill against the truth.
 _SKILL_DAYS = 5
@@ -52,7 +52,7 @@ class RegionData:
     method: str = "paper"
 
 
-def _window(reader: CatalogReader, crop: str, depth: str, geometry: Any,
+def region_window(reader: CatalogReader, crop: str, depth: str, geometry: Any,
             china: Any) -> live.RegionRun:
     """The region's window and mask over the product's days (no cost guard: a read)."""
     if geometry is None:
@@ -103,7 +103,7 @@ def product_region(reader: CatalogReader, crop: str, depth: str, geometry: Any,
     cropsm.io.catalog.CatalogError, cropsm.io.store.StoreError
         No product, or one without days.
     """
-    run = _window(reader, crop, depth, geometry, china)
+    run = region_window(reader, crop, depth, geometry, china)
     ds = reader.product(0)
     result = {name: ds[name].sel(crop=crop, depth=depth).isel(
         y=run.rows, x=run.cols).values for name in ("sm", "sm_q10", "sm_q90", "aoa")}
@@ -160,7 +160,7 @@ def region_statistics(reader: CatalogReader, crop: str, depth: str, geometry: An
     cropsm.io.catalog.CatalogError, cropsm.io.store.StoreError
         No product, or one without the day.
     """
-    run = _window(reader, crop, depth, geometry, china)
+    run = region_window(reader, crop, depth, geometry, china)
     when = reader.day(date)
     cov = reader.dataset("covariates")[["crop_fraction", "fc"]].isel(y=run.rows,
                                                                     x=run.cols).load()

@@ -19,8 +19,14 @@ import pandas as pd
 import xarray as xr
 
 from cropsm.core.grid import Grid, lonlat_to_xy
-from cropsm.io.catalog import CatalogError, entry_path, open_catalog, read_entry
-from cropsm.io.product import open_product
+from cropsm.io.catalog import (
+    CatalogError,
+    entry_path,
+    open_catalog,
+    product_store_path,
+    read_entry,
+)
+from cropsm.io.product import filled_days, open_product
 
 __all__ = ["STATION_COLUMNS", "CatalogReader"]
 
@@ -44,10 +50,10 @@ class CatalogReader:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        self._opened: dict[tuple[str, Any], Any] = {}
+        self._opened: dict[tuple[Any, ...], Any] = {}
         self._lock = threading.Lock()
 
-    def _once(self, key: tuple[str, Any], open_: Callable[[], Any]) -> Any:
+    def _once(self, key: tuple[Any, ...], open_: Callable[[], Any]) -> Any:
         if key not in self._opened:
             value = open_()  # outside the lock: one slow store must not block the others
             with self._lock:
@@ -109,8 +115,20 @@ class CatalogReader:
             return False
         return True
 
+    def _product_path(self) -> Path:
+        store = entry_path(self.catalog, "soil_moisture")
+        if store is None:
+            raise CatalogError("The catalog's soil_moisture entry is not a local store.")
+        # the published version behind the link: a run that publishes a new version
+        # while this reader serves switches the link, and an opened version must not
+        # change under its cached metadata
+        return Path(store).resolve()
+
     def product(self, level: int | str = 0) -> xr.Dataset:
         """The SM product at an overview level (0: 1 km) or its ``"series"`` layout.
+
+        The current published version: after a run publishes a new one, the next call
+        opens it (and its new days).
 
         Raises
         ------
@@ -119,17 +137,14 @@ class CatalogReader:
         cropsm.io.store.StoreError
             The store does not exist yet (run ``cropsm predict``) or is damaged.
         """
-        def open_() -> xr.Dataset:
-            store = entry_path(self.catalog, "soil_moisture")
-            if store is None:
-                raise CatalogError("The catalog's soil_moisture entry is not a local store.")
-            return open_product(store, level, dask=False)
-
-        return self._once(("product", level), open_)
+        version = self._product_path()
+        return self._once(("product", level, str(version)),
+                          lambda: open_product(version, level, dask=False))
 
     def dates(self) -> pd.DatetimeIndex:
-        """Days the product holds."""
-        return pd.DatetimeIndex(self.product()["time"].values)
+        """Days the product holds (of the current version)."""
+        version = self._product_path()
+        return self._once(("dates", str(version)), lambda: filled_days(version))
 
     def day(self, date: Any) -> np.datetime64:
         """``date`` as the product's time label, checked against the days it holds.
@@ -158,6 +173,25 @@ class CatalogReader:
     def field_capacity(self) -> xr.DataArray:
         """Field capacity (m³ m⁻³) on the 1 km grid, loaded: static, so read once."""
         return self._once(("fc", None), lambda: self.dataset("covariates")["fc"].load())
+
+    def climatology(self) -> xr.Dataset:
+        """The day-of-year percentiles of the climate record (``cropsm climatology``).
+
+        Raises
+        ------
+        cropsm.io.catalog.CatalogError
+            No climatology yet; the message gives the commands that make one.
+        """
+        def open_() -> xr.Dataset:
+            path = product_store_path(self.catalog, "climatology")
+            if not (path / "zarr.json").exists():
+                raise CatalogError(
+                    "No climatology yet: percentiles and anomalies need a climate record "
+                    "and its percentiles; run `cropsm predict --years 1993-2017 --every 4` "
+                    "then `cropsm climatology`.")
+            return xr.open_zarr(path, consolidated=True, chunks=None)
+
+        return self._once(("climatology", None), open_)
 
     def stations(self) -> pd.DataFrame:
         """Station metadata with grid ``x``/``y``; empty if the catalog has none."""

@@ -21,6 +21,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,7 @@ import xarray as xr
 
 import cropsm
 from cropsm.core import crops
-from cropsm.core.grid import Grid
+from cropsm.core.grid import Grid, every_nth_cell
 from cropsm.io.product import (
     MAP_TILE,
     OVERVIEW_FACTORS,
@@ -37,6 +38,7 @@ from cropsm.io.product import (
     ProductStore,
     decode_sm,
     encode_sm,
+    filled_days,
     open_product,
     product_methods,
     product_versions,
@@ -54,7 +56,7 @@ from cropsm.serve.predict import (
     valid_dates,
 )
 
-__all__ = ["DAYS_PER_BLOCK", "Plan", "plan_run", "run"]
+__all__ = ["DAYS_PER_BLOCK", "Plan", "plan_run", "record_grid", "run"]
 
 DAYS_PER_BLOCK = 4  # small enough to balance uneven tiles over workers
 
@@ -74,6 +76,18 @@ class Plan:
     base: Path | None
     partial: Path
     attrs: dict
+    stride: int = 1
+
+    @property
+    def days_per_block(self) -> int:
+        """Days of one map task: :data:`DAYS_PER_BLOCK`, times the stride on a record grid.
+
+        A record tile covers ``stride²`` times the area of a 1 km tile at the same cell
+        density, so ``stride`` times the days keeps a task's rows within a few times a
+        1 km task's while paying the per-task cost (opening stores, the rain of the
+        antecedent days) ``stride`` times less often.
+        """
+        return DAYS_PER_BLOCK * self.stride
 
     @property
     def n_tasks(self) -> int:
@@ -92,6 +106,11 @@ def _day_index(axis: pd.DatetimeIndex, day) -> int:
     return int(loc)
 
 
+def record_grid(covariates: xr.Dataset, stride: int) -> xr.Dataset:
+    """The grid of a climate record: :func:`cropsm.core.grid.every_nth_cell`."""
+    return every_nth_cell(covariates, stride)
+
+
 def _tiles(shape: tuple[int, int]):
     for y0 in range(0, shape[0], MAP_TILE):
         for x0 in range(0, shape[1], MAP_TILE):
@@ -100,7 +119,8 @@ def _tiles(shape: tuple[int, int]):
 
 def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_path,
              target, start, end, models: dict[tuple[str, str], ServingModel],
-             region: np.ndarray | None = None, overwrite: bool = False) -> Plan:
+             region: np.ndarray | None = None, overwrite: bool = False,
+             stride: int = 1, new_axis: pd.DatetimeIndex | None = None) -> Plan:
     """Check a prediction request and fix its blocks; raises :class:`PredictError`.
 
     Parameters
@@ -120,7 +140,16 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
     overwrite : bool
         Start a new store even if the existing one holds other model versions or another
         period.
+    stride : int
+        Predict every ``stride``-th cell only (:func:`record_grid`); ``region`` is then a
+        mask of that grid.
+    new_axis : pandas.DatetimeIndex, optional
+        Time axis of a new store (default: the days predicted), so later runs can fill
+        the rest of it; the store's ``filled_days`` attribute lists the days done.
     """
+    if stride < 1:
+        raise PredictError(f"The stride must be a whole number of cells >= 1, got {stride}.")
+    covariates = record_grid(covariates, stride)
     serving_covariates(covariates)  # a store from before world v2 is refused here
     try:
         start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
@@ -156,28 +185,42 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
 
     target = Path(target)
     base, axis = _existing(target, dates, models, covariates, overwrite)
+    if base is None and new_axis is not None:
+        if dates[0] < new_axis[0] or dates[-1] > new_axis[-1]:
+            raise PredictError(f"The days {start:%Y-%m-%d}..{end:%Y-%m-%d} are not on the "
+                               "requested time axis.")
+        axis = new_axis
+    filled = pd.DatetimeIndex(dates)
+    if base is not None:
+        filled = filled.union(filled_days(base))
     shas = {f"{c}/{d}": m.sha256 for (c, d), m in models.items()}
     by_product = {f"{c}/{d}": m.method for (c, d), m in models.items()}
     if base is not None:
         shas = {**product_versions(base), **shas}
         by_product = {**product_methods(base), **by_product}
     methods = sorted(set(by_product.values()))
-    attrs = {"title": "CropSM daily 1 km soil moisture of dryland wheat and maize",
+    attrs: dict[str, Any] = {"title": "CropSM daily 1 km soil moisture of dryland wheat and maize",
              "source": ("cropsm (ChinaCropSM1km random forest with irrigation module)"
                         if methods == ["paper"] else
                         f"cropsm ({' and '.join(methods)} method; docs/method.md)"),
              "method": ",".join(methods),
              "model_method": by_product,
              "cropsm_version": cropsm.__version__,
-             "model_sha256": shas}
+             "model_sha256": shas,
+             "filled_days": [f"{d:%Y-%m-%d}" for d in filled]}
     key = run_key({"axis": [str(axis[0]), len(axis)], "dates": [str(start), str(end)],
                    "models": shas, "base": str(base.resolve()) if base else None,
+                   "stride": stride,
                    "region": None if region is None else
                    hashlib.sha256(np.packbits(region).tobytes()).hexdigest(),
                    "grid": [float(covariates["x"][0]), float(covariates["y"][0]), *shape]})
     partial = target.parent / ".versions" / f"{target.name}.partial-{key}"
+    if stride > 1:
+        attrs["title"] = ("CropSM climate record: daily soil moisture of dryland wheat and "
+                          f"maize at every {stride}th 1 km cell")
+        attrs["record_stride"] = stride
     return Plan(Path(covariates_path), Path(daily_path), target, axis, dates, dict(models),
-                region, tiles, base, partial, attrs)
+                region, tiles, base, partial, attrs, stride)
 
 
 def _existing(target: Path, dates: pd.DatetimeIndex, models, covariates, overwrite: bool):
@@ -217,11 +260,12 @@ class _Context:
     daily_path: Path
     axis: pd.DatetimeIndex
     keep_outside_region: bool
+    stride: int = 1
 
 
 @functools.lru_cache(maxsize=4)
-def _open(path: str) -> xr.Dataset:
-    return open_zarr(path, consolidated=True)
+def _open(path: str, stride: int = 1) -> xr.Dataset:
+    return record_grid(open_zarr(path, consolidated=True), stride)
 
 
 def _set_threads(threads: int | None) -> None:
@@ -243,7 +287,7 @@ def _map_task(plan: _Context, model: ServingModel, tile, t0: int, t1: int,
         return task
     _set_threads(threads)
     y0, y1, x0, x1 = tile
-    window = serving_covariates(_open(str(plan.covariates_path))).isel(
+    window = serving_covariates(_open(str(plan.covariates_path), plan.stride)).isel(
         y=slice(y0, y1), x=slice(x0, x1)).load()
     daily = _open(str(plan.daily_path))
     dates = plan.axis[t0:t1]
@@ -298,7 +342,7 @@ def _graph(plan: Plan, threads: int | None):
 
     finals = []
     context = _Context(plan.partial, plan.covariates_path, plan.daily_path, plan.axis,
-                       plan.base is not None and plan.region is not None)
+                       plan.base is not None and plan.region is not None, plan.stride)
     length = min(SERIES_CHUNK[0], len(plan.axis))
     first = _day_index(plan.axis, plan.dates[0])
     last = first + len(plan.dates)
@@ -308,10 +352,11 @@ def _graph(plan: Plan, threads: int | None):
             y0, y1, x0, x1 = tile
             region = None if plan.region is None else plan.region[y0:y1, x0:x1]
             maps = [dask.delayed(_map_task, pure=False)(context, model_node, tile, t0,
-                                                        min(t0 + DAYS_PER_BLOCK, last), region,
+                                                        min(t0 + plan.days_per_block, last),
+                                                        region,
                                                         threads, dask_key_name=f"map-{crop}-"
                                                         f"{depth}-{y0}-{x0}-{t0}")
-                    for t0 in range(first, last, DAYS_PER_BLOCK)]
+                    for t0 in range(first, last, plan.days_per_block)]
             for chunk in range(first // length, (last - 1) // length + 1):
                 finals.append(dask.delayed(_series_task, pure=False)(
                     context, crop, depth, tile, chunk, *maps,
@@ -333,7 +378,8 @@ def run(plan: Plan, scheduler: str | None = None, workers: int = 2,
     progress : callable, optional
         Called with the number of tasks finished since the last call.
     """
-    store = ProductStore.create(plan.partial, _open(str(plan.covariates_path)), plan.axis,
+    store = ProductStore.create(plan.partial, _open(str(plan.covariates_path), plan.stride),
+                                plan.axis,
                                 plan.attrs, base=plan.base)
     if workers == 0 and scheduler is None:
         import dask

@@ -1,0 +1,172 @@
+"""The season of a region: classes day by day, dekads, the year, spells, the bulletin."""
+
+from __future__ import annotations
+
+import io
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+import xarray as xr
+
+from cropsm.analysis.bulletin import dekad_label, period_means
+from cropsm.analysis.map_layers import CATEGORY_COLOURS, GRADE_COLOURS
+from cropsm.app import data
+from cropsm.app.jobs import internal_error
+from cropsm.app.state import AppState
+from cropsm.core.errors import CropSMError
+from cropsm.pipelines.bulletin import make_bulletin
+from cropsm.pipelines.season import region_season, region_years, season_spells
+
+_HEIGHT = 300
+_SCHEMES = {"Percentile categories (D0–D4)": "category",
+            "GB/T 32136 grades": "grade"}
+
+
+class SeasonView(pn.viewable.Viewer):
+    """The region's season so far, its year against the record, and its bulletin."""
+
+    state = param.ClassSelector(class_=AppState, allow_None=param.parameters.NoNone)
+    scheme: param.Selector[str] = param.Selector(default="category",
+                                                 objects=list(_SCHEMES.values()))
+    period: param.Selector[str] = param.Selector(default="dekad", objects=["dekad", "month"])
+    dekad: param.Selector[str | None] = param.Selector(default=None, objects=[],
+                                                       allow_None=True)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._note = pn.pane.Markdown("Choose a region (sidebar) to see its season.")
+        self._chart = pn.Row(sizing_mode="stretch_width")
+        self._table = pn.pane.DataFrame(None, sizing_mode="stretch_width", max_rows=40)
+        self._years = pn.Row(sizing_mode="stretch_width")
+        self._png = pn.widgets.FileDownload(callback=lambda: self._file("png"),
+                                            filename="bulletin.png", label="Bulletin map (PNG)",
+                                            color="primary", disabled=True)
+        self._csv = pn.widgets.FileDownload(callback=lambda: self._file("csv"),
+                                            filename="bulletin.csv",
+                                            label="Bulletin table (CSV)", disabled=True)
+        self.state.param.watch(self._update, ["region", "crop", "depth", "available_dates"])
+        self.param.watch(self._update, ["scheme"])
+        self.param.watch(self._show_table, ["period"])
+        self._shares: pd.DataFrame | None = None
+        self._update()
+
+    def _update(self, *_):
+        state = self.state
+        days = [pd.Timestamp(d) for d in state.available_dates]
+        dekads = sorted({dekad_label(d) for d in days})
+        self.param.dekad.objects = dekads
+        if dekads and self.dekad not in dekads:
+            self.dekad = dekads[-1]
+        enabled = state.region is not None and bool(dekads)
+        self._png.disabled = self._csv.disabled = not enabled
+        if state.region is None:
+            self._note.object = "Choose a region (sidebar) to see its season."
+            self._chart.objects, self._years.objects, self._shares = [], [], None
+            self._table.object = None
+            return
+        try:
+            season = region_season(data.reader(state.catalog_path), state.crop, state.depth,
+                                   state.region, data.china(), scheme=self.scheme)
+        except CropSMError as err:
+            self._note.object = f"**Season not available:** {err}"
+            self._chart.objects, self._shares = [], None
+            self._table.object = None
+            return
+        except Exception:  # a bug: the panel says so and the log has the traceback
+            self._note.object = internal_error("Season")
+            return
+        self._shares = season.shares
+        first, last = season.shares.index[0], season.shares.index[-1]
+        self._note.object = (f"**{state.region_label or 'Region'}**, {state.crop} "
+                             f"{state.depth}: {len(season.shares)} days "
+                             f"({first:%Y-%m-%d}..{last:%Y-%m-%d}), "
+                             f"{season.weights.sum():,.0f} km² of crop area.")
+        self._chart.objects = [pn.pane.HoloViews(self._stacked(season.shares),
+                                                 sizing_mode="stretch_width", height=_HEIGHT),
+                               pn.pane.HoloViews(self._spells(season),
+                                                 sizing_mode="stretch_width", height=_HEIGHT,
+                                                 linked_axes=False)]
+        self._show_table()
+        self._show_years(last.year)
+
+    def _stacked(self, shares: pd.DataFrame) -> hv.Overlay:
+        colours = CATEGORY_COLOURS if self.scheme == "category" else GRADE_COLOURS
+        frame = shares.fillna(0.0).reset_index()
+        areas = [hv.Area(frame, "time", name, label=name).opts(color=colours[name])
+                 for name in shares.columns]
+        return hv.Area.stack(hv.Overlay(areas)).opts(
+            responsive=True, height=_HEIGHT, ylim=(0, 1), legend_position="right",
+            ylabel="share of crop area", title="Drought classes day by day (bulletin chart)")
+
+    def _spells(self, season) -> hv.Image | hv.Text:
+        if season.scheme != "category":
+            return hv.Text(0, 0, "Spells are counted on percentile categories.")
+        spells = season_spells(season)
+        image = xr.DataArray(spells["current_days"].values.astype(float), dims=("y", "x"),
+                             coords={"y": season.codes["y"].values,
+                                     "x": season.codes["x"].values})
+        image = image.where(np.asarray(season.weights) > 0)
+        return hv.Image(image, kdims=["x", "y"], vdims=["days"]).opts(
+            cmap="OrRd", colorbar=True, responsive=True, height=_HEIGHT, data_aspect=1,
+            xaxis=None, yaxis=None, tools=["hover"], clabel="days",
+            title="Drought spell (D1 or worse) going on at the last day")
+
+    def _show_table(self, *_):
+        if self._shares is None:
+            return
+        table = period_means(self._shares, self.period)
+        self._table.object = (100 * table).round(1)
+
+    def _show_years(self, year: int):
+        state = self.state
+        try:
+            band = region_years(data.reader(state.catalog_path), state.crop, state.depth,
+                                state.region, data.china(), year)
+        except CropSMError as err:
+            self._years.objects = [pn.pane.Markdown(f"Year against the record: {err}")]
+            return
+        frame = band.reset_index()
+        plot = (hv.Area(frame, "dayofyear", ["q10", "q90"], label="record 10–90 %")
+                .opts(alpha=0.3, color="grey")
+                * hv.Curve(frame, "dayofyear", "q50", label="record median")
+                .opts(color="grey", line_dash="dashed")
+                * hv.Curve(frame, "dayofyear", str(year), label=str(year))
+                .opts(color="#d7301f", line_width=2))
+        self._years.objects = [pn.pane.HoloViews(plot.opts(
+            responsive=True, height=_HEIGHT, ylabel="regional mean SM (m³ m⁻³)",
+            xlabel="day of year", legend_position="top_left",
+            title=f"{year} against the climate record's other years"),
+            sizing_mode="stretch_width", height=_HEIGHT)]
+
+    def _file(self, kind: str) -> io.BytesIO | None:
+        state = self.state
+        try:
+            made = make_bulletin(data.reader(state.catalog_path), state.crop, state.depth,
+                                 self.dekad, geometry=state.region, scheme=self.scheme,
+                                 region_name=state.region_label or "region")
+        except CropSMError as err:
+            state.post(f"Bulletin: {err}", "warning")
+            return None
+        except Exception:  # a bug: the analyst is told, the log has the traceback
+            state.post(internal_error("Bulletin"), "error")
+            return None
+        widget = self._png if kind == "png" else self._csv
+        widget.filename = f"{made.name}.{kind}"
+        return io.BytesIO(made.png if kind == "png" else made.csv)
+
+    def __panel__(self):
+        controls = pn.Row(
+            pn.widgets.RadioButtonGroup.from_param(self.param.scheme, options=_SCHEMES,
+                                                   color="light"),
+            pn.widgets.Select.from_param(self.param.dekad, name="Dekad", width=140),
+            self._png, self._csv)
+        return pn.Column(controls, self._note, self._chart,
+                         pn.Row(pn.Column(
+                             pn.widgets.RadioButtonGroup.from_param(self.param.period,
+                                                                    color="light"),
+                             self._table, width=520), self._years,
+                             sizing_mode="stretch_width"),
+                         sizing_mode="stretch_width")
