@@ -22,7 +22,13 @@ from cropsm.pipelines.bulletin import make_bulletin
 from cropsm.pipelines.climatology import ClimatologyError, compute_climatology, open_climatology
 from cropsm.pipelines.map_layer import map_layer
 from cropsm.pipelines.percentile_skill import borrowing_error, percentile_skill
-from cropsm.pipelines.season import region_season, region_years, season_spells
+from cropsm.pipelines.season import (
+    record_years,
+    region_season,
+    region_trends,
+    region_years,
+    season_spells,
+)
 from cropsm.pipelines.sources import CatalogReader
 
 TINY_BOX = box(115.4, 38.6, 117.2, 40.2)
@@ -103,14 +109,30 @@ def test_season_shares_spells_and_years(reader):
     assert list(season.shares.columns) == ["none", "D0", "D1", "D2", "D3", "D4"]
     assert len(season.shares) == 10
     np.testing.assert_allclose(season.shares.sum(axis=1), 1.0)
+    sampled = region_season(reader, CROP, DEPTH, TINY_BOX, china, "2018-05-11", "2018-05-20",
+                            density="record")
+    assert list(sampled.shares.index) == list(season.shares.index)
+    # every 4th cell standing for 16 km²: the same crop area and nearly the same shares
+    assert sampled.weights.sum() == pytest.approx(season.weights.sum(), rel=0.15)
+    assert (sampled.shares - season.shares).abs().max().max() < 0.1
+    whole = region_season(reader, CROP, DEPTH, TINY_BOX, china, density="record")
+    assert len(whole.shares) == 730  # the record's two years, beyond the product's days
     grades = region_season(reader, CROP, DEPTH, TINY_BOX, china, scheme="grade")
     assert list(grades.shares.columns)[0] == "none" and len(grades.shares.columns) == 5
     spells = season_spells(season)
     assert int(spells["longest_days"].max()) <= 10
     assert (spells["current_days"] <= spells["longest_days"]).all()
-    years = region_years(reader, CROP, DEPTH, TINY_BOX, china, 2018)
-    assert {"q10", "q50", "q90", "years", "2018"} <= set(years.columns)
+    years = region_years(reader, CROP, DEPTH, TINY_BOX, china, 2018, other=2017)
+    assert {"q10", "q50", "q90", "years", "2018", "2017"} <= set(years.columns)
     assert years["years"].max() == 1  # the band has 2017 only
+    # with one other year the band is that year
+    np.testing.assert_allclose(years["2017"].dropna(), years["q50"].loc[
+        years["2017"].dropna().index])
+    with pytest.raises(CatalogError, match="no 2012; it holds 2017-2018"):
+        region_years(reader, CROP, DEPTH, TINY_BOX, china, 2018, other=2012)
+    assert record_years(reader) == [2017, 2018]
+    with pytest.raises(CatalogError, match="a trend needs at least 8"):
+        region_trends(reader, CROP, DEPTH, TINY_BOX, china)
     with pytest.raises(CatalogError, match="no day from 2018-07-01"):
         region_season(reader, CROP, DEPTH, TINY_BOX, china, "2018-07-01", "2018-07-10")
 

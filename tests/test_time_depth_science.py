@@ -256,3 +256,17 @@ def test_compiled_lookup_rank_equals_the_numpy_rank_on_gathered_thresholds():
     np.testing.assert_allclose(fast, percentile_rank(values, gathered), rtol=1e-6,
                                equal_nan=True)
     assert np.isnan(fast[iy == 2][:, ix == 3]).all()
+
+
+def test_season_gaps_are_runs_of_missing_days_split_at_month_ends():
+    from cropsm.pipelines.predict import _gaps
+
+    year = pd.date_range("2018-01-01", "2018-12-31")
+    filled = pd.date_range("2018-05-01", "2018-05-07").union(
+        pd.DatetimeIndex(["2018-07-04"]))
+    gaps = _gaps(year, filled)
+    assert len(gaps) == 13
+    assert gaps[3:7] == [("2018-04-01", "2018-04-30"), ("2018-05-08", "2018-05-31"),
+                         ("2018-06-01", "2018-06-30"), ("2018-07-01", "2018-07-03")]
+    assert gaps[7] == ("2018-07-05", "2018-07-31")
+    assert _gaps(year, year) == []

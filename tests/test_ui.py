@@ -388,6 +388,9 @@ def test_percentile_map_season_chart_and_bulletin_downloads(browser, climate_app
     # the dekad table (chart titles are drawn on canvases, out of the DOM's reach)
     page.locator("table").get_by_text("2018-05-2").first.wait_for(timeout=60_000)
     assert page.locator(".bk-Canvas canvas").count() >= 4  # map, chart, spells, years
+    # two years of record: no trend, and the page says why
+    page.get_by_role("button", name="Trends of the record (Sen, Mann-Kendall)").click()
+    page.get_by_text("a trend needs at least 8").first.wait_for(timeout=60_000)
     with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="Bulletin map (PNG)").click()
     png = Path(download.value.path()).read_bytes()

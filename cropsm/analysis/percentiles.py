@@ -50,7 +50,6 @@ __all__ = [
     "drought_category",
     "percentile_rank",
     "percentile_rank_at",
-    "thresholds_on_day",
 ]
 
 #: Percentiles kept per day of year (every category bound, and the median).
@@ -149,13 +148,6 @@ def doy_thresholds(record: xr.DataArray, per: Sequence[float] = PERCENTILES,
     return out.rename("sm_percentile_threshold")
 
 
-def thresholds_on_day(thresholds: xr.DataArray, day) -> xr.DataArray:
-    """The thresholds of one calendar day (its day of year, 366 in leap years only)."""
-    import pandas as pd
-
-    return thresholds.sel(dayofyear=pd.Timestamp(day).dayofyear)
-
-
 def _percentile_rank(values: np.ndarray, thresholds: np.ndarray, per: np.ndarray) -> np.ndarray:
     """Rank of ``values`` (...) against ``thresholds`` (P, ...), both broadcast."""
     values = np.asarray(values, dtype="f4")
@@ -187,7 +179,7 @@ def percentile_rank(values, thresholds, per: Sequence[float] = PERCENTILES):
     thresholds : array_like or xarray.DataArray
         Soil moisture at each of ``per``, with the percentiles first (numpy) or along a
         ``percentiles`` dimension (xarray), the rest broadcastable against ``values``;
-        e.g. :func:`thresholds_on_day` of :func:`doy_thresholds`.
+        e.g. one day of year of :func:`doy_thresholds`.
     per : sequence of float
         The percentiles of ``thresholds``, ascending.
 

@@ -14,6 +14,8 @@ the position after dropping the gaps.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import xarray as xr
 from scipy.special import ndtr
@@ -32,7 +34,8 @@ def _sen_mk(values: np.ndarray, steps: np.ndarray, min_years: int) -> tuple[np.n
     diff = x[..., j] - x[..., i]
     pair = ~np.isnan(diff)
     s = np.sum(np.sign(np.where(pair, diff, 0.0)), axis=-1)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells: no slope
         slope = np.nanmedian(np.where(pair, diff / (steps[j] - steps[i]), np.nan), axis=-1)
     # tie correction: each value tied with c values (itself included) adds (c-1)(2c+5);
     # summed over a tie group of size t this is t(t-1)(2t+5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+
 import panel as pn
 
 from cropsm.app import data
@@ -31,7 +33,7 @@ def season_progress(days) -> str:
         return ""
     year = max(d.year for d in days)
     held = sum(d.year == year for d in days)
-    total = 366 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 365
+    total = 366 if calendar.isleap(year) else 365
     return (f"Product: {held} of the {total} days of {year}"
             + (" (a background run may be adding days)." if held < total else "."))
 

@@ -18,7 +18,13 @@ from cropsm.app.jobs import internal_error
 from cropsm.app.state import AppState
 from cropsm.core.errors import CropSMError
 from cropsm.pipelines.bulletin import make_bulletin
-from cropsm.pipelines.season import region_season, region_years, season_spells
+from cropsm.pipelines.season import (
+    record_years,
+    region_season,
+    region_trends,
+    region_years,
+    season_spells,
+)
 
 _HEIGHT = 300
 _SCHEMES = {"Percentile categories (D0–D4)": "category",
@@ -34,6 +40,12 @@ class SeasonView(pn.viewable.Viewer):
     period: param.Selector[str] = param.Selector(default="dekad", objects=["dekad", "month"])
     dekad: param.Selector[str | None] = param.Selector(default=None, objects=[],
                                                        allow_None=True)
+    density: param.Selector[str] = param.Selector(
+        default="record", objects=["record", "1km"],
+        doc="Read the season from the climate record's cells when it holds the days.")
+    other: param.Selector[int | None] = param.Selector(
+        default=None, objects=[None], allow_None=True,
+        doc="Another year of the climate record to compare with.")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -41,6 +53,11 @@ class SeasonView(pn.viewable.Viewer):
         self._chart = pn.Row(sizing_mode="stretch_width")
         self._table = pn.pane.DataFrame(None, sizing_mode="stretch_width", max_rows=40)
         self._years = pn.Row(sizing_mode="stretch_width")
+        self._trends = pn.Row(sizing_mode="stretch_width")
+        self._trend_button = pn.widgets.Button(
+            label="Trends of the record (Sen, Mann-Kendall)", color="light",
+            description="Reads every year of the climate record over the region: seconds.")
+        self._trend_button.on_click(lambda *_: self._show_trends())
         self._png = pn.widgets.FileDownload(callback=lambda: self._file("png"),
                                             filename="bulletin.png", label="Bulletin map (PNG)",
                                             color="primary", disabled=True)
@@ -48,8 +65,11 @@ class SeasonView(pn.viewable.Viewer):
                                             filename="bulletin.csv",
                                             label="Bulletin table (CSV)", disabled=True)
         self.state.param.watch(self._update, ["region", "crop", "depth", "available_dates"])
-        self.param.watch(self._update, ["scheme"])
+        self.param.watch(self._update, ["scheme", "density"])
         self.param.watch(self._show_table, ["period"])
+        self.param.watch(lambda *_: self._show_years(), ["other"])
+        self.param.other.objects = [None, *record_years(data.reader(self.state.catalog_path))]
+        self._year: int | None = None
         self._shares: pd.DataFrame | None = None
         self._update()
 
@@ -65,11 +85,11 @@ class SeasonView(pn.viewable.Viewer):
         if state.region is None:
             self._note.object = "Choose a region (sidebar) to see its season."
             self._chart.objects, self._years.objects, self._shares = [], [], None
+            self._trends.objects = []
             self._table.object = None
             return
         try:
-            season = region_season(data.reader(state.catalog_path), state.crop, state.depth,
-                                   state.region, data.china(), scheme=self.scheme)
+            season = self._season()
         except CropSMError as err:
             self._note.object = f"**Season not available:** {err}"
             self._chart.objects, self._shares = [], None
@@ -80,17 +100,43 @@ class SeasonView(pn.viewable.Viewer):
             return
         self._shares = season.shares
         first, last = season.shares.index[0], season.shares.index[-1]
+        cells = ("every 1 km cell" if season.codes.sizes["x"] < 2 or abs(
+            float(season.codes["x"][1] - season.codes["x"][0])) <= 1000.0
+            else "the climate record's cells")
         self._note.object = (f"**{state.region_label or 'Region'}**, {state.crop} "
                              f"{state.depth}: {len(season.shares)} days "
                              f"({first:%Y-%m-%d}..{last:%Y-%m-%d}), "
-                             f"{season.weights.sum():,.0f} km² of crop area.")
+                             f"{season.weights.sum():,.0f} km² of crop area, from {cells}.")
         self._chart.objects = [pn.pane.HoloViews(self._stacked(season.shares),
                                                  sizing_mode="stretch_width", height=_HEIGHT),
                                pn.pane.HoloViews(self._spells(season),
                                                  sizing_mode="stretch_width", height=_HEIGHT,
                                                  linked_axes=False)]
         self._show_table()
-        self._show_years(last.year)
+        self._year = last.year
+        self._trends.objects = []
+        self._show_years()
+
+    def _season(self):
+        """The region's season, from the record's cells if it holds the product's days.
+
+        A province's season from the record takes about a second; from every 1 km cell,
+        tens of seconds (BENCHMARKS.md).
+        """
+        state = self.state
+        reader = data.reader(state.catalog_path)
+        days = state.available_dates
+        if self.density == "record" and days:
+            try:
+                season = region_season(reader, state.crop, state.depth, state.region,
+                                       data.china(), days[0], days[-1], self.scheme,
+                                       "record")
+            except CropSMError:  # no record: every 1 km cell
+                season = None
+            if season is not None and set(pd.DatetimeIndex(season.shares.index).date) >= set(days):
+                return season
+        return region_season(reader, state.crop, state.depth, state.region, data.china(),
+                             scheme=self.scheme)
 
     def _stacked(self, shares: pd.DataFrame) -> hv.Overlay:
         colours = CATEGORY_COLOURS if self.scheme == "category" else GRADE_COLOURS
@@ -120,11 +166,13 @@ class SeasonView(pn.viewable.Viewer):
         table = period_means(self._shares, self.period)
         self._table.object = (100 * table).round(1)
 
-    def _show_years(self, year: int):
-        state = self.state
+    def _show_years(self):
+        state, year = self.state, self._year
+        if year is None or state.region is None:
+            return
         try:
             band = region_years(data.reader(state.catalog_path), state.crop, state.depth,
-                                state.region, data.china(), year)
+                                state.region, data.china(), year, self.other)
         except CropSMError as err:
             self._years.objects = [pn.pane.Markdown(f"Year against the record: {err}")]
             return
@@ -135,11 +183,40 @@ class SeasonView(pn.viewable.Viewer):
                 .opts(color="grey", line_dash="dashed")
                 * hv.Curve(frame, "dayofyear", str(year), label=str(year))
                 .opts(color="#d7301f", line_width=2))
+        if self.other is not None and self.other != year:
+            plot = plot * hv.Curve(frame, "dayofyear", str(self.other),
+                                   label=str(self.other)).opts(color="#2c7fb8", line_width=2)
         self._years.objects = [pn.pane.HoloViews(plot.opts(
             responsive=True, height=_HEIGHT, ylabel="regional mean SM (m³ m⁻³)",
             xlabel="day of year", legend_position="top_left",
             title=f"{year} against the climate record's other years"),
             sizing_mode="stretch_width", height=_HEIGHT)]
+
+    def _show_trends(self):
+        state = self.state
+        if state.region is None:
+            self._trends.objects = [pn.pane.Markdown("Choose a region first.")]
+            return
+        try:
+            maps, regional = region_trends(data.reader(state.catalog_path), state.crop,
+                                           state.depth, state.region, data.china())
+        except CropSMError as err:
+            self._trends.objects = [pn.pane.Markdown(f"Trends: {err}")]
+            return
+        per_decade = maps["slope"] * 10
+        image = hv.Image(per_decade.rename("slope"), kdims=["x", "y"], vdims=["slope"]).opts(
+            cmap="BrBG", symmetric=True, colorbar=True, responsive=True, height=_HEIGHT,
+            data_aspect=1, xaxis=None, yaxis=None, tools=["hover"],
+            clabel="Sen's slope (m³ m⁻³ per decade)",
+            title=f"Trend of the yearly mean {maps.attrs['period']} (record cells)")
+        share = float(maps["significant"].mean())
+        text = (f"**Trend {regional['years']}** (Sen's slope, Mann-Kendall): regional mean "
+                f"{10 * regional['slope']:+.4f} m³ m⁻³ per decade, p = {regional['p']:.2f}"
+                f" ({'significant' if regional['significant'] else 'not significant'} at "
+                f"0.05); {share:.0%} of the record cells significant.")
+        self._trends.objects = [pn.pane.Markdown(text, width=360),
+                                pn.pane.HoloViews(image, sizing_mode="stretch_width",
+                                                  height=_HEIGHT, linked_axes=False)]
 
     def _file(self, kind: str) -> io.BytesIO | None:
         state = self.state
@@ -162,6 +239,11 @@ class SeasonView(pn.viewable.Viewer):
             pn.widgets.RadioButtonGroup.from_param(self.param.scheme, options=_SCHEMES,
                                                    color="light"),
             pn.widgets.Select.from_param(self.param.dekad, name="Dekad", width=140),
+            pn.widgets.Select.from_param(self.param.other, name="Compare with year",
+                                         width=140),
+            pn.widgets.RadioButtonGroup.from_param(
+                self.param.density, options={"record cells (fast)": "record",
+                                             "every 1 km cell": "1km"}, color="light"),
             self._png, self._csv)
         return pn.Column(controls, self._note, self._chart,
                          pn.Row(pn.Column(
@@ -169,4 +251,5 @@ class SeasonView(pn.viewable.Viewer):
                                                                     color="light"),
                              self._table, width=520), self._years,
                              sizing_mode="stretch_width"),
+                         self._trend_button, self._trends,
                          sizing_mode="stretch_width")

@@ -65,7 +65,8 @@ def _template(record: xr.Dataset, products: Sequence[tuple[str, str]], per: Sequ
     depth_names = sorted({d for _, d in products}, key=crops.DEPTHS.index)
     shape = (len(crop_names), len(depth_names), _DOY)
     tile = (1, 1, 16)
-    space = (min(128, ny), min(128, nx))
+    # one task writes whole chunks: tasks sharing a chunk would overwrite each other
+    space = (min(BLOCK, ny), min(BLOCK, nx))
     threshold = da.full(shape + (len(per), ny, nx), np.nan, dtype="f4",
                         chunks=tile + (len(per),) + space)
     mean = da.full(shape + (ny, nx), np.nan, dtype="f4", chunks=tile + space)
@@ -84,8 +85,10 @@ def _template(record: xr.Dataset, products: Sequence[tuple[str, str]], per: Sequ
     if "spatial_ref" in record:
         ds["spatial_ref"] = record["spatial_ref"]
     ds.attrs = attrs
+    # zarr's own fill too: chunks no task writes (no cropland) must read as missing
     encoding = {name: {"dtype": "u2", "scale_factor": SM_SCALE, "_FillValue": SM_FILL,
-                       "chunks": ds[name].data.chunksize} for name in ("sm_threshold", "sm_mean")}
+                       "fill_value": SM_FILL, "chunks": ds[name].data.chunksize}
+                for name in ("sm_threshold", "sm_mean")}
     return ds, encoding
 
 
@@ -168,11 +171,13 @@ def compute_climatology(catalog_path: str | Path,
         first, last = whole[0], whole[-1]
     else:
         first, last = 0, -1
-    if last - first + 1 < min_years or not set(range(first, last + 1)) <= set(whole):
+    if not whole or last - first + 1 < min_years or not set(range(first, last + 1)) <= set(
+            whole):
+        asked = f" of {first}-{last}" if years is not None else ""
         raise ClimatologyError(
-            f"The record {record_path} holds the whole years {_span(whole)}; a climatology "
-            f"of {first}-{last} needs at least {min_years} whole years inside it. Extend "
-            "the record with `cropsm predict --years FIRST-LAST --every N`.")
+            f"The record {record_path} holds the whole years {_span(whole)}; a climatology"
+            f"{asked} needs at least {min_years} whole years inside it. Extend the record "
+            "with `cropsm predict --years FIRST-LAST --every N`.")
     held = product_versions(record_path)
     missing = [f"{c}/{d}" for c, d in crops_depths if f"{c}/{d}" not in held]
     if missing:
@@ -237,7 +242,9 @@ REACH_RECORD_CELLS = 2
 
 def _nearest(record_axis: np.ndarray, values: np.ndarray) -> np.ndarray:
     step = record_axis[1] - record_axis[0] if record_axis.size > 1 else 1.0
-    index = np.rint((np.asarray(values) - record_axis[0]) / step).astype(int)
+    # floor(x + 0.5), not rint: a 1 km cell half-way between two record cells (even
+    # strides) always goes to the next one, so every block is stride cells wide
+    index = np.floor((np.asarray(values) - record_axis[0]) / step + 0.5).astype(int)
     return np.clip(index, 0, record_axis.size - 1)
 
 
@@ -277,6 +284,10 @@ def climatology_window(clim: xr.Dataset, name: str, crop: str, depth: str, days,
     reach = REACH_RECORD_CELLS
     x0, x1 = max(int(ix.min()) - reach, 0), int(ix.max()) + reach + 1
     y0, y1 = max(int(iy.min()) - reach, 0), int(iy.max()) + reach + 1
+    if crop not in clim["crop"].values or depth not in clim["depth"].values:
+        raise ClimatologyError(f"The climatology has no {crop}/{depth}; make it with "
+                               f"`cropsm climatology --crop {crop} --depth {depth}` (it "
+                               "replaces the store: give every product you need).")
     doys = pd.DatetimeIndex(pd.to_datetime(list(days))).day_of_year.to_numpy()
     unique, back = np.unique(doys, return_inverse=True)
     values = np.asarray(clim[name].sel(crop=crop, depth=depth).isel(

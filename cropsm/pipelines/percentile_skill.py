@@ -33,9 +33,11 @@ from cropsm.analysis.percentiles import (
     percentile_rank,
 )
 from cropsm.core import crops
+from cropsm.core.grid import every_nth_cell
 from cropsm.demo.record import true_record
 from cropsm.io.catalog import CatalogError, open_catalog, product_store_path, read_entry
 from cropsm.io.product import open_product
+from cropsm.pipelines._common import entry_of
 from cropsm.pipelines.climatology import open_climatology
 
 __all__ = ["borrowing_error", "percentile_skill", "regional_drought_share"]
@@ -45,11 +47,12 @@ def _cells(da: xr.DataArray, rows: np.ndarray, cols: np.ndarray) -> xr.DataArray
     return da.isel(y=xr.DataArray(rows, dims="cell"), x=xr.DataArray(cols, dims="cell"))
 
 
-def _categories(values: np.ndarray, thresholds: np.ndarray, doys: np.ndarray) -> np.ndarray:
+def _categories(values: np.ndarray, thresholds: np.ndarray, doys: np.ndarray,
+                per=PERCENTILES) -> np.ndarray:
     """Categories of (day, cell) values against (dayofyear, percentile, cell) thresholds."""
     out = np.empty(values.shape, "u1")
     for t, doy in enumerate(doys):
-        out[t] = drought_category(percentile_rank(values[t], thresholds[doy - 1], PERCENTILES))
+        out[t] = drought_category(percentile_rank(values[t], thresholds[doy - 1], per))
     return out
 
 
@@ -82,8 +85,8 @@ def percentile_skill(catalog_path: str | Path, crop: str, depth: str, year: int
         raise CatalogError(f"The climatology spans {first}-{last}; score a later year, so "
                            "the year ranked is not in its own climatology.")
     stride = int(clim.attrs["record_stride"])
-    covariates, weather = read_entry("covariates", cat), read_entry("covariates_daily", cat)
-    assert isinstance(covariates, xr.Dataset) and isinstance(weather, xr.Dataset)
+    covariates = entry_of(cat, "covariates", xr.Dataset)
+    weather = entry_of(cat, "covariates_daily", xr.Dataset)
     truth = true_record(covariates, weather, crop, depth, stride, f"{first}-01-01",
                         f"{year}-12-31")
     rows, cols = truth["row"].values, truth["col"].values
@@ -98,17 +101,19 @@ def percentile_skill(catalog_path: str | Path, crop: str, depth: str, year: int
     true_values = np.where(in_season, truth.values, np.nan)
     times = pd.DatetimeIndex(truth["time"].values)
     climate = times.year <= last
+    # the truth's climatology exactly as the product's was made
+    per = [float(p) for p in clim["percentiles"].values]
     true_thresholds = doy_thresholds(xr.DataArray(
-        true_values[climate], dims=("time", "cell"), coords={"time": times[climate]})).values
+        true_values[climate], dims=("time", "cell"), coords={"time": times[climate]}),
+        per=per, window=int(clim.attrs["window_days"])).values
     product_thresholds = _cells(clim["sm_threshold"].sel(crop=crop, depth=depth), rows,
                                 cols).values  # (dayofyear, percentile, cell)
     scored = times.year == year
     doys = times[scored].day_of_year.to_numpy()
-    predicted = _categories(product[scored], product_thresholds, doys)
-    true = _categories(true_values[scored], true_thresholds, doys)
+    predicted = _categories(product[scored], product_thresholds, doys, per)
+    true = _categories(true_values[scored], true_thresholds, doys, per)
     out = category_agreement(predicted, true, len(DROUGHT_CATEGORIES))
-    provinces = covariates["province"].values[
-        stride // 2::stride, stride // 2::stride][rows, cols]
+    provinces = every_nth_cell(covariates["province"], stride).values[rows, cols]
     return {**out, "provinces": regional_drought_share(predicted, true, provinces),
             "cells": int(rows.size), "climatology_years": f"{first}-{last}",
             "record_stride": stride, "year": year, "product": f"{crop}/{depth}"}
@@ -129,13 +134,16 @@ def regional_drought_share(predicted: np.ndarray, true: np.ndarray, zones: np.nd
     Returns
     -------
     dict
-        ``r`` (Pearson, over zone-days), ``mae`` (mean absolute difference of the share),
-        ``zone_days``, ``zones``, and ``r_climatology``: the twin, the r of a share
-        that is each zone's mean true share, every day (0 by construction if the zones'
-        means are all alike; what knowing only where drought is usual gives).
+        ``r`` (Pearson, over all zone-days), ``mae`` (mean absolute difference of the
+        share), ``r_within`` (the median over zones of each zone's r over its days: the
+        day-to-day skill, without the differences between zones), ``zone_days``,
+        ``zones``, and ``r_zone_means``: the twin of ``r``, the r of a share that is each
+        zone's own mean true share of the year every day, an oracle of where drought is
+        more common this year; the share a climatology expects is the same everywhere
+        (20 % for D1+) and has no r at all.
     """
     n = len(DROUGHT_CATEGORIES)
-    pairs, twins = [], []
+    pairs, twins, within = [], [], []
     for zone in np.unique(zones):
         cells = zones == zone
         if cells.sum() < min_cells:
@@ -150,12 +158,18 @@ def regional_drought_share(predicted: np.ndarray, true: np.ndarray, zones: np.nd
             graded.sum(axis=1), 1)
         pairs.append(np.column_stack([dry_p[days], dry_t[days]]))
         twins.append(np.full(days.sum(), dry_t[days].mean()))
+        if days.sum() > 2 and np.std(dry_p[days]) > 0 and np.std(dry_t[days]) > 0:
+            within.append(np.corrcoef(dry_p[days], dry_t[days])[0, 1])
+    if not pairs:
+        raise ValueError(f"No zone has {min_cells} classified cells on any day.")
     both = np.concatenate(pairs)
     twin = np.concatenate(twins)
-    return {"r": float(np.corrcoef(both[:, 0], both[:, 1])[0, 1]),
-            "mae": float(np.mean(np.abs(both[:, 0] - both[:, 1]))),
-            "r_climatology": float(np.corrcoef(twin, both[:, 1])[0, 1]),
-            "zone_days": int(len(both)), "zones": len(pairs)}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {"r": float(np.corrcoef(both[:, 0], both[:, 1])[0, 1]),
+                "mae": float(np.mean(np.abs(both[:, 0] - both[:, 1]))),
+                "r_within": float(np.median(within)) if within else float("nan"),
+                "r_zone_means": float(np.corrcoef(twin, both[:, 1])[0, 1]),
+                "zone_days": int(len(both)), "zones": len(pairs)}
 
 
 def borrowing_error(catalog_path: str | Path, crop: str, depth: str, stride: int,
@@ -180,8 +194,9 @@ def borrowing_error(catalog_path: str | Path, crop: str, depth: str, stride: int
     ny, nx = fraction.shape
     start = stride // 2
     rr, cc = np.nonzero(fraction >= crops.CROPLAND_MIN_FRACTION)
-    record_r = np.clip(np.rint((rr - start) / stride), 0, (ny - 1 - start) // stride)
-    record_c = np.clip(np.rint((cc - start) / stride), 0, (nx - 1 - start) // stride)
+    # the nearest record cell, as cropsm.pipelines.climatology maps 1 km cells
+    record_r = np.clip(np.floor((rr - start) / stride + 0.5), 0, (ny - 1 - start) // stride)
+    record_c = np.clip(np.floor((cc - start) / stride + 0.5), 0, (nx - 1 - start) // stride)
     own_r, own_c = start + record_r.astype(int) * stride, start + record_c.astype(int) * stride
     usable = fraction[own_r, own_c] >= crops.CROPLAND_MIN_FRACTION
     pick = np.random.default_rng(seed).choice(np.flatnonzero(usable),
@@ -202,5 +217,8 @@ def borrowing_error(catalog_path: str | Path, crop: str, depth: str, stride: int
     own = drought_category(percentile_rank(mine, own_thresholds[:, None], PERCENTILES))
     borrowed = drought_category(percentile_rank(mine, their_thresholds[:, None], PERCENTILES))
     out = category_agreement(borrowed, own, len(DROUGHT_CATEGORIES))
+    # cells whose nearest record cell lacks the crop borrow from farther (up to two
+    # record cells away) in the product; they are not in this figure
     return {**out, "cells": int(pick.size), "record_stride": stride,
+            "share_borrowing_farther": float(1 - usable.mean()),
             "product": f"{crop}/{depth}", "year": int(times[0].year)}

@@ -13,6 +13,7 @@ import pandas as pd
 import shapely
 import xarray as xr
 
+from cropsm.core.grid import every_nth_cell
 from cropsm.core.regions import RegionError, parse_bbox, province_region
 from cropsm.demo.profiles import UnknownProfile, get_profile
 from cropsm.io import assets
@@ -137,7 +138,7 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
         ``soil_moisture_record`` store.
     every : int
         Predict every ``every``-th cell in each direction
-        (:func:`cropsm.serve.engine.record_grid`); the record's reduced density.
+        (:func:`cropsm.core.grid.every_nth_cell`); the record's reduced density.
     new_axis : pandas.DatetimeIndex, optional
         Time axis of a new store (default: the days predicted).
 
@@ -151,6 +152,9 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
     if sum(x is not None for x in (season, years, start or end)) > 1:
         raise PredictError("Give dates (start/end), a season or a span of years, not two.")
     if season is not None:
+        if every != 1:
+            raise PredictError("A season is the 1 km product; --every is for a climate "
+                               "record (--years).")
         return _predict_season(catalog_path, models_dir, crops_depths, season, bbox=bbox,
                                region=region, scheduler=scheduler, workers=workers, out=out,
                                overwrite=overwrite, progress=progress, method=method)
@@ -178,7 +182,7 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
             return PredictionRun(target=target, products=tuple(shas))
     covariates = entry_of(cat, "covariates", xr.Dataset)
     daily = entry_of(cat, "covariates_daily", xr.Dataset)
-    mask = _region_mask(bbox, region, engine.record_grid(covariates, every))
+    mask = _region_mask(bbox, region, every_nth_cell(covariates, every))
     models: dict[tuple[str, str], ServingModel] = {}
     for c, d in crops_depths:
         path = model_path(models_dir, c, d, method=method)
@@ -200,7 +204,8 @@ def _gaps(days: pd.DatetimeIndex, filled: pd.DatetimeIndex) -> list[tuple[str, s
     missing = days[~days.isin(filled)]
     if missing.empty:
         return []
-    breaks = (np.diff(missing.asi8) != 86_400 * 10**9) | (missing.month[1:] != missing.month[:-1])
+    day_numbers = missing.values.astype("datetime64[D]").astype("i8")
+    breaks = (np.diff(day_numbers) != 1) | (missing.month[1:] != missing.month[:-1])
     starts = np.r_[0, np.flatnonzero(breaks) + 1]
     ends = np.r_[starts[1:] - 1, len(missing) - 1]
     return [(f"{missing[a]:%Y-%m-%d}", f"{missing[b]:%Y-%m-%d}") for a, b in zip(starts, ends,
@@ -213,19 +218,30 @@ def _predict_season(catalog_path, models_dir, crops_depths, season: int, *,
     cat = open_catalog(catalog_path)
     target = Path(out) if out else Path(_store(cat, "soil_moisture"))
     year = pd.date_range(f"{season}-01-01", f"{season}-12-31")
+    weather_end = pd.Timestamp(entry_of(cat, "covariates_daily", xr.Dataset)["time"].values[-1])
+    with_weather = year[year <= weather_end]  # a season in progress: the days so far
     filled = pd.DatetimeIndex([])
     moved: list[tuple[str, str]] = []
     fresh = overwrite
     if (target / "zarr.json").exists() and not overwrite:
         filled = filled_days(target)
+        held = product_versions(target)
+        if not all(f"{c}/{d}" in held for c, d in crops_depths):
+            filled = pd.DatetimeIndex([])  # filled days are the store's other products'
         with open_product(target, dask=False) as ds:
-            on_axis = bool(year.isin(pd.DatetimeIndex(ds["time"].values)).all())
-        if not on_axis:
+            axis = pd.DatetimeIndex(ds["time"].values)
+        if not year.isin(axis).all():
+            other = filled[filled.year != season]
+            if len(other):
+                raise PredictError(
+                    f"{target} holds days outside {season} ({other[0]:%Y-%m-%d}.."
+                    f"{other[-1]:%Y-%m-%d}); a season store holds one year. Give --out for "
+                    "the season's store, or --overwrite to replace this one.")
             # a new store on the year's axis, its first days the old store's days of the
             # year, so a server keeps showing them
             filled = filled[filled.year == season]
             moved, fresh = _gaps(filled, pd.DatetimeIndex([])), True
-    runs = moved + _gaps(year, filled)
+    runs = moved + _gaps(with_weather, filled)
     t0, days, last = time.perf_counter(), 0, None
     for k, (first_day, last_day) in enumerate(runs):
         last = predict_product(catalog_path, models_dir, crops_depths, start=first_day,

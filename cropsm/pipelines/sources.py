@@ -182,16 +182,15 @@ class CatalogReader:
         cropsm.io.catalog.CatalogError
             No climatology yet; the message gives the commands that make one.
         """
-        def open_() -> xr.Dataset:
-            path = product_store_path(self.catalog, "climatology")
-            if not (path / "zarr.json").exists():
-                raise CatalogError(
-                    "No climatology yet: percentiles and anomalies need a climate record "
-                    "and its percentiles; run `cropsm predict --years 1993-2017 --every 4` "
-                    "then `cropsm climatology`.")
-            return xr.open_zarr(path, consolidated=True, chunks=None)
-
-        return self._once(("climatology", None), open_)
+        path = product_store_path(self.catalog, "climatology")
+        if not (path / "zarr.json").exists():
+            raise CatalogError(
+                "No climatology yet: percentiles and anomalies need a climate record "
+                "and its percentiles; run `cropsm predict --years 1993-2017 --every 4` "
+                "then `cropsm climatology`.")
+        version = path.resolve()  # as for the product: a new version is opened anew
+        return self._once(("climatology", str(version)),
+                          lambda: xr.open_zarr(version, consolidated=True, chunks=None))
 
     def stations(self) -> pd.DataFrame:
         """Station metadata with grid ``x``/``y``; empty if the catalog has none."""

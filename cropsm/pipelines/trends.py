@@ -8,6 +8,7 @@ or the months asked for), on the climate record's cells; the trend is
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,30 +21,41 @@ from cropsm.analysis.trends import MIN_YEARS, sen_mann_kendall
 from cropsm.io.catalog import CatalogError, open_catalog, product_store_path
 from cropsm.io.product import open_product
 
-__all__ = ["record_trends", "regional_trend", "yearly_means"]
+__all__ = ["record_trends", "regional_trend", "whole_year_means", "yearly_means"]
 
 
-def yearly_means(catalog_path: str | Path, crop: str, depth: str,
-                 months: Sequence[int] | None = None) -> xr.DataArray:
-    """Each whole year's mean SM per record cell (m³ m⁻³), over ``months`` if given."""
-    cat = open_catalog(catalog_path)
-    record = open_product(product_store_path(cat, "soil_moisture_record"), "series")
-    sm = record["sm"].sel(crop=crop, depth=depth)
+def whole_year_means(sm: xr.DataArray, months: Sequence[int] | None = None) -> xr.DataArray:
+    """Each whole year's mean of a daily (time, ...) record, over ``months`` if given.
+
+    Raises
+    ------
+    cropsm.io.catalog.CatalogError
+        Fewer than :data:`cropsm.analysis.trends.MIN_YEARS` whole years.
+    """
     times = pd.DatetimeIndex(sm["time"].values)
     years, counts = np.unique(times.year, return_counts=True)
     whole = [int(y) for y, n in zip(years, counts, strict=True) if n >= 365]
-    keep = times.year.isin(whole)
-    if months is not None:
-        keep &= times.month.isin(list(months))
     if len(whole) < MIN_YEARS:
         raise CatalogError(f"The climate record holds {len(whole)} whole years; a trend "
                            f"needs at least {MIN_YEARS}. Extend it with `cropsm predict "
                            "--years FIRST-LAST --every N`.")
-    chosen = sm.isel(time=np.flatnonzero(keep))
-    out = chosen.groupby("time.year").mean("time")
-    out.attrs = {"units": "m3 m-3", "long_name": f"yearly mean of {crop} {depth} soil "
-                                                 "moisture over the days predicted"}
+    keep = times.year.isin(whole)
+    if months is not None:
+        keep &= times.month.isin(list(months))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # cells never in season
+        out = sm.isel(time=np.flatnonzero(keep)).groupby("time.year").mean("time")
+    out.attrs = {"units": "m3 m-3",
+                 "long_name": "yearly mean soil moisture over the days predicted"}
     return out.rename("sm")
+
+
+def yearly_means(catalog_path: str | Path, crop: str, depth: str,
+                 months: Sequence[int] | None = None) -> xr.DataArray:
+    """Each whole year's mean SM per record cell of the catalog's climate record."""
+    cat = open_catalog(catalog_path)
+    record = open_product(product_store_path(cat, "soil_moisture_record"), "series")
+    return whole_year_means(record["sm"].sel(crop=crop, depth=depth), months)
 
 
 def record_trends(catalog_path: str | Path, crop: str, depth: str,

@@ -56,7 +56,7 @@ from cropsm.serve.predict import (
     valid_dates,
 )
 
-__all__ = ["DAYS_PER_BLOCK", "Plan", "plan_run", "record_grid", "run"]
+__all__ = ["DAYS_PER_BLOCK", "Plan", "plan_run", "run"]
 
 DAYS_PER_BLOCK = 4  # small enough to balance uneven tiles over workers
 
@@ -82,10 +82,9 @@ class Plan:
     def days_per_block(self) -> int:
         """Days of one map task: :data:`DAYS_PER_BLOCK`, times the stride on a record grid.
 
-        A record tile covers ``stride²`` times the area of a 1 km tile at the same cell
-        density, so ``stride`` times the days keeps a task's rows within a few times a
-        1 km task's while paying the per-task cost (opening stores, the rain of the
-        antecedent days) ``stride`` times less often.
+        A record tile has as many cells as a 1 km tile, so a task has ``stride`` times a
+        1 km task's rows, and the per-task cost (opening stores, the rain of the
+        antecedent days) is paid ``stride`` times less often.
         """
         return DAYS_PER_BLOCK * self.stride
 
@@ -104,11 +103,6 @@ def _day_index(axis: pd.DatetimeIndex, day) -> int:
     if not isinstance(loc, int | np.integer):
         raise ValueError(f"{day} is not a single day of the time axis")
     return int(loc)
-
-
-def record_grid(covariates: xr.Dataset, stride: int) -> xr.Dataset:
-    """The grid of a climate record: :func:`cropsm.core.grid.every_nth_cell`."""
-    return every_nth_cell(covariates, stride)
 
 
 def _tiles(shape: tuple[int, int]):
@@ -141,15 +135,15 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
         Start a new store even if the existing one holds other model versions or another
         period.
     stride : int
-        Predict every ``stride``-th cell only (:func:`record_grid`); ``region`` is then a
-        mask of that grid.
+        Predict every ``stride``-th cell only (:func:`cropsm.core.grid.every_nth_cell`);
+        ``region`` is then a mask of that grid.
     new_axis : pandas.DatetimeIndex, optional
         Time axis of a new store (default: the days predicted), so later runs can fill
         the rest of it; the store's ``filled_days`` attribute lists the days done.
     """
     if stride < 1:
         raise PredictError(f"The stride must be a whole number of cells >= 1, got {stride}.")
-    covariates = record_grid(covariates, stride)
+    covariates = every_nth_cell(covariates, stride)
     serving_covariates(covariates)  # a store from before world v2 is refused here
     try:
         start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
@@ -199,15 +193,17 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
         shas = {**product_versions(base), **shas}
         by_product = {**product_methods(base), **by_product}
     methods = sorted(set(by_product.values()))
-    attrs: dict[str, Any] = {"title": "CropSM daily 1 km soil moisture of dryland wheat and maize",
-             "source": ("cropsm (ChinaCropSM1km random forest with irrigation module)"
-                        if methods == ["paper"] else
-                        f"cropsm ({' and '.join(methods)} method; docs/method.md)"),
-             "method": ",".join(methods),
-             "model_method": by_product,
-             "cropsm_version": cropsm.__version__,
-             "model_sha256": shas,
-             "filled_days": [f"{d:%Y-%m-%d}" for d in filled]}
+    attrs: dict[str, Any] = {
+        "title": "CropSM daily 1 km soil moisture of dryland wheat and maize",
+        "source": ("cropsm (ChinaCropSM1km random forest with irrigation module)"
+                   if methods == ["paper"] else
+                   f"cropsm ({' and '.join(methods)} method; docs/method.md)"),
+        "method": ",".join(methods),
+        "model_method": by_product,
+        "cropsm_version": cropsm.__version__,
+        "model_sha256": shas,
+        # days any product of the store was predicted on (a season fills its axis by runs)
+        "filled_days": [f"{d:%Y-%m-%d}" for d in filled]}
     key = run_key({"axis": [str(axis[0]), len(axis)], "dates": [str(start), str(end)],
                    "models": shas, "base": str(base.resolve()) if base else None,
                    "stride": stride,
@@ -265,7 +261,7 @@ class _Context:
 
 @functools.lru_cache(maxsize=4)
 def _open(path: str, stride: int = 1) -> xr.Dataset:
-    return record_grid(open_zarr(path, consolidated=True), stride)
+    return every_nth_cell(open_zarr(path, consolidated=True), stride)
 
 
 def _set_threads(threads: int | None) -> None:
