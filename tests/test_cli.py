@@ -161,6 +161,9 @@ def test_if_missing_skips_a_built_world(runner, tiny_world):
     assert "already built" in res.output
 
 
+# a tiny build killed mid-run in a subprocess: about a minute;
+# out of the 10-minute default run (`pytest -m slow`)
+@pytest.mark.slow
 def test_interrupted_build_leaves_no_half_written_store(tmp_path, tiny_world):
     """Kill a real build half-way: nothing opens as complete, and a re-run succeeds.
 

@@ -145,6 +145,9 @@ def ingested_models(ingested, tmp_path_factory):
     return models
 
 
+# trains and cross-validates forests on both catalogs;
+# out of the 10-minute default run (`pytest -m slow`)
+@pytest.mark.slow
 def test_station_blocked_skill_matches_the_direct_build(tiny_world, ingested,
                                                         tmp_path_factory):
     def blocked_r(catalog):

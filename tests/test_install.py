@@ -118,6 +118,9 @@ def test_cropsm_assets_overrides_the_bundled_folder(tmp_path, monkeypatch):
         assets_dir()
 
 
+# a wheel built and installed into a fresh venv: about a minute;
+# out of the 10-minute default run (`pytest -m slow`)
+@pytest.mark.slow
 def test_installed_wheel_runs_from_an_empty_folder(venv, tmp_path):
     bindir, env = venv
     work = tmp_path / "work"
