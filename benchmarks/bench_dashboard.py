@@ -18,7 +18,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import holoviews.plotting.bokeh  # noqa: E402, F401
+from common import median_time  # noqa: E402
 from shapely.geometry import box  # noqa: E402
 
 from cropsm.app import data  # noqa: E402
@@ -42,16 +42,6 @@ from cropsm.serve.forest_scenarios import SCENARIOS, run_scenario  # noqa: E402
 from cropsm.serve.predict import COVARIATES, cropland, predict_window  # noqa: E402
 
 SCREEN = (900, 900)
-
-
-def median_time(fn, inputs) -> float:
-    fn(inputs[0])  # warm-up: numba, datashader and zarr metadata
-    times = []
-    for item in inputs[1:]:
-        t0 = time.perf_counter()
-        fn(item)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def line(name: str, seconds: float, budget: float) -> None:

@@ -17,13 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from common import median_time  # noqa: E402
 
 from cropsm.config import settings  # noqa: E402
 from cropsm.core.errors import CropSMError  # noqa: E402
@@ -34,16 +35,6 @@ from cropsm.pipelines.season import region_season  # noqa: E402
 from cropsm.pipelines.sources import CatalogReader  # noqa: E402
 
 SCREEN_PX = 900
-
-
-def median_time(fn, inputs) -> float:
-    fn(inputs[0])  # warm-up: zarr metadata, numba
-    times = []
-    for item in inputs[1:]:
-        t0 = time.perf_counter()
-        fn(item)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def line(name: str, seconds: float, budget: float, baseline: float) -> None:

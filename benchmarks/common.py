@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 
@@ -14,6 +15,20 @@ def best(fn, repeat: int) -> tuple[float, object]:
         result = fn()
         times.append(time.perf_counter() - t0)
     return min(times), result
+
+
+def median_time(fn, inputs) -> float:
+    """Median wall time of ``fn`` over ``inputs[1:]``, after a warm-up call on ``inputs[0]``.
+
+    The warm-up pays numba's compilation and the first reads of store metadata.
+    """
+    fn(inputs[0])
+    times = []
+    for item in inputs[1:]:
+        t0 = time.perf_counter()
+        fn(item)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def line(name: str, ratio: float | str, ok: bool | str, target: str) -> None:

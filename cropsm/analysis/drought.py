@@ -35,6 +35,7 @@ __all__ = [
     "DROUGHT_GRADES",
     "GRADE_FILL",
     "DroughtGrade",
+    "classes_by_bounds",
     "drought_grade",
     "grade_shares",
     "region_summary",
@@ -120,18 +121,28 @@ def _dtype(value) -> np.dtype:
 
 
 # -- grades -----------------------------------------------------------------------------
-def _drought_grade(relative: np.ndarray) -> np.ndarray:
-    relative = np.asarray(relative)
-    out = np.full(relative.shape, GRADE_FILL, np.uint8)
+def classes_by_bounds(values, classes, fill: int) -> np.ndarray:
+    """uint8 codes of the classes whose ``lower < value <= upper``; ``fill`` where NaN.
+
+    ``classes`` are records with ``code``, ``lower`` and ``upper`` (None: unbounded), as
+    :data:`DROUGHT_GRADES` and :data:`cropsm.analysis.percentiles.DROUGHT_CATEGORIES`.
+    """
+    values = np.asarray(values)
+    out = np.full(values.shape, fill, np.uint8)
+    finite = ~np.isnan(values)
     with np.errstate(invalid="ignore"):
-        for grade in DROUGHT_GRADES:
-            inside = ~np.isnan(relative)
-            if grade.lower is not None:
-                inside &= relative > grade.lower
-            if grade.upper is not None:
-                inside &= relative <= grade.upper
-            out[inside] = grade.code
+        for cls in classes:
+            inside = finite.copy()
+            if cls.lower is not None:
+                inside &= values > cls.lower
+            if cls.upper is not None:
+                inside &= values <= cls.upper
+            out[inside] = cls.code
     return out
+
+
+def _drought_grade(relative: np.ndarray) -> np.ndarray:
+    return classes_by_bounds(relative, DROUGHT_GRADES, GRADE_FILL)
 
 
 def drought_grade(relative):

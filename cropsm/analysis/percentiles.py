@@ -27,7 +27,9 @@ is no rank. These sit beside, not instead of, the GB/T 32136 grades of
 The rank is linear between the stored percentiles; below the lowest it is half that
 percentile (1 for 2) and above the highest it is half-way to 100 (99 for 98), so the
 categories, whose bounds are all stored percentiles, are exact and the rank only
-interpolates what lies between bounds.
+interpolates what lies between bounds. Where thresholds tie (a dry soil pinned at its
+residual water content for weeks), a value on them ranks at the lowest tied percentile,
+the category the direct comparison ``value <= threshold`` gives.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from typing import NamedTuple
 import numba
 import numpy as np
 import xarray as xr
+
+from cropsm.analysis.drought import classes_by_bounds
 
 __all__ = [
     "CATEGORY_FILL",
@@ -262,18 +266,7 @@ def percentile_rank_at(values: np.ndarray, thresholds: np.ndarray, iy: np.ndarra
 
 
 def _drought_category(rank: np.ndarray) -> np.ndarray:
-    rank = np.asarray(rank)
-    out = np.full(rank.shape, CATEGORY_FILL, np.uint8)
-    finite = ~np.isnan(rank)
-    with np.errstate(invalid="ignore"):
-        for category in DROUGHT_CATEGORIES:
-            inside = finite.copy()
-            if category.lower is not None:
-                inside &= rank > category.lower
-            if category.upper is not None:
-                inside &= rank <= category.upper
-            out[inside] = category.code
-    return out
+    return classes_by_bounds(rank, DROUGHT_CATEGORIES, CATEGORY_FILL)
 
 
 def drought_category(rank):

@@ -68,7 +68,6 @@ class SeasonView(pn.viewable.Viewer):
         self.param.watch(self._update, ["scheme", "density"])
         self.param.watch(self._show_table, ["period"])
         self.param.watch(lambda *_: self._show_years(), ["other"])
-        self.param.other.objects = [None, *record_years(data.reader(self.state.catalog_path))]
         self._year: int | None = None
         self._shares: pd.DataFrame | None = None
         self._update()
@@ -170,6 +169,8 @@ class SeasonView(pn.viewable.Viewer):
         state, year = self.state, self._year
         if year is None or state.region is None:
             return
+        if self.param.other.objects == [None]:  # read once a region is shown, not per page
+            self.param.other.objects = [None, *record_years(data.reader(state.catalog_path))]
         try:
             band = region_years(data.reader(state.catalog_path), state.crop, state.depth,
                                 state.region, data.china(), year, self.other)
