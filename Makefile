@@ -22,16 +22,18 @@ run: export CROPSM_REPORTS ?= docs/validation
 run: $(STAMP)
 	$(BIN)/cropsm demo build --profile $(PROFILE) --if-missing
 	$(BIN)/cropsm train --if-missing
-	$(BIN)/cropsm train --method cropsm --rainfed --if-missing
-	$(BIN)/cropsm network train --if-missing --grid single
 	$(BIN)/cropsm predict --if-missing
 	mkdir -p data && $(MAKE) --no-print-directory background > data/background.log 2>&1 &
 	$(BIN)/panel serve app.py --port $(PORT) --address 127.0.0.1 --allow-websocket-origin=localhost:$(PORT) --allow-websocket-origin=127.0.0.1:$(PORT)
 
-# While the app serves: the climate record of the 0-10 cm products (every 8th cell,
-# 2009-2018) and its percentiles, then the rest of the 2018 season (published month by
-# month). Each step resumes or is skipped when done; the log is data/background.log.
+# While the app serves: the models only some tabs use (the CropSM method's forests with
+# those of the rain-fed stations, the network; the app says to wait until they exist),
+# the climate record of the 0-10 cm products (every 8th cell, 2009-2018) and its
+# percentiles, then the rest of the 2018 season (published month by month). Each step
+# resumes or is skipped when done; the log is data/background.log.
 background: $(STAMP)
+	$(BIN)/cropsm train --method cropsm --rainfed --if-missing
+	$(BIN)/cropsm network train --if-missing --grid single
 	$(BIN)/cropsm predict --years 2009-2018 --every 8 --depth 0-10cm --if-missing --quiet
 	$(BIN)/cropsm climatology --years 2009-2017 --depth 0-10cm --if-missing --quiet
 	$(BIN)/cropsm predict --season 2018 --quiet

@@ -103,3 +103,18 @@ def test_bad_rows_are_refused(data):
     assert serving.predict(test[:0]).shape == (0,)
     with pytest.raises(ValueError, match="not fitted"):
         ServingForest.from_sklearn(RandomForestRegressor())
+
+
+def test_two_class_labels_equal_sklearn_when_rows_leave_early(data):
+    """Labels of a two-class forest, rows settled early and rows tied to the last tree."""
+    X, y, test = data
+    rng = np.random.default_rng(3)
+    # a noisy boundary: many rows are decided by a narrow majority, others at once
+    labels = (y + rng.normal(0, 1.0, y.size) > 0).astype("i1")
+    forest = RandomForestClassifier(50, max_features=3, random_state=2, n_jobs=1).fit(X, labels)
+    serving = ServingForest.from_sklearn(forest)
+    votes = np.stack([tree.predict_proba(test)[:, 1] for tree in forest.estimators_])
+    lead = np.abs(2 * votes.sum(axis=0) - 50)
+    assert (lead > 30).any() and (lead < 4).any()  # both kinds of rows are tested
+    assert np.array_equal(serving.predict(test), forest.predict(test))
+    assert np.array_equal(serving.predict(test[:7]), forest.predict(test[:7]))

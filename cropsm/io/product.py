@@ -8,7 +8,8 @@ One Zarr store, CF-1.10, three kinds of groups:
 * ``overview_2`` … ``overview_16``: ``sm`` averaged over 2 … 16 cells, for zoomed-out
   maps (listed in the root's ``multiscales`` attribute);
 * ``series``: ``sm``, ``sm_q10``, ``sm_q90`` again, chunked a whole year × 32 × 32
-  for pixel time series (see BENCHMARKS.md for the measured trade-off).
+  for pixel time series (see BENCHMARKS.md for the measured trade-off), the chunks of
+  a map tile stored together in one shard.
 
 A run fills a *partial* store in ``.versions/`` whose name is a hash of the request, so
 an interrupted run finds it again. Each finished task leaves a marker; a resumed run skips
@@ -61,6 +62,9 @@ OVERVIEW_FACTORS = (2, 4, 8, 16)
 SM_VARIABLES = ("sm", "sm_q10", "sm_q90")
 FLAG_VARIABLES = ("cir", "aoa")
 _PROGRESS = ".cropsm-progress"
+#: zarr encodes and writes a region's chunks one at a time by default; a task writes
+#: hundreds at once (measured: a tile's series shard 212 ms -> 45 ms).
+_WRITE_CONFIG = {"codec_pipeline.batch_size": 256, "async.concurrency": 256}
 
 _ATTRS: dict[str, dict[str, object]] = {
     "sm": {"long_name": "volumetric soil moisture", "units": "m3 m-3",
@@ -91,7 +95,7 @@ def decode_sm(stored: np.ndarray) -> np.ndarray:
     return np.where(stored == SM_FILL, np.nan, stored * np.float32(SM_SCALE)).astype("f4")
 
 
-def _encoding(names, chunks) -> dict:
+def _encoding(names, chunks, shards=None) -> dict:
     out = {}
     for name in names:
         if name in SM_VARIABLES:
@@ -100,6 +104,8 @@ def _encoding(names, chunks) -> dict:
         else:
             out[name] = {"dtype": "uint8", "_FillValue": FLAG_FILL, "fill_value": FLAG_FILL,
                          "chunks": chunks}
+        if shards is not None:
+            out[name]["shards"] = shards
     out["time"] = {"units": "days since 1970-01-01", "dtype": "int32"}
     return out
 
@@ -187,8 +193,11 @@ class ProductStore:
                           encoding=_encoding(("sm",), (1, 1, 1, tile, tile)))
         chunk = (1, 1, min(SERIES_CHUNK[0], len(dates)), *SERIES_CHUNK[1:])
         series = _group(SM_VARIABLES, y, x, dates, ref)
+        # a series task writes a map tile's worth of series chunks: one shard file, not
+        # 256 chunk files (4.7x faster to write, 0.6 ms more to read a pixel's year)
         series.to_zarr(self.path, group="series", compute=False, mode="w", consolidated=False,
-                       encoding=_encoding(SM_VARIABLES, chunk))
+                       encoding=_encoding(SM_VARIABLES, chunk,
+                                          shards=(*chunk[:3], MAP_TILE, MAP_TILE)))
 
     def _replace_attrs(self, attrs: dict) -> None:
         meta = self.path / "zarr.json"
@@ -224,7 +233,8 @@ class ProductStore:
         if values.dtype != array.dtype:
             raise TypeError(f"{group}/{name} stores {array.dtype}, got {values.dtype}")
         ranges = []
-        for sl, size, chunk in zip(index, array.shape, array.chunks, strict=True):
+        for sl, size, chunk in zip(index, array.shape, array.shards or array.chunks,
+                                   strict=True):
             start, stop = sl.start or 0, size if sl.stop is None else sl.stop
             if start % chunk or (stop % chunk and stop != size):
                 raise ValueError(f"Region {index} of {group}/{name} is not chunk-aligned.")
@@ -237,7 +247,8 @@ class ProductStore:
             key = array.metadata.encode_chunk_key(tuple(r[i] for r, i in zip(ranges, coords,
                                                                               strict=True)))
             (folder / key).unlink(missing_ok=True)
-        array[index] = values
+        with zarr.config.set(_WRITE_CONFIG):
+            array[index] = values
 
     def publish(self, target: str | Path) -> Path:
         """Consolidate metadata, drop the markers and publish atomically at ``target``.

@@ -235,7 +235,8 @@ def apply_model(model: ServingModel, window: WindowRows, irrigation: bool = True
     """Gridded outputs of ``model`` on a window's rows (the arrays of :func:`predict_window`).
 
     With ``irrigation=False`` the CIR feature is forced to 0 (the irrigation module off)
-    instead of taken from the classifier.
+    instead of taken from the classifier. Rows with the memory indices
+    (:data:`SERVING_COLUMNS`) serve a paper model too.
     """
     shape, t, rows, cols = window.shape, window.t, window.rows, window.cols
     out = {name: np.full(shape, np.nan) for name in ("sm", "sm_q10", "sm_q90")}
@@ -244,11 +245,13 @@ def apply_model(model: ServingModel, window: WindowRows, irrigation: bool = True
     if t.size == 0:
         return out
     out["predicted"][t, rows, cols] = True
-    for name, values in model.predict_rows(window.X, irrigation=irrigation).items():
+    columns = SERVING_COLUMNS if model.memory else FEATURES
+    # rows made for the CropSM method also serve a paper model: its columns come first
+    X = window.X[:, :len(columns)]
+    for name, values in model.predict_rows(X, irrigation=irrigation).items():
         out[name][t, rows, cols] = values
     out["aoa"][t, rows, cols] = model.applicability.inside(
-        window.X, cells=rows * shape[2] + cols,
-        columns=SERVING_COLUMNS if model.memory else FEATURES)
+        X, cells=rows * shape[2] + cols, columns=columns)
     return out
 
 
