@@ -6,6 +6,7 @@ catalog shows what is missing), one with its product computed and models trained
 
 import io
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -404,3 +405,26 @@ def test_percentile_map_season_chart_and_bulletin_downloads(browser, climate_app
     assert table["graded_km2"].gt(0).all()
     page.close()
     assert not errors, errors
+
+
+def test_the_network_tab_before_the_network_is_trained_says_what_makes_it(
+        browser, served_catalog, tiny_models, tmp_path):
+    """`make run` serves before its background has trained the network: the tab says so."""
+    models = tmp_path / "models"
+    shutil.copytree(tiny_models, models,
+                    ignore=shutil.ignore_patterns("cropsm_network*", "*cropsm-method*"))
+    proc, url = _serve(served_catalog, models)
+    try:
+        errors = []
+        page = _open(browser, url, errors)
+        _draw_box(page)
+        page.locator(".bk-tab", has_text="Network").click()
+        page.get_by_role("button", name="Run the network on the region").click()
+        refusal = page.get_by_text(re.compile("Network run refused")).first
+        refusal.wait_for(timeout=60_000)
+        assert "cropsm network train" in refusal.inner_text()
+        assert "background" in refusal.inner_text()
+        page.close()
+        assert not errors, errors
+    finally:
+        stop(proc)

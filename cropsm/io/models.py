@@ -132,7 +132,9 @@ def read_card(path: str | Path) -> dict:
         command = ("cropsm network train" if path.name.startswith("cropsm_network")
                    else "cropsm train --method cropsm" if "_cropsm-method" in path.name
                    else "cropsm train")
-        raise ModelFileError(f"Model file {path} not found; train it with `{command}`.")
+        raise ModelFileError(f"Model file {path} not found; train it with `{command}` "
+                             "(`make run` does so in the background: see "
+                             "data/background.log).")
     if not card_path.is_file():
         raise ModelFileError(f"Model card {card_path} not found; retrain with `cropsm train`.")
     try:
