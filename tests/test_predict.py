@@ -310,3 +310,29 @@ def test_demo_profile_period_is_in_season(tiny_entries):
             season = crops.in_season(crop, dates, cov["sowing"].sel(crop=crop).values,
                                      cov["eos"].sel(crop=crop).values)
             assert season.any()
+
+
+@pytest.mark.parametrize("memory", [False, True])
+def test_a_task_s_cached_daily_covariates_cover_its_days_and_their_look_back(tiny_world,
+                                                                              memory):
+    """Blocks anywhere on the axis, across a stored chunk's edge too, get their rain."""
+    from cropsm.rf.features import ANTECEDENT_DAYS
+    from cropsm.rf.memory import MemoryParams
+
+    path = str(tiny_world[0] / "weather.zarr")
+    daily = engine._open(path)
+    reach = MemoryParams().reach_days if memory else ANTECEDENT_DAYS
+    axis = pd.DatetimeIndex(daily["time"].values)
+    length = engine._time_chunk(daily)
+    assert length < len(axis)  # the store has several chunks: edges are crossed
+    starts = [s for s in (axis[length - 2], axis[length + 2], axis[2 * length - 2], axis[-4])
+              if s >= axis[reach]]  # earlier days are refused when the run is planned
+    assert len(starts) >= 2
+    for start in starts:
+        dates = pd.date_range(start, min(start + pd.Timedelta(days=3), axis[-1]))
+        cached = engine._daily_for(path, dates, memory)
+        span = pd.DatetimeIndex(cached["time"].values)
+        assert span[0] <= dates[0] - pd.Timedelta(days=reach) and span[-1] >= dates[-1]
+        assert cached["pre"].dtype == np.float32
+        window = daily["pre"].sel(time=slice(span[0], span[-1])).values
+        assert np.array_equal(cached["pre"].values, window.astype("f4"))

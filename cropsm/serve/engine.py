@@ -1,8 +1,8 @@
 """The gridded prediction run: a dask graph of chunk-aligned blocks written to Zarr.
 
 :func:`plan_run` checks a request completely (dates, region, models, the existing store)
-before any work starts, then fixes the blocks: one crop × depth, one 512 × 512 tile, up to
-:data:`DAYS_PER_BLOCK` days. :func:`run` executes them on a ``dask.distributed`` cluster
+before any work starts, then fixes the blocks: one crop (all its depths), one 512 × 512
+tile, up to :data:`DAYS_PER_BLOCK` days. :func:`run` executes them on a ``dask.distributed`` cluster
 (an existing one, a fresh ``LocalCluster`` of worker processes) or in this process:
 
 1. map tasks compute a crop's feature rows on their block once
@@ -274,7 +274,7 @@ def _open(path: str, stride: int = 1) -> xr.Dataset:
 
 @functools.lru_cache(maxsize=2)
 def _daily_chunks(path: str, first: int, last: int) -> xr.Dataset:
-    """Time chunks ``first..last`` of the daily covariates, decoded, rain as float32.
+    """The forest's daily covariates (rain, PET factor) over time chunks ``first..last``.
 
     A map task reads a few days, but the rain is stored a year per chunk and the monthly
     variables in one chunk: decoding them once per worker process rather than once per
@@ -283,13 +283,16 @@ def _daily_chunks(path: str, first: int, last: int) -> xr.Dataset:
     """
     daily = _open(path)
     length = _time_chunk(daily)
-    days = daily.isel(time=slice(first * length, (last + 1) * length))
-    return days.assign(pre=days["pre"].astype("f4")).load()
+    # an absent variable is left to the features' check, whose message names it
+    present = [name for name in ("pre", "pet_factor") if name in daily]
+    days = daily[present].isel(time=slice(first * length, (last + 1) * length))
+    return (days.assign(pre=days["pre"].astype("f4")) if "pre" in days else days).load()
 
 
 def _time_chunk(daily: xr.Dataset) -> int:
-    chunks = daily["pre"].encoding.get("chunks") or daily["pre"].encoding.get(
-        "preferred_chunks", {}).get("time")
+    """Days per stored chunk of the daily rain (its whole axis if it has none)."""
+    encoding = daily["pre"].encoding if "pre" in daily else {}
+    chunks = encoding.get("chunks") or encoding.get("preferred_chunks", {}).get("time")
     return int(chunks[0] if isinstance(chunks, tuple) else chunks or daily.sizes["time"])
 
 
