@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
@@ -48,7 +49,8 @@ class Applicability:
     def dissimilarity(self, site_rows: np.ndarray) -> np.ndarray:
         """DI of rows of :data:`SITE_FEATURES` values (n, 6)."""
         scaled = (np.asarray(site_rows, "f8") - self.center) * self.scale
-        distance, _ = cKDTree(self.sites).query(scaled, k=1)
+        # as many threads as the forests use: one per process on a cluster's workers
+        distance, _ = cKDTree(self.sites).query(scaled, k=1, workers=numba.get_num_threads())
         return np.asarray(distance / self.mean_distance)
 
     def inside(self, X: np.ndarray, cells: np.ndarray | None = None,
