@@ -29,6 +29,13 @@ __all__ = ["LAYER_ATTRS", "SCREEN_PX", "MapLayerError", "level_for", "map_layer"
 #: A map of typical screen width in pixels, for choosing an overview level.
 SCREEN_PX = 700
 
+def _class_attrs(long_name: str, classes) -> dict[str, Any]:
+    """CF attributes of a layer of class codes (drought grades or categories)."""
+    return {"units": "1", "long_name": long_name,
+            "flag_values": [c.code for c in classes],
+            "flag_meanings": " ".join(c.name for c in classes)}
+
+
 #: CF attributes of each layer (units in UDUNITS form).
 LAYER_ATTRS: dict[str, dict[str, Any]] = {
     "sm": {"units": "m3 m-3", "long_name": "volumetric soil moisture"},
@@ -38,18 +45,14 @@ LAYER_ATTRS: dict[str, dict[str, Any]] = {
             "flag_values": [0, 1], "flag_meanings": "outside inside"},
     "relative_sm": {"units": "%", "long_name": "relative soil moisture (percent of field "
                                                "capacity)"},
-    "drought": {"units": "1", "long_name": "agricultural drought grade (GB/T 32136-2015, "
-                                           "relative soil moisture)",
-                "flag_values": [g.code for g in DROUGHT_GRADES],
-                "flag_meanings": " ".join(g.name for g in DROUGHT_GRADES)},
+    "drought": _class_attrs("agricultural drought grade (GB/T 32136-2015, relative soil "
+                            "moisture)", DROUGHT_GRADES),
     "anomaly": {"units": "m3 m-3", "long_name": "soil moisture minus the climate record's "
                                                 "day-of-year mean"},
     "percentile": {"units": "%", "long_name": "soil-moisture percentile against the climate "
                                               "record's day of year"},
-    "category": {"units": "1", "long_name": "drought category by soil-moisture percentile "
-                                            "(USDM, Svoboda et al. 2002)",
-                 "flag_values": [c.code for c in DROUGHT_CATEGORIES],
-                 "flag_meanings": " ".join(c.name for c in DROUGHT_CATEGORIES)},
+    "category": _class_attrs("drought category by soil-moisture percentile (USDM, "
+                             "Svoboda et al. 2002)", DROUGHT_CATEGORIES),
     "error": {"units": "m3 m-3", "long_name": "predicted minus true soil moisture (demo "
                                               "world)"},
 }

@@ -382,9 +382,10 @@ def _classify_two(X, words, thresholds, values, tree_starts, label, chunk):
     A tree adds class fractions summing to 1, so it moves the difference of the two
     class totals by at most 1. Once that difference exceeds the trees left (plus a
     margin far above rounding), the majority, hence scikit-learn's argmax, is fixed and
-    the row stops walking. On the demo world's CIR rows this happens after 37.6 of 50
-    trees on average. Rows still open at the end are labelled from the totals as
-    :func:`_classify` computes them, so every label equals scikit-learn's.
+    the row stops walking. On 100 000 rows of the demo world's busiest wheat tile
+    (0-10 cm, April 2018) this happens after 37.6 of 50 trees on average. Rows still
+    open at the end are labelled from the totals as :func:`_classify` computes them, so
+    every label equals scikit-learn's.
     """
     n_rows, n_trees = X.shape[0], tree_starts.size - 1
     for task in numba.prange((n_rows + chunk - 1) // chunk):
