@@ -7,7 +7,8 @@ percentiles::
 
 Each line prints *ratio* = budget / measured (> 1: within budget), the measured time, the
 budget and the baseline measured in the same run: the plain soil-moisture layer for a
-date switch, the GB/T grades (no climatology) for the season series. Times are medians
+date switch, the GB/T grades (no climatology) for the season series, the series from
+every 1 km cell for the one from the areas published with the product. Times are medians
 over distinct days after one warm-up call, server side (reading, ranking, the class
 shares), without the browser's drawing.
 """
@@ -28,9 +29,10 @@ from common import median_time  # noqa: E402
 
 from cropsm.config import settings  # noqa: E402
 from cropsm.core.errors import CropSMError  # noqa: E402
-from cropsm.core.regions import province_region  # noqa: E402
+from cropsm.core.regions import province_code, province_region  # noqa: E402
 from cropsm.io import assets  # noqa: E402
 from cropsm.pipelines.map_layer import map_layer  # noqa: E402
+from cropsm.pipelines.province_shares import province_shares  # noqa: E402
 from cropsm.pipelines.season import region_season  # noqa: E402
 from cropsm.pipelines.sources import CatalogReader  # noqa: E402
 
@@ -85,6 +87,18 @@ def main() -> None:
     per_day = seconds / len(days)
     print(f"  per day {per_day * 1000:.1f} ms; a 365-day season at that rate: "
           f"{per_day * 365:.1f} s (budget 1 s)")
+    code = province_code(args.province, assets.read_provinces())
+
+    def published(_):
+        # a new reader each time: the first read of a session, catalog opening included
+        return province_shares(CatalogReader(args.catalog), args.crop, args.depth, code,
+                               days, "category")
+
+    try:
+        line(f"{args.province}: season series, published areas, {len(days)} days",
+             median_time(published, [None] * 3), 1.0, seconds)
+    except CropSMError as err:
+        print(f"  no published province areas: {err}")
     year = days[-1].year
 
     def record_season(scheme):

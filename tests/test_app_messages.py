@@ -156,3 +156,39 @@ def test_network_run_and_exports_post_info_messages(served_state):
     assert served_state.message_level == ("warning" if flagged else "info")
     assert b"pattern_flag_share" in view._csv_file().getvalue()
     assert view._netcdf_file().getvalue()[:3] in (b"CDF", b"\x89HD")
+
+
+def test_the_sidebar_says_how_far_the_season_run_has_got(tmp_path):
+    import datetime as dt
+    import subprocess
+    import sys
+
+    from cropsm.app.layout import season_progress
+    from cropsm.pipelines.season_status import SeasonStatus, read_season_status
+
+    store = tmp_path / "soil_moisture.zarr"
+    assert read_season_status(store) is None
+    status = SeasonStatus(season=2018, days_planned=300, started=0.0)
+    status.write(store, days_done=120)
+    status.started = status.updated - 1200.0  # 120 days in 20 min: 30 min for the rest
+    status.write(store)
+    status.updated = status.started + 1200.0
+    read = read_season_status(store)
+    assert read is not None and read.state == "running" and read.days_done == 120
+    assert season_progress([], read) == ("Filling 2018 in the background: 120 of 300 days "
+                                         "(40%), about 30 min left.")
+    # a run killed without a word: its process is gone
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    status.write(store, pid=int(dead.stdout))
+    stopped = read_season_status(store)
+    assert stopped is not None and stopped.state == "stopped"
+    assert "stopped after 120 of 300 days (its process ended); `cropsm predict --season " \
+           "2018` resumes it" in season_progress([], stopped)
+    status.write(store, state="failed", error="PredictError: no weather")
+    assert "(PredictError: no weather)" in season_progress([], read_season_status(store))
+    (tmp_path / "soil_moisture.zarr.season.json").write_text("{not json")
+    assert read_season_status(store) is None  # advice, not data: the page goes on
+    days = [dt.date(2018, 5, 1), dt.date(2018, 5, 2)]
+    assert season_progress(days) == ("Product: 2 of the 365 days of 2018 (a background run "
+                                     "may be adding days).")

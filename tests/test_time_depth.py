@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -15,13 +16,15 @@ from shapely.geometry import box
 from cropsm.analysis.percentiles import PERCENTILES, doy_thresholds, percentile_rank
 from cropsm.cli import main
 from cropsm.core.grid import every_nth_cell
+from cropsm.core.regions import province_code, province_region
 from cropsm.io import assets
 from cropsm.io.catalog import CatalogError, open_catalog, product_store_path
-from cropsm.io.product import open_product
+from cropsm.io.product import SHARES_GROUP, ProductStore, open_product, read_group
 from cropsm.pipelines.bulletin import make_bulletin
 from cropsm.pipelines.climatology import ClimatologyError, compute_climatology, open_climatology
 from cropsm.pipelines.map_layer import map_layer
 from cropsm.pipelines.percentile_skill import borrowing_error, percentile_skill
+from cropsm.pipelines.province_shares import add_province_areas, province_shares
 from cropsm.pipelines.season import (
     record_years,
     region_season,
@@ -143,6 +146,63 @@ def test_season_shares_spells_and_years(reader):
         region_season(reader, CROP, DEPTH, TINY_BOX, china, "2018-07-01", "2018-07-10")
 
 
+def test_published_province_areas_are_the_1km_season(reader):
+    provinces, china, days = assets.read_provinces(), assets.read_boundary(), reader.dates()
+    for name, tolerance in (("Hebei", 1e-6), ("Beijing", 0.01), ("Tianjin", 0.01)):
+        code = province_code(name, provinces)
+        for scheme in ("category", "grade"):
+            published = province_shares(reader, CROP, DEPTH, code, days, scheme)
+            computed = region_season(reader, CROP, DEPTH, province_region(name, provinces),
+                                     china, scheme=scheme).shares
+            assert published.notna().all().all()
+            # the province code's cells stand for the outline: the same cells inside the
+            # tiny world, a few border cells apart where the outline crosses Beijing's and
+            # Tianjin's
+            np.testing.assert_allclose(published.values, computed.values, atol=tolerance)
+    with pytest.raises(CatalogError, match="no published province areas"):
+        province_shares(reader, "maize", DEPTH, code, days)
+    with pytest.raises(CatalogError, match="lacks some of the days"):
+        province_shares(reader, CROP, DEPTH, code, ["2019-05-01"])
+
+
+def test_a_region_run_clears_its_days_areas_and_never_the_published_ones(reader, tmp_path):
+    published = product_store_path(reader.catalog, "soil_moisture").resolve()
+    before = read_group(published, SHARES_GROUP)
+    axis = pd.DatetimeIndex(before["time"].values)
+    days = reader.dates()
+    store = ProductStore.create(published.parent / "partial-region-test",
+                                reader.dataset("covariates"), axis, {}, base=published)
+    try:
+        add_province_areas(store, reader, [(CROP, DEPTH)], days[:2], axis,
+                           region=np.ones((3, 3), bool))
+        after = store.read_group(SHARES_GROUP)
+    finally:
+        shutil.rmtree(store.path)
+    area = after["grade_area"].sel(crop=CROP, depth=DEPTH)
+    assert area.sel(time=days[:2]).isnull().all()
+    xr.testing.assert_equal(area.sel(time=days[2:]),
+                            before["grade_area"].sel(crop=CROP, depth=DEPTH, time=days[2:]))
+    # the published store's files were hard links: unlinked, not overwritten
+    xr.testing.assert_identical(read_group(published, SHARES_GROUP), before)
+
+
+def test_areas_are_added_to_a_store_published_without_them(reader, tmp_path):
+    from cropsm.pipelines.province_shares import days_without_areas, publish_province_areas
+
+    published = product_store_path(reader.catalog, "soil_moisture").resolve()
+    days = reader.dates()
+    copy = ProductStore.create(tmp_path / ".versions" / "old.partial",
+                               reader.dataset("covariates"), days, {}, base=published)
+    shutil.rmtree(copy.path / SHARES_GROUP)  # as published before the areas existed
+    target = tmp_path / "old.zarr"
+    copy.publish(target)
+    assert list(days_without_areas(reader, target, [(CROP, DEPTH)])) == list(days)
+    publish_province_areas(reader, target, [(CROP, DEPTH)], days)
+    assert days_without_areas(reader, target, [(CROP, DEPTH)]).empty
+    xr.testing.assert_identical(read_group(target.resolve(), SHARES_GROUP),
+                                read_group(published, SHARES_GROUP))
+
+
 def test_bulletin_files(reader, tmp_path):
     made = make_bulletin(reader, CROP, DEPTH, "2018-05-2", geometry=TINY_BOX,
                          region_name="Hebei plain")
@@ -209,3 +269,22 @@ def test_trends_need_years_and_regional_trend_is_the_mean_series(climate_catalog
     out = regional_trend(yearly, np.ones((3, 4), bool))
     assert out["slope"] == pytest.approx(0.002) and out["significant"]
     assert out["years"] == "2001-2012"
+
+
+def test_a_season_run_reports_its_progress_and_resumes(climate_catalog, tiny_models, tmp_path):
+    from cropsm.pipelines.predict import predict_product
+    from cropsm.pipelines.season_status import read_season_status
+
+    out = tmp_path / "season.zarr"
+    small = "116.0,39.0,116.3,39.3"  # a few dozen cells: the months, not the pixels, cost
+    run = predict_product(climate_catalog, tiny_models, [(CROP, DEPTH)], season=2018,
+                          bbox=small, out=out, workers=0)
+    status = read_season_status(out)
+    weather_end = reader_end = pd.Timestamp(
+        CatalogReader(climate_catalog).dataset("covariates_daily")["time"].values[-1])
+    held = pd.date_range("2018-01-01", min(reader_end, pd.Timestamp("2018-12-31")))
+    assert status.state == "done" and status.days_done == status.days_planned == len(held)
+    assert run.days == len(held) and weather_end >= held[-1]
+    again = predict_product(climate_catalog, tiny_models, [(CROP, DEPTH)], season=2018,
+                            bbox=small, out=out, workers=0)
+    assert again.days == 0 and read_season_status(out).days_planned == 0

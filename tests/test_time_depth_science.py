@@ -30,6 +30,7 @@ from cropsm.analysis.percentiles import (
     drought_category,
     percentile_rank,
     percentile_rank_at,
+    percentile_rank_cells,
 )
 from cropsm.analysis.spells import drought_spells
 from cropsm.analysis.trends import sen_mann_kendall
@@ -256,6 +257,9 @@ def test_compiled_lookup_rank_equals_the_numpy_rank_on_gathered_thresholds():
     np.testing.assert_allclose(fast, percentile_rank(values, gathered), rtol=1e-6,
                                equal_nan=True)
     assert np.isnan(fast[iy == 2][:, ix == 3]).all()
+    rows, cols = np.nonzero(np.ones_like(values, dtype=bool))
+    cells = percentile_rank_cells(values[rows, cols], record, iy[rows], ix[cols])
+    np.testing.assert_array_equal(cells, fast[rows, cols])  # the same compiled rank
 
 
 def test_season_gaps_are_runs_of_missing_days_split_at_month_ends():
@@ -270,3 +274,19 @@ def test_season_gaps_are_runs_of_missing_days_split_at_month_ends():
                          ("2018-06-01", "2018-06-30"), ("2018-07-01", "2018-07-03")]
     assert gaps[7] == ("2018-07-05", "2018-07-31")
     assert _gaps(year, year) == []
+
+
+def test_zonal_class_areas_are_class_areas_per_zone():
+    from cropsm.analysis.bulletin import class_areas
+    from cropsm.pipelines.province_shares import zonal_class_areas
+
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 7, (3, 500)).astype("u1")  # 6: a fill, not counted
+    zones = rng.integers(0, 4, 500)
+    area = rng.uniform(0.1, 1.0, 500)
+    names = ["a", "b", "c", "d", "e", "f"]
+    out = zonal_class_areas(codes, zones, 4, 6, area)
+    for day in range(3):
+        expected = class_areas(codes[day], zones, {k: str(k) for k in range(4)}, names, area)
+        np.testing.assert_allclose(out[day], expected[[f"{n}_km2" for n in names]].values,
+                                   rtol=1e-12)

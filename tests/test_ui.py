@@ -404,6 +404,12 @@ def test_percentile_map_season_chart_and_bulletin_downloads(browser, climate_app
     table = pd.read_csv(io.StringIO(text), comment="#")
     assert table["graded_km2"].gt(0).all()
     page.close()
+    # a province's classes come from the areas published with the product
+    page = _open(browser, f"{climate_app}?region=Hebei", errors)
+    page.locator(".bk-tab", has_text="Season").click()
+    page.get_by_text("every 1 km cell (as published with the product)").first.wait_for(
+        timeout=60_000)
+    page.close()
     assert not errors, errors
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "drought_category",
     "percentile_rank",
     "percentile_rank_at",
+    "percentile_rank_cells",
 ]
 
 #: Percentiles kept per day of year (every category bound, and the median).
@@ -205,33 +206,41 @@ def percentile_rank(values, thresholds, per: Sequence[float] = PERCENTILES):
     return out.rename("sm_percentile")
 
 
+@numba.njit(cache=True, inline="always")
+def _rank_one(v, thresholds, ry, rx, per):
+    """Rank of one value against the record cell ``(ry, rx)``; NaN where either is missing."""
+    n = per.size
+    if np.isnan(v) or np.isnan(thresholds[0, ry, rx]):
+        return np.float32(np.nan)
+    if v < thresholds[0, ry, rx]:
+        return np.float32(per[0] / 2)
+    k = 0
+    while k < n and v > thresholds[k, ry, rx]:
+        k += 1
+    if k == n:
+        return np.float32((100 + per[n - 1]) / 2)
+    hi = thresholds[k, ry, rx]
+    lo = thresholds[max(k - 1, 0), ry, rx]
+    step = (v - lo) / (hi - lo) if hi > lo else 1.0
+    return np.float32(per[max(k - 1, 0)] + min(max(step, 0.0), 1.0) * (
+        per[k] - per[max(k - 1, 0)]))
+
+
 @numba.njit(parallel=True, cache=True)
 def _rank_at(values, thresholds, iy, ix, per):
     ny, nx = values.shape
-    n = per.size
-    out = np.full((ny, nx), np.nan, np.float32)
+    out = np.empty((ny, nx), np.float32)
     for r in numba.prange(ny):
         for c in range(nx):
-            v = values[r, c]
-            if np.isnan(v):
-                continue
-            ry, rx = iy[r], ix[c]
-            if np.isnan(thresholds[0, ry, rx]):
-                continue
-            if v < thresholds[0, ry, rx]:
-                out[r, c] = per[0] / 2
-                continue
-            k = 0
-            while k < n and v > thresholds[k, ry, rx]:
-                k += 1
-            if k == n:
-                out[r, c] = (100 + per[n - 1]) / 2
-                continue
-            hi = thresholds[k, ry, rx]
-            lo = thresholds[max(k - 1, 0), ry, rx]
-            step = (v - lo) / (hi - lo) if hi > lo else 1.0
-            out[r, c] = per[max(k - 1, 0)] + min(max(step, 0.0), 1.0) * (
-                per[k] - per[max(k - 1, 0)])
+            out[r, c] = _rank_one(values[r, c], thresholds, iy[r], ix[c], per)
+    return out
+
+
+@numba.njit(parallel=True, cache=True)
+def _rank_cells(values, thresholds, iy, ix, per):
+    out = np.empty(values.size, np.float32)
+    for k in numba.prange(values.size):
+        out[k] = _rank_one(values[k], thresholds, iy[k], ix[k], per)
     return out
 
 
@@ -263,6 +272,34 @@ def percentile_rank_at(values: np.ndarray, thresholds: np.ndarray, iy: np.ndarra
                     np.ascontiguousarray(thresholds, dtype=np.float32),
                     np.asarray(iy, dtype=np.int64), np.asarray(ix, dtype=np.int64),
                     np.asarray(per, dtype=np.float32))
+
+
+def percentile_rank_cells(values: np.ndarray, thresholds: np.ndarray, iy: np.ndarray,
+                          ix: np.ndarray, per: Sequence[float] = PERCENTILES) -> np.ndarray:
+    """:func:`percentile_rank_at` of scattered cells (value k against record cell iy[k], ix[k]).
+
+    The same compiled rank as :func:`percentile_rank_at`, cell for cell, for a list of
+    cells (e.g. a crop's cropland) rather than a window.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        (cell,) soil moisture (m³ m⁻³).
+    thresholds : numpy.ndarray
+        (percentile, ry, rx) thresholds of the record cells.
+    iy, ix : numpy.ndarray of int
+        (cell,) record row and column of each cell.
+    per : sequence of float
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (cell,), NaN where the value or the record cell's thresholds are missing.
+    """
+    return _rank_cells(np.ascontiguousarray(values, dtype=np.float32),
+                       np.ascontiguousarray(thresholds, dtype=np.float32),
+                       np.asarray(iy, dtype=np.int64), np.asarray(ix, dtype=np.int64),
+                       np.asarray(per, dtype=np.float32))
 
 
 def _drought_category(rank: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from cropsm.config import settings
 from cropsm.core.errors import CropSMError
 from cropsm.core.grid import Grid
 from cropsm.io.assets import read_boundary, read_provinces
+from cropsm.io.catalog import product_store_path
 from cropsm.io.models import model_path, network_path, read_card
 from cropsm.io.store import read_json, read_parquet
 from cropsm.pipelines.basemap import basemap_lines as pipelines_basemap_lines
@@ -27,6 +28,7 @@ from cropsm.pipelines.map_layer import map_layer as pipelines_map_layer
 from cropsm.pipelines.omission import omission_table as pipelines_omission_table
 from cropsm.pipelines.pattern_regions import FILES as PATTERN_REGION_FILES
 from cropsm.pipelines.pattern_regions import read_pattern_regions
+from cropsm.pipelines.season_status import SeasonStatus, read_season_status
 from cropsm.pipelines.sources import CatalogReader
 from cropsm.serve.models import load_model, load_network
 from cropsm.serve.predict import ServingModel
@@ -69,6 +71,15 @@ def product_dates(path: str) -> list[pd.Timestamp]:
         return list(reader(path).dates())
     except CropSMError:  # no catalog or no product yet: the page says how to make one
         return []
+
+
+def season_status(path: str) -> SeasonStatus | None:
+    """The last ``cropsm predict --season`` run's progress; None without one."""
+    try:
+        store = product_store_path(reader(path).catalog, "soil_moisture")
+    except CropSMError:
+        return None
+    return read_season_status(store)
 
 
 @pn.cache(max_items=8)

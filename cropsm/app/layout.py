@@ -19,6 +19,7 @@ from cropsm.app.state import AppState
 from cropsm.app.validation_view import ValidationView
 from cropsm.core.errors import CropSMError
 from cropsm.core.regions import RegionError
+from cropsm.pipelines.season_status import SeasonStatus
 
 #: How often a session looks for days a background run has published (ms).
 DAYS_REFRESH_MS = 20_000
@@ -27,8 +28,18 @@ DAYS_REFRESH_MS = 20_000
 ALERT_TYPES = {"info": "info", "warning": "warning", "error": "danger"}
 
 
-def season_progress(days) -> str:
-    """How much of the latest year the product holds, for the sidebar."""
+def season_progress(days, status: SeasonStatus | None = None) -> str:
+    """How much of the latest year the product holds, and the season run's progress."""
+    if status is not None and status.state == "running":
+        left = status.seconds_left()
+        return (f"Filling {status.season} in the background: {status.days_done} of "
+                f"{status.days_planned} days ({status.fraction:.0%})"
+                + (f", about {max(1, round(left / 60))} min left." if left else "."))
+    if status is not None and status.state in ("failed", "stopped"):
+        why = status.error or "its process ended"
+        return (f"The background run of {status.season} stopped after {status.days_done} "
+                f"of {status.days_planned} days ({why}); `cropsm predict --season "
+                f"{status.season}` resumes it.")
     if not days:
         return ""
     year = max(d.year for d in days)
@@ -120,7 +131,7 @@ def create_app(state: AppState | None = None) -> pn.template.FastListTemplate:
         days = data.product_dates(state.catalog_path)
         if len(days) != len(state.available_dates):
             state.set_dates(days)
-        season_note.object = season_progress(days)
+        season_note.object = season_progress(days, data.season_status(state.catalog_path))
 
     refresh_days()
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:

@@ -17,7 +17,9 @@ from cropsm.app import data
 from cropsm.app.jobs import internal_error
 from cropsm.app.state import AppState
 from cropsm.core.errors import CropSMError
+from cropsm.core.regions import province_code
 from cropsm.pipelines.bulletin import make_bulletin
+from cropsm.pipelines.province_shares import province_shares
 from cropsm.pipelines.season import (
     record_years,
     region_season,
@@ -97,16 +99,22 @@ class SeasonView(pn.viewable.Viewer):
         except Exception:  # a bug: the panel says so and the log has the traceback
             self._note.object = internal_error("Season")
             return
-        self._shares = season.shares
-        first, last = season.shares.index[0], season.shares.index[-1]
-        cells = ("every 1 km cell" if season.codes.sizes["x"] < 2 or abs(
-            float(season.codes["x"][1] - season.codes["x"][0])) <= 1000.0
-            else "the climate record's cells")
+        shares = self._published(season.shares.index)
+        if shares is not None:
+            cells = "every 1 km cell (as published with the product)"
+        else:
+            shares = season.shares
+            cells = ("every 1 km cell" if season.codes.sizes["x"] < 2 or abs(
+                float(season.codes["x"][1] - season.codes["x"][0])) <= 1000.0
+                else "the climate record's cells")
+        self._shares = shares
+        first, last = shares.index[0], shares.index[-1]
         self._note.object = (f"**{state.region_label or 'Region'}**, {state.crop} "
-                             f"{state.depth}: {len(season.shares)} days "
+                             f"{state.depth}: {len(shares)} days "
                              f"({first:%Y-%m-%d}..{last:%Y-%m-%d}), "
-                             f"{season.weights.sum():,.0f} km² of crop area, from {cells}.")
-        self._chart.objects = [pn.pane.HoloViews(self._stacked(season.shares),
+                             f"{season.weights.sum():,.0f} km² of crop area; classes "
+                             f"from {cells}.")
+        self._chart.objects = [pn.pane.HoloViews(self._stacked(shares),
                                                  sizing_mode="stretch_width", height=_HEIGHT),
                                pn.pane.HoloViews(self._spells(season),
                                                  sizing_mode="stretch_width", height=_HEIGHT,
@@ -136,6 +144,16 @@ class SeasonView(pn.viewable.Viewer):
                 return season
         return region_season(reader, state.crop, state.depth, state.region, data.china(),
                              scheme=self.scheme)
+
+    def _published(self, days) -> pd.DataFrame | None:
+        """A province's shares as published with the product (every 1 km cell), if any."""
+        state = self.state
+        try:
+            code = province_code(state.region_label, data.provinces())
+            return province_shares(data.reader(state.catalog_path), state.crop, state.depth,
+                                   code, days, self.scheme)
+        except CropSMError:  # a box, or days published before the areas existed
+            return None
 
     def _stacked(self, shares: pd.DataFrame) -> hv.Overlay:
         colours = CATEGORY_COLOURS if self.scheme == "category" else GRADE_COLOURS

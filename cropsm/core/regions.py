@@ -14,7 +14,8 @@ from shapely.geometry import box
 from cropsm.core.errors import CropSMError
 from cropsm.core.grid import Grid
 
-__all__ = ["RegionError", "check_region", "parse_bbox", "province_region", "region_mask"]
+__all__ = ["RegionError", "check_region", "parse_bbox", "province_code", "province_region",
+           "region_mask"]
 
 
 class RegionError(CropSMError, ValueError):
@@ -34,14 +35,23 @@ def parse_bbox(text: str) -> shapely.Polygon:
     return box(lon0, lat0, lon1, lat1)
 
 
-def province_region(name: str, provinces) -> shapely.Geometry:
-    """A province's outline by English or Chinese name, or adcode (case-insensitive)."""
+def _province_row(name: str, provinces):
     key = name.strip().lower()
     for _, row in provinces.iterrows():
         if key in (str(row["name_en"]).lower(), str(row["name_zh"]).lower(), str(row["adcode"])):
-            return row["geometry"]
+            return row
     names = ", ".join(sorted(str(n) for n in provinces["name_en"]))
     raise RegionError(f"No province called {name!r}; choose one of: {names}.")
+
+
+def province_region(name: str, provinces) -> shapely.Geometry:
+    """A province's outline by English or Chinese name, or adcode (case-insensitive)."""
+    return _province_row(name, provinces)["geometry"]
+
+
+def province_code(name: str, provinces) -> int:
+    """A province's adcode by English or Chinese name, or adcode (case-insensitive)."""
+    return int(_province_row(name, provinces)["adcode"])
 
 
 def check_region(geometry, china) -> shapely.Geometry:

@@ -9,7 +9,10 @@ One Zarr store, CF-1.10, three kinds of groups:
   maps (listed in the root's ``multiscales`` attribute);
 * ``series``: ``sm``, ``sm_q10``, ``sm_q90`` again, chunked a whole year × 32 × 32
   for pixel time series (see BENCHMARKS.md for the measured trade-off), the chunks of
-  a map tile stored together in one shard.
+  a map tile stored together in one shard;
+* ``province_shares``: each province's crop area in each drought class day by day, a
+  few hundred kB written whole when a run publishes
+  (:mod:`cropsm.pipelines.province_shares`).
 
 A run fills a *partial* store in ``.versions/`` whose name is a hash of the request, so
 an interrupted run finds it again. Each finished task leaves a marker; a resumed run skips
@@ -42,6 +45,7 @@ __all__ = [
     "MAP_TILE",
     "OVERVIEW_FACTORS",
     "SERIES_CHUNK",
+    "SHARES_GROUP",
     "SM_FILL",
     "SM_SCALE",
     "ProductStore",
@@ -49,10 +53,13 @@ __all__ = [
     "encode_sm",
     "filled_days",
     "open_product",
+    "read_group",
     "product_methods",
     "product_versions",
 ]
 
+#: The child group of each province's crop area per drought class and day.
+SHARES_GROUP = "province_shares"
 SM_SCALE = 1e-4
 SM_FILL = 65535
 FLAG_FILL = 255
@@ -207,6 +214,22 @@ class ProductStore:
         meta.unlink()  # a hard link to the base store's metadata
         meta.write_text(json.dumps(doc, indent=2))
 
+    def replace_group(self, name: str, ds: xr.Dataset) -> None:
+        """Write ``ds`` as the child group ``name``, replacing the group whole.
+
+        The old group's files are unlinked first: in a store started from a published
+        one they are hard links to its files, which must not change.
+        """
+        shutil.rmtree(self.path / name, ignore_errors=True)
+        ds.to_zarr(self.path, group=name, mode="w", consolidated=False)
+
+    def read_group(self, name: str) -> xr.Dataset | None:
+        """The child group ``name`` of the partial store, loaded; None if it has none."""
+        if not (self.path / name / "zarr.json").exists():
+            return None
+        with xr.open_zarr(self.path, group=name, consolidated=False, chunks=None) as ds:
+            return ds.load()
+
     # -- progress markers -------------------------------------------------------------
     def done(self, task: str) -> bool:
         """Whether ``task`` finished in this partial store."""
@@ -341,3 +364,22 @@ def open_product(path: str | Path, level: int | str = 0, dask: bool = True) -> x
                             chunks={} if dask else None)
     except Exception as err:  # zarr raises many types for damaged or partial stores
         raise StoreError(f"Cannot open product store {path} ({group or 'root'}): {err}") from err
+
+
+def read_group(path: str | Path, name: str) -> xr.Dataset | None:
+    """A small child group of a published product store, loaded; None if it has none.
+
+    Raises
+    ------
+    cropsm.io.store.StoreError
+        The group exists but cannot be read.
+    """
+    path = Path(path)
+    if not (path / name / "zarr.json").exists():
+        return None
+    try:
+        with xr.open_zarr(path, group=name, consolidated=False, chunks=None) as ds:
+            return ds.load()
+    except Exception as err:  # zarr raises many types for damaged stores
+        raise StoreError(f"Cannot read group {name!r} of product store {path} ({err}); run "
+                         "`cropsm predict` again.") from err

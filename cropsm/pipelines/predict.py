@@ -19,8 +19,15 @@ from cropsm.demo.profiles import UnknownProfile, get_profile
 from cropsm.io import assets
 from cropsm.io.catalog import CatalogError, entry_path, open_catalog, product_store_path
 from cropsm.io.models import model_path, read_card
-from cropsm.io.product import filled_days, open_product, product_versions
+from cropsm.io.product import ProductStore, filled_days, open_product, product_versions
 from cropsm.pipelines._common import PRODUCTS, ProgressFactory, bar, entry_of
+from cropsm.pipelines.province_shares import (
+    add_province_areas,
+    days_without_areas,
+    publish_province_areas,
+)
+from cropsm.pipelines.season_status import SeasonStatus
+from cropsm.pipelines.sources import CatalogReader
 from cropsm.serve import engine
 from cropsm.serve.models import load_model
 from cropsm.serve.predict import PredictError, ServingModel
@@ -192,8 +199,14 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
                            _store(cat, "covariates_daily"), target, start, end, models, mask,
                            overwrite, stride=every, new_axis=new_axis)
     t0 = time.perf_counter()
+
+    def add_areas(store: ProductStore) -> None:
+        add_province_areas(store, CatalogReader(catalog_path), list(plan.models), plan.dates,
+                           plan.axis, plan.region)
+
     published = engine.run(plan, scheduler=scheduler, workers=workers,
-                           progress=bar(progress, "blocks", plan.n_tasks))
+                           progress=bar(progress, "blocks", plan.n_tasks),
+                           before_publish=add_areas if every == 1 else None)
     return PredictionRun(target=target, products=tuple(f"{c}/{d}" for c, d in plan.models),
                          days=len(plan.dates), version=published.name,
                          seconds=time.perf_counter() - t0)
@@ -243,11 +256,26 @@ def _predict_season(catalog_path, models_dir, crops_depths, season: int, *,
             moved, fresh = _gaps(filled, pd.DatetimeIndex([])), True
     runs = moved + _gaps(with_weather, filled)
     t0, days, last = time.perf_counter(), 0, None
-    for k, (first_day, last_day) in enumerate(runs):
-        last = predict_product(catalog_path, models_dir, crops_depths, start=first_day,
-                               end=last_day, out=target, overwrite=fresh and k == 0,
-                               new_axis=year, **kwargs)
-        days += last.days
+    planned = sum(len(pd.date_range(a, b)) for a, b in runs)
+    status = SeasonStatus(season=season, days_planned=planned)
+    status.write(target)
+    try:
+        for k, (first_day, last_day) in enumerate(runs):
+            last = predict_product(catalog_path, models_dir, crops_depths, start=first_day,
+                                   end=last_day, out=target, overwrite=fresh and k == 0,
+                                   new_axis=year, **kwargs)
+            days += last.days
+            status.write(target, days_done=days)
+        if (target / "zarr.json").exists() and not kwargs.get("bbox") and \
+                not kwargs.get("region"):
+            reader = CatalogReader(catalog_path)
+            stale = days_without_areas(reader, target, crops_depths)
+            if len(stale):  # days published before the areas existed or the climatology
+                publish_province_areas(reader, target, crops_depths, stale)
+    except BaseException as err:  # KeyboardInterrupt too: the app says the run stopped
+        status.write(target, state="failed", error=f"{type(err).__name__}: {err}"[:500])
+        raise
+    status.write(target, state="done")
     products = last.products if last else tuple(f"{c}/{d}" for c, d in crops_depths)
     return PredictionRun(target=target, products=products, days=days,
                          version=last.version if last else None,

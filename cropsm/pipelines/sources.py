@@ -26,7 +26,7 @@ from cropsm.io.catalog import (
     product_store_path,
     read_entry,
 )
-from cropsm.io.product import filled_days, open_product
+from cropsm.io.product import SHARES_GROUP, filled_days, open_product, read_group
 
 __all__ = ["STATION_COLUMNS", "CatalogReader"]
 
@@ -191,6 +191,21 @@ class CatalogReader:
         version = path.resolve()  # as for the product: a new version is opened anew
         return self._once(("climatology", str(version)),
                           lambda: xr.open_zarr(version, consolidated=True, chunks=None))
+
+    def climatology_version(self) -> str:
+        """Name of the climatology's published version ("" without one)."""
+        path = product_store_path(self.catalog, "climatology")
+        return path.resolve().name if (path / "zarr.json").exists() else ""
+
+    def province_shares(self) -> xr.Dataset | None:
+        """The product's published province areas per drought class and day, or None.
+
+        See :mod:`cropsm.pipelines.province_shares`; of the current version, as
+        :meth:`product`.
+        """
+        version = self._product_path()
+        return self._once(("province_shares", str(version)),
+                          lambda: read_group(version, SHARES_GROUP))
 
     def stations(self) -> pd.DataFrame:
         """Station metadata with grid ``x``/``y``; empty if the catalog has none."""

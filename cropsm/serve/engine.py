@@ -421,7 +421,8 @@ def _graph(plan: Plan, threads: int | None):
 
 
 def run(plan: Plan, scheduler: str | None = None, workers: int = 2,
-        progress: Callable[[int], None] | None = None) -> Path:
+        progress: Callable[[int], None] | None = None,
+        before_publish: Callable[[ProductStore], None] | None = None) -> Path:
     """Execute a plan and publish the store; returns the published path.
 
     Parameters
@@ -433,6 +434,9 @@ def run(plan: Plan, scheduler: str | None = None, workers: int = 2,
         in this process, numba using every core).
     progress : callable, optional
         Called with the number of tasks finished since the last call.
+    before_publish : callable, optional
+        Called with the finished partial store, before it is published: what it adds
+        (e.g. summaries of the new days) is published with the days, or not at all.
     """
     store = ProductStore.create(plan.partial, _open(str(plan.covariates_path), plan.stride),
                                 plan.axis,
@@ -447,6 +451,8 @@ def run(plan: Plan, scheduler: str | None = None, workers: int = 2,
                 progress(1)
     else:
         _run_distributed(plan, scheduler, workers, progress)
+    if before_publish is not None:
+        before_publish(store)
     return store.publish(plan.target)
 
 
