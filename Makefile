@@ -24,7 +24,7 @@ run: $(STAMP)
 	$(BIN)/cropsm train --if-missing
 	$(BIN)/cropsm predict --if-missing
 	mkdir -p data && $(MAKE) --no-print-directory background > data/background.log 2>&1 &
-	$(BIN)/panel serve app.py --port $(PORT) --address 127.0.0.1 --allow-websocket-origin=localhost:$(PORT) --allow-websocket-origin=127.0.0.1:$(PORT)
+	$(BIN)/panel serve app.py --setup cropsm/app/warm.py --port $(PORT) --address 127.0.0.1 --allow-websocket-origin=localhost:$(PORT) --allow-websocket-origin=127.0.0.1:$(PORT)
 
 # While the app serves: the models only some tabs use (the CropSM method's forests with
 # those of the rain-fed stations, the network; the app says to wait until they exist),

@@ -152,7 +152,8 @@ def test_network_run_and_exports_post_info_messages(served_state):
     asyncio.run(view.run())
     assert served_state.message.startswith("Network run finished"), served_state.message
     # a response the demo world's truth contradicts is posted as a warning
-    flagged = view.check is not None and view.check.warning is not None
+    flagged = (served_state.network_check is not None
+               and served_state.network_check.warning is not None)
     assert served_state.message_level == ("warning" if flagged else "info")
     assert b"pattern_flag_share" in view._csv_file().getvalue()
     assert view._netcdf_file().getvalue()[:3] in (b"CDF", b"\x89HD")

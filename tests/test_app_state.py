@@ -12,6 +12,7 @@ import io
 
 import numpy as np
 import pandas as pd
+import param
 import pytest
 import rasterio
 from shapely.geometry import box
@@ -264,11 +265,19 @@ def test_truth_skill_per_pixel_equals_scipy(state, product, tiny_entries):
 
 
 def test_release_drops_results_without_events():
+    from cropsm.app.state import RESULTS
+
     state = AppState()
     fired = []
-    state.param.watch(lambda e: fired.append(e.name), ["run", "region", "tapped"])
-    state.run, state.tapped = object(), (1.0, 2.0)
+    state.param.watch(lambda *events: fired.extend(e.name for e in events),
+                      [*RESULTS, "region", "tapped"])
+    state.param.update(**dict.fromkeys(RESULTS, object()), tapped=(1.0, 2.0))
     fired.clear()
     state.release()
-    assert state.run is None and state.tapped is None and state.region is None
+    assert all(getattr(state, name) is None for name in RESULTS)
+    assert state.tapped is None and state.region is None
     assert fired == []
+    # every parameter holding a computed result is released
+    held = {name for name, p in state.param.objects().items()
+            if type(p) is param.Parameter and name not in ("region",)}
+    assert held == set(RESULTS)

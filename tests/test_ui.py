@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from pages import MAP_READY, MAP_VIEW
 from playwright.sync_api import expect
-from servers import free_port, panel_command, serve, stop
+from servers import free_port, panel_command, serve, server_log, stop, wait_until
 
 from cropsm.serve.forest_scenarios import SCENARIOS
 
@@ -44,13 +44,13 @@ _FRAME_BOX = f"""
 """
 
 
-def _serve(catalog, models=None):
+def _serve(catalog, models=None, *extra):
     port = free_port()
     # the reports are the repository's, as `make run` serves them
     env = {"CROPSM_CATALOG": str(catalog), "CROPSM_REPORTS": str(ROOT / "docs" / "validation")}
     if models is not None:
         env["CROPSM_MODELS"] = str(models)
-    return serve(panel_command(port), port, env), f"http://127.0.0.1:{port}/app"
+    return serve(panel_command(port, *extra), port, env), f"http://127.0.0.1:{port}/app"
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,10 @@ def bare_app(tiny_world):
 
 @pytest.fixture(scope="module")
 def product_app(served_catalog, tiny_models):
-    proc, url = _serve(served_catalog, tiny_models)
+    # warmed before its first session, as `make run` serves
+    proc, url = _serve(served_catalog, tiny_models, "--setup", "cropsm/app/warm.py")
+    wait_until(lambda: "CropSM caches warmed:" in server_log(proc), 120, "the warm-up")
+    assert "first map" in server_log(proc), server_log(proc)
     yield url
     stop(proc)
 
@@ -196,6 +199,65 @@ def test_tap_a_station_shows_its_series(browser, product_app, served_catalog):
     page.mouse.click(px, py)
     page.get_by_text(f"Station {station['station_id']}").first.wait_for(timeout=60_000)
     expect(page.get_by_text("ubRMSE").first).to_be_visible()
+    page.close()
+    assert not errors, errors
+
+
+def test_the_analysts_loop_fits_one_screen(browser, product_app, served_catalog, tmp_path):
+    """Map, date player, the region's day and the tapped series, without scrolling."""
+    from cropsm.core.grid import lonlat_to_xy
+    from cropsm.io.catalog import read_entry
+
+    obs = read_entry("stations", served_catalog)
+    station = obs[(obs["crop"] == "wheat") & (obs["depth"] == "0-10cm")].iloc[0]
+    x, y = lonlat_to_xy(np.array([station["lon"]]), np.array([station["lat"]]))
+    extent = f"{x[0] - 30000:.0f},{y[0] - 30000:.0f},{x[0] + 30000:.0f},{y[0] + 30000:.0f}"
+    region = ",".join(str(v) for v in BOX)
+    errors = []
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{product_app}?crop=wheat&date=2018-05-08&extent={extent}&region={region}",
+              timeout=120_000)
+    _wait_for_map(page, "wheat 0-10cm, 2018-05-08")
+    px, py = _to_page(page, x[0], y[0])
+    page.mouse.click(px, py)
+    series = page.get_by_text(f"Station {station['station_id']}").first
+    series.wait_for(timeout=60_000)
+    summary = page.get_by_text("km² of wheat cropland").first
+    summary.wait_for(timeout=60_000)
+    assert "against 7 days before" in summary.inner_text()
+    page.screenshot(path=str(tmp_path / "one_screen.png"))
+    seen = {"map and series plots": page.locator(".bk-Canvas canvas"),
+            "date player": page.locator("button.next"), "region summary": summary,
+            "series": series}
+    for name, locator in seen.items():
+        boxes = [locator.nth(i).bounding_box() for i in range(locator.count())]
+        inside = [b for b in boxes if b and b["width"] > 0 and b["y"] >= 0
+                  and b["y"] + b["height"] <= 900 and b["x"] + b["width"] <= 1440]
+        assert len(inside) >= (2 if name.startswith("map") else 1), (name, boxes)
+    page.close()
+    assert not errors, errors
+
+
+def test_the_page_in_chinese_and_back_to_english(browser, product_app):
+    errors = []
+    region = ",".join(str(v) for v in BOX)
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{product_app}?lang=zh&crop=wheat&date=2018-05-08&region={region}",
+              timeout=120_000)
+    _wait_for_map(page, "土壤水分: 小麦 0-10cm, 2018-05-08")
+    for text in ("作物", "图层", "或选择省份", "在区域上运行模型", "生长季", "验证"):
+        expect(page.get_by_text(text, exact=True).first).to_be_visible()
+    page.get_by_text("小麦耕地").first.wait_for(timeout=60_000)
+    assert "较 7 天前" in page.get_by_text("小麦耕地").first.inner_text()
+    # the province list is the boundaries' Chinese names; a pick sets the region
+    page.get_by_role("combobox").nth(3).select_option("河北省")
+    page.get_by_text("区域：河北省").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="English").click()
+    page.wait_for_function("() => !location.search.includes('lang=zh')", timeout=60_000)
+    _wait_for_map(page, "Soil moisture: wheat 0-10cm, 2018-05-08")
+    expect(page.get_by_text("or pick a province", exact=True).first).to_be_visible()
     page.close()
     assert not errors, errors
 

@@ -7,7 +7,9 @@ the models folder (``CROPSM_MODELS``), never from the browser.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -214,3 +216,41 @@ def basemap_lines() -> dict[str, np.ndarray]:
 def stations(path: str) -> pd.DataFrame:
     """Station metadata with grid ``x``/``y`` for drawing; empty if the catalog has none."""
     return reader(path).stations()
+
+
+def warm_caches(path: str | None = None) -> dict[str, float]:
+    """Fill the process's shared caches, so the first session does not pay for them.
+
+    The catalog's stores, the basemap, provinces, outline and stations, and the map
+    every new session draws first (the first crop and depth on the product's first
+    day, national view). Run by ``panel serve --setup cropsm/app/warm.py``.
+
+    Returns
+    -------
+    dict
+        Seconds each step took, by name.
+    """
+    from cropsm.core import crops
+    from cropsm.pipelines.map_layer import SCREEN_PX
+
+    path = path or str(settings().catalog)
+    took: dict[str, float] = {}
+
+    def step(name: str, call) -> Any:
+        start = time.perf_counter()
+        try:
+            return call()
+        except CropSMError:  # nothing to warm yet (no product): the page says so
+            return None
+        finally:
+            took[name] = time.perf_counter() - start
+
+    step("basemap", basemap_lines)
+    step("outlines", lambda: (china(), china_lines(), provinces()))
+    step("stations", lambda: stations(path))
+    days = step("product days", lambda: product_dates(path)) or []
+    if days:
+        step("first map", lambda: map_layer(path, crops.CROPS[0], crops.DEPTHS[0],
+                                            pd.Timestamp(days[0]).date(), "sm", None, None,
+                                            SCREEN_PX))
+    return took

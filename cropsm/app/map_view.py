@@ -14,6 +14,7 @@ from holoviews.operation.datashader import rasterize
 
 from cropsm.analysis.map_layers import MAP_LAYERS
 from cropsm.app import data
+from cropsm.app.i18n import tr
 from cropsm.app.jobs import internal_error
 from cropsm.app.state import AppState
 from cropsm.core.errors import CropSMError
@@ -72,7 +73,8 @@ class MapView(pn.viewable.Viewer):
     def _image(self, x_range=None, y_range=None, width=None, height=None, **_):
         state = self.state
         layer = MAP_LAYERS[state.layer]
-        title = f"{layer.label}: {state.crop} {state.depth}, {state.date}"
+        label = tr(layer.label, state.lang)
+        title = f"{label}: {tr(state.crop, state.lang)} {state.depth}, {state.date}"
         try:
             values = data.map_layer(state.catalog_path, state.crop, state.depth, state.date,
                                     state.layer, _range(x_range), _range(y_range),
@@ -80,25 +82,25 @@ class MapView(pn.viewable.Viewer):
         except CropSMError as err:
             self._error = str(err)
             state.post(self._error, "warning")
-            return _empty(f"{layer.label}: {err}")
+            return _empty(f"{label}: {err}")
         except Exception:  # a bug must not leave the map blank without a trace
             self._error = internal_error("Map")
             state.post(self._error, "error")
-            return _empty(f"{layer.label}: {self._error}")
+            return _empty(f"{label}: {self._error}")
         if self._error and state.message == self._error:
             state.post("")
         self._error = ""
         if values.size == 0 or values.sizes["x"] < 2 or values.sizes["y"] < 2:
             return _empty(f"{title}: nothing in view")
         image = hv.Image(values, kdims=["x", "y"], vdims=[hv.Dimension(
-            "value", label=layer.label, unit=layer.units)])
+            "value", label=label, unit=layer.units)])
         ranges = {}
         if x_range is not None and y_range is not None:
             ranges = {"x_range": tuple(x_range), "y_range": tuple(y_range)}
         shaded = rasterize(image, dynamic=False, width=int(width or SCREEN_PX),
                            height=int(height or _HEIGHT), **ranges,
                            aggregator="first" if layer.classes else "mean")
-        opts = dict(colorbar=True, clabel=f"{layer.label} ({layer.units})", title=title,
+        opts = dict(colorbar=True, clabel=f"{label} ({layer.units})", title=title,
                     clim=layer.clim, tools=["hover"], nodata=None)
         if layer.classes:
             opts.update(cmap=list(layer.classes.values()), color_levels=len(layer.classes),

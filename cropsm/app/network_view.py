@@ -85,8 +85,6 @@ class NetworkView(pn.viewable.Viewer):
                                              label="Download the grids and flags (netCDF)",
                                              filename="cropsm_pattern_scenario.nc",
                                              visible=False)
-        self.result: xr.Dataset | None = None
-        self.check: TruthCheck | None = None
         self._control = pn.widgets.Button(label="Control experiments (Fig. 6)",
                                           button_type="primary")
         self._control.on_click(self.run_controls)
@@ -124,7 +122,7 @@ class NetworkView(pn.viewable.Viewer):
         if done is None:
             return
         (plan, _), (result, check) = done
-        self.result, self.check = result, check
+        self.state.param.update(network=result, network_check=check)
         self._show(result, plan, check)
         state.post(f"Network run finished: {patterns.PATTERNS[code]} at {layer}.",
                    "warning" if check is not None and check.warning else "info")
@@ -204,7 +202,7 @@ class NetworkView(pn.viewable.Viewer):
         return frame.rename(columns={"time": "date"})
 
     def _csv_file(self):
-        result = self.result
+        result = self.state.network
         if result is None:
             return None
         try:
@@ -221,7 +219,7 @@ class NetworkView(pn.viewable.Viewer):
         return meta
 
     def _netcdf_file(self):
-        result = self.result
+        result = self.state.network
         if result is None:
             return None
         try:

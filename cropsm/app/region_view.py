@@ -1,4 +1,7 @@
-"""A region: choose it, read its statistics, run the model on it live."""
+"""A region: run the model on it live, and its skill against the demo truth.
+
+Its day's statistics are beside the map (:mod:`cropsm.app.summary_view`).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,6 @@ from cropsm.core.errors import CropSMError
 from cropsm.pipelines.region import (
     RegionData,
     plan_live_run,
-    region_statistics,
     truth_skill,
 )
 from cropsm.serve import live
@@ -25,45 +27,18 @@ _HEIGHT = 320
 
 
 class RegionView(pn.viewable.Viewer):
-    """Region statistics and live model runs."""
+    """Live model runs on the region, and per-pixel skill where there is a truth."""
 
     state = param.ClassSelector(class_=AppState, allow_None=param.parameters.NoNone)
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._stats = pn.pane.Markdown("Draw a box (shift-drag with the box tool) or a "
-                                       "polygon, type a box, or pick a province.")
         # panes are created per result: toggling a HoloViews pane's visibility trips a
         # panel 1.9 stylesheet bug
         self._results = pn.Row(sizing_mode="stretch_width")
         self._skill = pn.Row(sizing_mode="stretch_width")
-        self.state.param.watch(self._update_stats, ["region", "date", "crop", "depth"])
         # the skill covers all the product's days, so a date change does not redo it
         self.state.param.watch(self._show_truth_skill, ["region", "crop", "depth"])
-
-    def _update_stats(self, *_):
-        if self.state.region is None:
-            self._stats.object = "No region chosen."
-            return
-        state = self.state
-        try:
-            stats = region_statistics(data.reader(state.catalog_path), state.crop, state.depth,
-                                      state.region, state.date, data.china())
-        except CropSMError as err:
-            self._stats.object = f"**Region not usable:** {err}"
-            state.post(str(err), "warning")
-            return
-        except Exception:  # a bug: the panel says so and the log has the traceback
-            self._stats.object = internal_error("Region statistics")
-            state.post(self._stats.object, "error")
-            return
-        shares = ", ".join(f"{name} {share:.0%}" for name, share in stats["grade_shares"].items())
-        self._stats.object = (
-            f"**Region** ({self.state.region_label or 'drawn polygon'}) on {self.state.date}: "
-            f"{stats['cropland_km2']:,.0f} km² of {self.state.crop} cropland, "
-            f"{stats['predicted_km2']:,.0f} km² predicted; mean SM "
-            f"{stats['mean_sm']:.3f} m³ m⁻³, relative SM {stats['mean_relative_sm']:.0f} %. "
-            f"Drought grades (GB/T 32136-2015, share of predicted area): {shares}.")
 
     def _show_truth_skill(self, *_):
         if self.state.region is None:
@@ -140,4 +115,4 @@ class RegionView(pn.viewable.Viewer):
             pn.pane.HoloViews(result_series, sizing_mode="stretch_width", height=_HEIGHT)]
 
     def __panel__(self):
-        return pn.Column(self._stats, self._results, self._skill, sizing_mode="stretch_width")
+        return pn.Column(self._results, self._skill, sizing_mode="stretch_width")

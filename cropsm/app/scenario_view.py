@@ -98,8 +98,6 @@ class ScenarioView(pn.viewable.Viewer):
         self._plots = pn.Row(sizing_mode="stretch_width")
         self._csv = pn.widgets.FileDownload(callback=self._csv_file, label="Download scenario CSV",
                                             filename="cropsm_scenario.csv", visible=False)
-        self.result: ScenarioResult | None = None
-        self.check: TruthCheck | None = None
 
     async def run(self, *_):
         """Check, cost and run the chosen scenario off the event loop."""
@@ -119,7 +117,7 @@ class ScenarioView(pn.viewable.Viewer):
         if done is None:
             return
         _, (result, check) = done
-        self.result, self.check = result, check
+        self.state.param.update(scenario=result, scenario_check=check)
         self._show(result, check)
         state.post(f"Scenario finished: {result.label}.",
                    "warning" if check is not None and check.warning else "info")
@@ -201,14 +199,14 @@ class ScenarioView(pn.viewable.Viewer):
                 "CIR):\n\n" + "\n".join(lines))
 
     def _csv_file(self):
-        if self.result is None:
+        if self.state.scenario is None:
             return None
         meta = provenance(self.state, live=True)
-        meta.update(scenario=self.result.label, source="scenario run (not stored)",
-                    dates=f"{self.result.run.dates[0]:%Y-%m-%d}.."
-                          f"{self.result.run.dates[-1]:%Y-%m-%d}")
+        meta.update(scenario=self.state.scenario.label, source="scenario run (not stored)",
+                    dates=f"{self.state.scenario.run.dates[0]:%Y-%m-%d}.."
+                          f"{self.state.scenario.run.dates[-1]:%Y-%m-%d}")
         try:
-            return io.BytesIO(csv_bytes(self.result.mean_series(), meta))
+            return io.BytesIO(csv_bytes(self.state.scenario.mean_series(), meta))
         except Exception as err:  # show_error logs what is not a refusal
             show_error(self.state, "CSV", err, "not exported")
             return None

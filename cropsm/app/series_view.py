@@ -79,7 +79,8 @@ class SeriesView(pn.viewable.Viewer):
                      f"ubRMSE = {float(metrics.ubrmse(table['sm'], table['truth'])):.3f} "
                      "m³ m⁻³ against the truth")
         self._summary.object = text
-        self._plot.object = plot.opts(responsive=True, height=_HEIGHT, ylabel="SM (m³ m⁻³)",
+        self._plot.object = plot.opts(responsive=True, height=_HEIGHT, xticks=4,
+                                      ylabel="SM (m³ m⁻³)",
                                       legend_position="top_left")
 
     def _show_station(self, station: str, table: pd.DataFrame) -> None:
@@ -100,7 +101,8 @@ class SeriesView(pn.viewable.Viewer):
             f"{len(table)} observations, r = {r:.2f}, ubRMSE = {ub:.3f} m³ m⁻³ "
             "(in-sample: the station trained this model; see the validation report for "
             "station-blocked scores).")
-        self._plot.object = plot.opts(responsive=True, height=_HEIGHT, ylabel="SM (m³ m⁻³)",
+        self._plot.object = plot.opts(responsive=True, height=_HEIGHT, xticks=4,
+                                      ylabel="SM (m³ m⁻³)",
                                       legend_position="top_left")
 
     def __panel__(self):

@@ -16,8 +16,10 @@ from cropsm.core.regions import RegionError, parse_bbox, province_region
 from cropsm.rf.features import METHODS
 
 #: State the URL carries (``?crop=maize&date=2018-05-03&...``).
-URL_KEYS = ("crop", "depth", "date", "layer", "extent", "region", "method")
+URL_KEYS = ("crop", "depth", "date", "layer", "extent", "region", "method", "lang")
 _MAX_URL_VALUE = 200
+#: The session's computed results: what :meth:`AppState.release` drops.
+RESULTS = ("run", "scenario", "scenario_check", "network", "network_check")
 #: How much a message matters, least first: the page shows each in its own colour.
 MESSAGE_LEVELS = ("info", "warning", "error")
 
@@ -45,6 +47,9 @@ class AppState(param.Parameterized):
     method: param.Selector[str] = param.Selector(
         default=METHODS[0], objects=list(METHODS),
         doc="Whose models the live runs use: the paper's or CropSM's (docs/method.md).")
+    lang: param.Selector[str] = param.Selector(
+        default="en", objects=["en", "zh"],
+        doc="The page's language (cropsm.app.i18n); set from the URL when the page opens.")
     extent = param.NumericTuple(default=None, length=4, allow_None=True,
                                 doc="Visible map extent x0, y0, x1, y1 (grid metres).")
     region = param.Parameter(default=None, doc="Region of interest, shapely lon/lat.")
@@ -53,6 +58,14 @@ class AppState(param.Parameterized):
     run_end = param.CalendarDate(default=None, allow_None=True)
     run = param.Parameter(default=None, doc="The last live run, a RegionData "
                           "(cropsm.pipelines.region).")
+    scenario = param.Parameter(default=None, doc="The last scenario run, a "
+                               "ScenarioResult (cropsm.serve.forest_scenarios).")
+    scenario_check = param.Parameter(default=None, doc="Its check against the demo "
+                                     "world's counterfactual truth, a TruthCheck, or None.")
+    network = param.Parameter(default=None, doc="The last network run on the region, an "
+                              "xarray.Dataset (cropsm.pipelines.network).")
+    network_check = param.Parameter(default=None, doc="Its check against the truth, a "
+                                    "TruthCheck, or None.")
     running = param.Boolean(default=False)
     tapped = param.Tuple(default=None, allow_None=True, length=2,
                          doc="Last tap on the map, grid metres x, y.")
@@ -78,7 +91,8 @@ class AppState(param.Parameterized):
     def release(self) -> None:
         """Drop the session's large results when its browser tab is gone, without events."""
         with param.parameterized.discard_events(self):
-            self.run = None
+            for name in RESULTS:
+                setattr(self, name, None)
             self.region = None
             self.tapped = None
 
@@ -117,6 +131,8 @@ class AppState(param.Parameterized):
         out = {"crop": self.crop, "depth": self.depth, "layer": self.layer}
         if self.method != METHODS[0]:
             out["method"] = self.method
+        if self.lang != "en":
+            out["lang"] = self.lang
         if self.date is not None:
             out["date"] = self.date.isoformat()
         if self.extent is not None:
@@ -149,7 +165,7 @@ class AppState(param.Parameterized):
         return problems
 
     def _apply(self, key: str, value: str, provinces) -> None:
-        if key in ("crop", "depth", "layer", "method"):
+        if key in ("crop", "depth", "layer", "method", "lang"):
             allowed = self.param[key].objects
             if value not in allowed:
                 raise QueryError(f"choose one of {', '.join(allowed)}")

@@ -145,13 +145,15 @@ def truth_skill(reader: CatalogReader, crop: str, depth: str, geometry: Any,
 def region_statistics(reader: CatalogReader, crop: str, depth: str, geometry: Any,
                       date: dt.date | str | pd.Timestamp | None, china: Any
                       ) -> dict[str, Any]:
-    """Cropland area, mean SM and drought-grade shares of a region on one day.
+    """Cropland area, mean SM, drought-grade shares and weekly change of a region's day.
 
     Returns
     -------
     dict
         :func:`cropsm.analysis.drought.region_summary` of the day's SM on the crop's
-        cropland inside the region.
+        cropland inside the region, and ``change_7d``: the mean change of SM since 7
+        days before (m³ m⁻³) over the cells predicted on both days, NaN when the
+        product lacks that day or no cell has both.
 
     Raises
     ------
@@ -165,6 +167,14 @@ def region_statistics(reader: CatalogReader, crop: str, depth: str, geometry: An
     cov = reader.dataset("covariates")[["crop_fraction", "fc"]].isel(y=run.rows,
                                                                     x=run.cols).load()
     cells = cropland(cov, crop) & run.region
-    sm = reader.product(0)["sm"].sel(crop=crop, depth=depth, time=when).isel(
-        y=run.rows, x=run.cols).values
-    return region_summary(sm, cov["fc"].values, cells, run.grid.cell_area_km2)
+    product = reader.product(0)["sm"].sel(crop=crop, depth=depth)
+    sm = product.sel(time=when).isel(y=run.rows, x=run.cols).values
+    stats = region_summary(sm, cov["fc"].values, cells, run.grid.cell_area_km2)
+    before = pd.Timestamp(when) - pd.Timedelta(days=7)
+    stats["change_7d"] = float("nan")
+    if before in reader.dates():
+        earlier = product.sel(time=before).isel(y=run.rows, x=run.cols).values
+        both = cells & np.isfinite(sm) & np.isfinite(earlier)
+        if both.any():
+            stats["change_7d"] = float(np.mean(sm[both].astype("f8") - earlier[both]))
+    return stats
