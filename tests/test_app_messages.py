@@ -193,3 +193,40 @@ def test_the_sidebar_says_how_far_the_season_run_has_got(tmp_path):
     days = [dt.date(2018, 5, 1), dt.date(2018, 5, 2)]
     assert season_progress(days) == ("Product: 2 of the 365 days of 2018 (a background run "
                                      "may be adding days).")
+
+
+def test_runs_wait_in_a_bounded_pool_and_say_their_place(monkeypatch):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cropsm.app import jobs
+
+    monkeypatch.setattr(jobs, "_POOL", ThreadPoolExecutor(max_workers=1))
+    monkeypatch.setattr(jobs, "QUEUE_REFRESH_S", 0.05)
+    first_running, release = threading.Event(), threading.Event()
+
+    def slow():
+        first_running.set()
+        release.wait(30)
+        return "first"
+
+    first, second = AppState(), AppState()
+    seen: list[str] = []
+    second.param.watch(lambda e: seen.append(e.new), "message")
+
+    async def both():
+        one = asyncio.create_task(run_in_thread(first, "Run", lambda: ("Running …", ()), slow))
+        while not first_running.is_set():
+            await asyncio.sleep(0.01)
+        two = asyncio.create_task(run_in_thread(second, "Run", lambda: ("Running …", ()),
+                                                lambda: "second"))
+        while not any("Waiting" in m for m in seen):
+            await asyncio.sleep(0.01)
+        release.set()
+        return await one, await two
+
+    one, two = asyncio.run(asyncio.wait_for(both(), 60))
+    assert one[1] == "first" and two[1] == "second"
+    assert ("Running … Waiting: 1 run(s) of other analysts ahead of this one (computing or "
+            "queued).") in seen
+    assert jobs._QUEUE == []

@@ -1,5 +1,9 @@
 """Errors shown to the analyst, and long runs started from a view.
 
+Long runs (regions, scenarios, the network) compute off the event loop in one pool per
+server process, as many at once as the machine has cores; a run submitted while the
+pool is busy waits in order, and its analyst sees how many runs are ahead.
+
 A :class:`~cropsm.core.errors.CropSMError` is a refusal whose message says what to do, so
 the page shows it. Anything else is a bug: the analyst sees a short id, the log
 (``cropsm.app``) the traceback under the same id.
@@ -9,8 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cropsm.app.state import AppState
@@ -19,6 +26,16 @@ from cropsm.core.errors import CropSMError
 __all__ = ["internal_error", "run_in_thread", "show_error"]
 
 logger = logging.getLogger("cropsm.app")
+
+#: Long runs computing at once, whatever the number of sessions: the machine's cores.
+#: More would only share the cores and slow every run; the rest wait in order.
+JOB_WORKERS = max(1, os.cpu_count() or 1)
+#: How often a waiting run tells its analyst its place in the queue (s).
+QUEUE_REFRESH_S = 1.0
+_POOL = ThreadPoolExecutor(max_workers=JOB_WORKERS, thread_name_prefix="cropsm-run")
+_QUEUE: list[object] = []  # runs submitted and not yet started, oldest first
+_RUNNING = 0  # runs computing now
+_LOCK = threading.Lock()
 
 
 def internal_error(label: str) -> str:
@@ -84,7 +101,7 @@ async def run_in_thread(state: AppState, label: str,
         arguments of ``work``. Raising a :class:`~cropsm.core.errors.CropSMError`
         refuses the run.
     work : callable
-        The heavy part, run in a thread with the prepared arguments.
+        The heavy part, run in the shared pool with the prepared arguments.
 
     Returns
     -------
@@ -101,11 +118,43 @@ async def run_in_thread(state: AppState, label: str,
         return None
     state.running = True
     state.post(running_message)
+    ticket = object()
+    with _LOCK:
+        _QUEUE.append(ticket)
+    started = threading.Event()
+
+    def task(*task_args: Any) -> Any:
+        global _RUNNING
+        with _LOCK:
+            _QUEUE.remove(ticket)
+            _RUNNING += 1
+        started.set()
+        try:
+            return work(*task_args)
+        finally:
+            with _LOCK:
+                _RUNNING -= 1
+
     try:
-        result = await asyncio.get_running_loop().run_in_executor(None, work, *args)
+        future = asyncio.get_running_loop().run_in_executor(_POOL, task, *args)
+        while not started.is_set() and not future.done():
+            ahead = _ahead_of(ticket)
+            if ahead:
+                state.post(f"{running_message} Waiting: {ahead} run(s) of other analysts "
+                           "ahead of this one (computing or queued).")
+            await asyncio.wait([future], timeout=QUEUE_REFRESH_S)
+        if not future.done():
+            state.post(running_message)
+        result = await future
     except Exception as err:  # a failed run must leave the session usable
         show_error(state, label, err, "failed", "error")
         return None
     finally:
         state.running = False
     return args, result
+
+
+def _ahead_of(ticket: object) -> int:
+    """Runs computing or waiting before ``ticket`` (0 once it has started)."""
+    with _LOCK:
+        return _QUEUE.index(ticket) + _RUNNING if ticket in _QUEUE else 0
