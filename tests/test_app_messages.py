@@ -173,7 +173,6 @@ def test_the_sidebar_says_how_far_the_season_run_has_got(tmp_path):
     status.write(store, days_done=120)
     status.started = status.updated - 1200.0  # 120 days in 20 min: 30 min for the rest
     status.write(store)
-    status.updated = status.started + 1200.0
     read = read_season_status(store)
     assert read is not None and read.state == "running" and read.days_done == 120
     assert season_progress([], read) == ("Filling 2018 in the background: 120 of 300 days "

@@ -84,6 +84,12 @@ def test_url_round_trip_and_rejected_values(state):
 def test_province_region_from_url(state):
     assert state.apply_query({"region": "Beijing"}, data.provinces()) == []
     assert state.region.contains(box(116.3, 39.9, 116.4, 40.0))
+    beijing = state.region
+    # Chinese names with or without 市/省/自治区, as analysts write them
+    for name in ("北京市", "北京"):
+        assert state.apply_query({"region": name}, data.provinces()) == []
+        assert state.region.equals(beijing)
+    assert state.apply_query({"region": "内蒙古"}, data.provinces()) == []
     assert state.apply_query({"region": "Atlantis"}, data.provinces())[0].startswith(
         "URL region='Atlantis' ignored: No province called 'Atlantis'")
 

@@ -165,7 +165,7 @@ def test_published_province_areas_are_the_1km_season(reader):
         province_shares(reader, CROP, DEPTH, code, ["2019-05-01"])
 
 
-def test_a_region_run_clears_its_days_areas_and_never_the_published_ones(reader, tmp_path):
+def test_a_region_run_clears_its_days_areas_and_never_the_published_ones(reader):
     published = product_store_path(reader.catalog, "soil_moisture").resolve()
     before = read_group(published, SHARES_GROUP)
     axis = pd.DatetimeIndex(before["time"].values)
@@ -280,11 +280,11 @@ def test_a_season_run_reports_its_progress_and_resumes(climate_catalog, tiny_mod
     run = predict_product(climate_catalog, tiny_models, [(CROP, DEPTH)], season=2018,
                           bbox=small, out=out, workers=0)
     status = read_season_status(out)
-    weather_end = reader_end = pd.Timestamp(
+    weather_end = pd.Timestamp(
         CatalogReader(climate_catalog).dataset("covariates_daily")["time"].values[-1])
-    held = pd.date_range("2018-01-01", min(reader_end, pd.Timestamp("2018-12-31")))
+    held = pd.date_range("2018-01-01", min(weather_end, pd.Timestamp("2018-12-31")))
     assert status.state == "done" and status.days_done == status.days_planned == len(held)
-    assert run.days == len(held) and weather_end >= held[-1]
+    assert run.days == len(held)
     again = predict_product(climate_catalog, tiny_models, [(CROP, DEPTH)], season=2018,
                             bbox=small, out=out, workers=0)
     assert again.days == 0 and read_season_status(out).days_planned == 0

@@ -277,8 +277,7 @@ def test_season_gaps_are_runs_of_missing_days_split_at_month_ends():
 
 
 def test_zonal_class_areas_are_class_areas_per_zone():
-    from cropsm.analysis.bulletin import class_areas
-    from cropsm.pipelines.province_shares import zonal_class_areas
+    from cropsm.analysis.bulletin import class_areas, zonal_class_areas
 
     rng = np.random.default_rng(3)
     codes = rng.integers(0, 7, (3, 500)).astype("u1")  # 6: a fill, not counted

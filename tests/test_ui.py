@@ -80,7 +80,7 @@ def product_app(served_catalog, tiny_models):
     # warmed before its first session, as `make run` serves
     proc, url = _serve(served_catalog, tiny_models, "--setup", "cropsm/app/warm.py")
     wait_until(lambda: "CropSM caches warmed:" in server_log(proc), 120, "the warm-up")
-    assert "first map" in server_log(proc), server_log(proc)
+    assert re.search(r"first map \d+\.\d\d s", server_log(proc)), server_log(proc)
     yield url
     stop(proc)
 
@@ -247,12 +247,14 @@ def test_the_page_in_chinese_and_back_to_english(browser, product_app):
     page.goto(f"{product_app}?lang=zh&crop=wheat&date=2018-05-08&region={region}",
               timeout=120_000)
     _wait_for_map(page, "土壤水分: 小麦 0-10cm, 2018-05-08")
-    for text in ("作物", "图层", "或选择省份", "在区域上运行模型", "生长季", "验证"):
+    for text in ("作物", "图层", "或选择省份", "在区域上运行模型", "季节旱情", "验证"):
         expect(page.get_by_text(text, exact=True).first).to_be_visible()
-    page.get_by_text("小麦耕地").first.wait_for(timeout=60_000)
-    assert "较 7 天前" in page.get_by_text("小麦耕地").first.inner_text()
+    page.get_by_text("小麦种植区").first.wait_for(timeout=60_000)
+    assert "较 7 天前" in page.get_by_text("小麦种植区").first.inner_text()
     # the province list is the boundaries' Chinese names; a pick sets the region
-    page.get_by_role("combobox").nth(3).select_option("河北省")
+    province = page.get_by_role("combobox").filter(has=page.locator("option", has_text="河北省"))
+    assert province.locator("option").nth(1).inner_text() == "北京市"  # the adcode order
+    province.select_option("河北省")
     page.get_by_text("区域：河北省").first.wait_for(timeout=60_000)
     page.get_by_role("button", name="English").click()
     page.wait_for_function("() => !location.search.includes('lang=zh')", timeout=60_000)

@@ -16,7 +16,7 @@ import pandas as pd
 import xarray as xr
 
 __all__ = ["class_shares", "class_areas", "climatology_band", "dekad_bounds", "dekad_label",
-           "period_means"]
+           "period_means", "zonal_class_areas"]
 
 _DEKAD = re.compile(r"^(\d{4})-(\d{2})-([123])$")
 
@@ -163,4 +163,33 @@ def climatology_band(regional: pd.Series, quantiles: Sequence[float] = (0.1, 0.5
     grouped = frame.groupby("dayofyear")["value"]
     out = pd.DataFrame({f"q{round(q * 100):02d}": grouped.quantile(q) for q in quantiles})
     out["years"] = grouped.count()
+    return out
+
+
+def zonal_class_areas(codes: np.ndarray, zones: np.ndarray, n_zones: int, n_classes: int,
+                      area: np.ndarray) -> np.ndarray:
+    """Area in each class of each zone, for a stack of days.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        (day, cell) class codes; codes ``>= n_classes`` (fills) are not counted.
+    zones : numpy.ndarray
+        (cell,) zone index ``0 … n_zones - 1`` of each cell.
+    n_zones, n_classes : int
+    area : numpy.ndarray
+        (cell,) area each cell counts for (km²).
+
+    Returns
+    -------
+    numpy.ndarray
+        (day, zone, class) float64 area, km².
+    """
+    codes = np.asarray(codes)
+    out = np.zeros((codes.shape[0], n_zones, n_classes))
+    for day, row in enumerate(codes):
+        graded = row < n_classes
+        bins = zones[graded].astype("i8") * n_classes + row[graded]
+        out[day] = np.bincount(bins, weights=area[graded],
+                               minlength=n_zones * n_classes).reshape(n_zones, n_classes)
     return out

@@ -218,7 +218,7 @@ def stations(path: str) -> pd.DataFrame:
     return reader(path).stations()
 
 
-def warm_caches(path: str | None = None) -> dict[str, float]:
+def warm_caches(path: str | None = None) -> dict[str, float | str]:
     """Fill the process's shared caches, so the first session does not pay for them.
 
     The catalog's stores, the basemap, provinces, outline and stations, and the map
@@ -228,22 +228,24 @@ def warm_caches(path: str | None = None) -> dict[str, float]:
     Returns
     -------
     dict
-        Seconds each step took, by name.
+        Seconds each step took, by name; a step that failed has its error's text
+        instead (the server starts anyway, and the first session pays for it).
     """
     from cropsm.core import crops
     from cropsm.pipelines.map_layer import SCREEN_PX
 
     path = path or str(settings().catalog)
-    took: dict[str, float] = {}
+    took: dict[str, float | str] = {}
 
     def step(name: str, call) -> Any:
         start = time.perf_counter()
         try:
-            return call()
-        except CropSMError:  # nothing to warm yet (no product): the page says so
+            value = call()
+        except Exception as err:  # e.g. no product yet: the page says what to run
+            took[name] = f"not warmed ({type(err).__name__}: {err})"[:200]
             return None
-        finally:
-            took[name] = time.perf_counter() - start
+        took[name] = time.perf_counter() - start
+        return value
 
     step("basemap", basemap_lines)
     step("outlines", lambda: (china(), china_lines(), provinces()))

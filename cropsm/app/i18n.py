@@ -38,8 +38,8 @@ ZH: dict[str, str] = {
     "cropsm": "CropSM 方法",
     # map layers
     "Soil moisture": "土壤水分",
-    "Uncertainty (10–90 % tree spread)": "不确定性（树间 10–90 % 离散）",
-    "Area of applicability (1 inside)": "适用范围（1 为范围内）",
+    "Uncertainty (10–90 % tree spread)": "不确定性（随机森林各树预测的 10–90 % 分位区间）",
+    "Area of applicability (1 inside)": "适用域 AOA（1 为域内）",
     "Relative soil moisture": "土壤相对湿度",
     "Drought grade (GB/T 32136-2015)": "干旱等级（GB/T 32136-2015）",
     "Percentile vs the record": "相对历史记录的百分位",
@@ -47,8 +47,8 @@ ZH: dict[str, str] = {
     "Anomaly vs the record's day-of-year mean": "相对历史同日均值的距平",
     "Prediction − truth (demo)": "预测 − 真值（演示）",
     # tabs
-    "Region run": "区域运行",
-    "Season": "生长季",
+    "Region run": "区域模拟",
+    "Season": "季节旱情",
     "Scenarios": "情景",
     "Network (0-50 cm)": "神经网络（0-50 cm）",
     "Validation": "验证",
@@ -63,7 +63,7 @@ ZH: dict[str, str] = {
     "{region}, {crop} {depth}, {date}: {cropland} km² of {crop} cropland, {predicted} km² "
     "predicted. Mean SM **{sm} m³ m⁻³** ({week}), relative SM {relative} %. Drought "
     "grades (GB/T 32136-2015, share of predicted area):":
-        "{region}，{crop} {depth}，{date}：{crop}耕地 {cropland} km²，已预测 {predicted} km²。"
+        "{region}，{crop} {depth}，{date}：{crop}种植区 {cropland} km²，已预测 {predicted} km²。"
         "平均土壤水分 **{sm} m³ m⁻³**（{week}），土壤相对湿度 {relative} %。"
         "干旱等级（GB/T 32136-2015，占已预测面积）：",
     "{change} m³ m⁻³ against 7 days before": "较 7 天前 {change} m³ m⁻³",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 import uuid
 from collections.abc import Callable
@@ -27,9 +26,10 @@ __all__ = ["internal_error", "run_in_thread", "show_error"]
 
 logger = logging.getLogger("cropsm.app")
 
-#: Long runs computing at once, whatever the number of sessions: the machine's cores.
-#: More would only share the cores and slow every run; the rest wait in order.
-JOB_WORKERS = max(1, os.cpu_count() or 1)
+#: Long runs computing at once, whatever the number of sessions. Each run already uses
+#: every core (the forests' compiled loops), so a second one mostly overlaps the other's
+#: reading; more would hold more regions in memory for no speed. The rest wait in order.
+JOB_WORKERS = 2
 #: How often a waiting run tells its analyst its place in the queue (s).
 QUEUE_REFRESH_S = 1.0
 _POOL = ThreadPoolExecutor(max_workers=JOB_WORKERS, thread_name_prefix="cropsm-run")
@@ -150,6 +150,9 @@ async def run_in_thread(state: AppState, label: str,
         show_error(state, label, err, "failed", "error")
         return None
     finally:
+        with _LOCK:
+            if ticket in _QUEUE:  # never started (the pool refused it, or a cancel)
+                _QUEUE.remove(ticket)
         state.running = False
     return args, result
 

@@ -110,7 +110,10 @@ def _controls(state: AppState, region: RegionView) -> list:
                                        placeholder="114,36,118,40  or  Hebei",
                                        value=state.region_label)
     try:
-        names = [""] + sorted(data.provinces()["name_zh" if lang == "zh" else "name_en"])
+        table = data.provinces()
+        # Chinese names in the official (adcode) order, English ones alphabetically
+        names = [""] + (list(table.sort_values("adcode")["name_zh"]) if lang == "zh"
+                        else sorted(table["name_en"]))
     except CropSMError:  # the bundled provinces file is unreadable: typing a box still works
         names = [""]
     province = pn.widgets.Select(label=tr("or pick a province", lang), options=names)

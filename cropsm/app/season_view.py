@@ -89,8 +89,11 @@ class SeasonView(pn.viewable.Viewer):
             self._trends.objects = []
             self._table.object = None
             return
+        published = self._published(state.available_dates)
         try:
-            season = self._season()
+            # with a province's published areas the chart is a read; the per-pixel season
+            # (for the spells) is then only taken where it is cheap, from the record
+            season = self._season(required=published is None)
         except CropSMError as err:
             self._note.object = f"**Season not available:** {err}"
             self._chart.objects, self._shares = [], None
@@ -99,36 +102,39 @@ class SeasonView(pn.viewable.Viewer):
         except Exception:  # a bug: the panel says so and the log has the traceback
             self._note.object = internal_error("Season")
             return
-        shares = self._published(season.shares.index)
-        if shares is not None:
-            cells = "every 1 km cell (as published with the product)"
-        else:
+        if published is not None:
+            shares, cells = published, "every 1 km cell (as published with the product)"
+        elif season is not None:
             shares = season.shares
             cells = ("every 1 km cell" if season.codes.sizes["x"] < 2 or abs(
                 float(season.codes["x"][1] - season.codes["x"][0])) <= 1000.0
                 else "the climate record's cells")
         self._shares = shares
         first, last = shares.index[0], shares.index[-1]
+        area = "" if season is None else f"{season.weights.sum():,.0f} km² of crop area; "
         self._note.object = (f"**{state.region_label or 'Region'}**, {state.crop} "
                              f"{state.depth}: {len(shares)} days "
-                             f"({first:%Y-%m-%d}..{last:%Y-%m-%d}), "
-                             f"{season.weights.sum():,.0f} km² of crop area; classes "
+                             f"({first:%Y-%m-%d}..{last:%Y-%m-%d}), {area}classes "
                              f"from {cells}.")
+        spells: hv.Element = (
+            self._spells(season) if season is not None else
+            hv.Text(0, 0, "Spells need each pixel's days: the climate record does not hold "
+                          "them all; choose 'every 1 km cell' (tens of seconds)."))
         self._chart.objects = [pn.pane.HoloViews(self._stacked(shares),
                                                  sizing_mode="stretch_width", height=_HEIGHT),
-                               pn.pane.HoloViews(self._spells(season),
-                                                 sizing_mode="stretch_width", height=_HEIGHT,
-                                                 linked_axes=False)]
+                               pn.pane.HoloViews(spells, sizing_mode="stretch_width",
+                                                 height=_HEIGHT, linked_axes=False)]
         self._show_table()
         self._year = last.year
         self._trends.objects = []
         self._show_years()
 
-    def _season(self):
+    def _season(self, required: bool = True):
         """The region's season, from the record's cells if it holds the product's days.
 
         A province's season from the record takes about a second; from every 1 km cell,
-        tens of seconds (BENCHMARKS.md).
+        tens of seconds (BENCHMARKS.md), so that is computed only when ``required`` or
+        asked for (density ``1km``); otherwise None.
         """
         state = self.state
         reader = data.reader(state.catalog_path)
@@ -142,6 +148,8 @@ class SeasonView(pn.viewable.Viewer):
                 season = None
             if season is not None and set(pd.DatetimeIndex(season.shares.index).date) >= set(days):
                 return season
+            if not required:
+                return None
         return region_season(reader, state.crop, state.depth, state.region, data.china(),
                              scheme=self.scheme)
 

@@ -8,5 +8,6 @@
 from cropsm.app.data import warm_caches
 
 took = warm_caches()
-print("CropSM caches warmed:", ", ".join(f"{name} {seconds:.2f} s"
-                                         for name, seconds in took.items()), flush=True)
+print("CropSM caches warmed:", ", ".join(
+    f"{name} {value:.2f} s" if isinstance(value, float) else f"{name} {value}"
+    for name, value in took.items()), flush=True)

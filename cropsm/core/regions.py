@@ -40,6 +40,11 @@ def _province_row(name: str, provinces):
     for _, row in provinces.iterrows():
         if key in (str(row["name_en"]).lower(), str(row["name_zh"]).lower(), str(row["adcode"])):
             return row
+    # the Chinese name without 省, 市 or 自治区, as it is usually written: 河北, 内蒙古
+    short = [row for _, row in provinces.iterrows()
+             if len(key) >= 2 and str(row["name_zh"]).startswith(key)]
+    if len(short) == 1:
+        return short[0]
     names = ", ".join(sorted(str(n) for n in provinces["name_en"]))
     raise RegionError(f"No province called {name!r}; choose one of: {names}.")
 

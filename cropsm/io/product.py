@@ -220,15 +220,22 @@ class ProductStore:
         The old group's files are unlinked first: in a store started from a published
         one they are hard links to its files, which must not change.
         """
+        staged = f"{name}_staged"
+        shutil.rmtree(self.path / staged, ignore_errors=True)
+        ds.to_zarr(self.path, group=staged, mode="w", consolidated=False)
+        # a crash before the rename leaves the old group or none, never half a group
         shutil.rmtree(self.path / name, ignore_errors=True)
-        ds.to_zarr(self.path, group=name, mode="w", consolidated=False)
+        os.replace(self.path / staged, self.path / name)
 
     def read_group(self, name: str) -> xr.Dataset | None:
-        """The child group ``name`` of the partial store, loaded; None if it has none."""
-        if not (self.path / name / "zarr.json").exists():
+        """The child group ``name`` of the partial store, loaded; None if none or unreadable.
+
+        An unreadable group (a crash while it was written) is written anew by its owner.
+        """
+        try:
+            return read_group(self.path, name)
+        except StoreError:
             return None
-        with xr.open_zarr(self.path, group=name, consolidated=False, chunks=None) as ds:
-            return ds.load()
 
     # -- progress markers -------------------------------------------------------------
     def done(self, task: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from cropsm.serve.models import load_model
 from cropsm.serve.predict import PredictError, ServingModel
 
 __all__ = ["PredictionRun", "predict_product"]
+
+logger = logging.getLogger("cropsm.pipelines")
 
 
 @dataclass(frozen=True)
@@ -201,8 +204,14 @@ def predict_product(catalog_path: str | Path, models_dir: str | Path,
     t0 = time.perf_counter()
 
     def add_areas(store: ProductStore) -> None:
-        add_province_areas(store, CatalogReader(catalog_path), list(plan.models), plan.dates,
-                           plan.axis, plan.region)
+        # derived data: a failure here must not hold back the predicted days; the next
+        # `--season` run adds what is missing (days_without_areas)
+        try:
+            add_province_areas(store, CatalogReader(catalog_path), list(plan.models),
+                               plan.dates, plan.axis, plan.region)
+        except Exception:
+            logger.exception("Province areas of %s not computed; the days are published "
+                             "without them", target)
 
     published = engine.run(plan, scheduler=scheduler, workers=workers,
                            progress=bar(progress, "blocks", plan.n_tasks),

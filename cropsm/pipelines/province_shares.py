@@ -4,12 +4,14 @@ A province's season from every 1 km cell means ranking every cell of every day a
 the climatology: about 48 ms a day, some 17 s for a season (BENCHMARKS.md). The areas
 are the same for every analyst who asks, so a run computes them once for the days it
 predicted, and publishes them in the product store's ``province_shares`` group with the
-days themselves (:func:`add_province_areas`). The season view and the bulletin chart
-then read a few kB (:func:`province_shares`).
+days themselves (:func:`add_province_areas`). The Season tab's chart of a province then
+reads a few kB (:func:`province_shares`).
 
-The areas are those of :func:`cropsm.pipelines.season.region_season` at 1 km over the
-province, with the cells of the covariates' ``province`` code standing for the province's
-outline (the same rasterised boundaries).
+The areas are those of :func:`cropsm.pipelines.season.region_season` at 1 km, except for
+which cells make the province: here the covariates' ``province`` code (each cell in one
+province, by its centre), there the outline's mask (:func:`cropsm.core.regions.
+region_mask`). They differ on border cells only: equal to float32 precision for a
+province whose border cells agree, within 0.01 of a share on the tests' tiny world.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from cropsm.analysis.bulletin import zonal_class_areas
 from cropsm.analysis.drought import drought_grade, relative_sm
 from cropsm.analysis.percentiles import PERCENTILES, drought_category, percentile_rank_cells
 from cropsm.core import crops
@@ -41,36 +44,7 @@ from cropsm.pipelines.sources import CatalogReader
 from cropsm.serve.predict import cropland
 
 __all__ = ["add_province_areas", "days_without_areas", "province_shares",
-           "publish_province_areas", "zonal_class_areas"]
-
-def zonal_class_areas(codes: np.ndarray, zones: np.ndarray, n_zones: int, n_classes: int,
-                      area: np.ndarray) -> np.ndarray:
-    """Area in each class of each zone, for a stack of days.
-
-    Parameters
-    ----------
-    codes : numpy.ndarray
-        (day, cell) class codes; codes ``>= n_classes`` (fills) are not counted.
-    zones : numpy.ndarray
-        (cell,) zone index ``0 … n_zones - 1`` of each cell.
-    n_zones, n_classes : int
-    area : numpy.ndarray
-        (cell,) area each cell counts for (km²).
-
-    Returns
-    -------
-    numpy.ndarray
-        (day, zone, class) float64 area, km².
-    """
-    codes = np.asarray(codes)
-    out = np.zeros((codes.shape[0], n_zones, n_classes))
-    for day, row in enumerate(codes):
-        graded = row < n_classes
-        bins = zones[graded].astype("i8") * n_classes + row[graded]
-        out[day] = np.bincount(bins, weights=area[graded],
-                               minlength=n_zones * n_classes).reshape(n_zones, n_classes)
-    return out
-
+           "publish_province_areas"]
 
 def _variable(scheme: str) -> str:
     return f"{scheme}_area"
@@ -269,7 +243,9 @@ def publish_province_areas(reader: CatalogReader, target: str | Path,
     published = target.resolve()
     with open_product(published, dask=False) as ds:
         axis = pd.DatetimeIndex(ds["time"].values)
-    partial = target.parent / ".versions" / f"{target.name}.partial-areas"
+    # named after its base: a partial left by a crash is resumed only onto the same
+    # version, never published over newer days
+    partial = target.parent / ".versions" / f"{target.name}.partial-areas-{published.name}"
     store = ProductStore.create(partial, reader.dataset("covariates"), axis, {},
                                 base=published)
     add_province_areas(store, reader, products, days, axis)

@@ -61,7 +61,9 @@ class SeasonStatus:
         for name, value in changes.items():
             setattr(self, name, value)
         self.updated = time.time()
-        write_json(asdict(self), season_status_path(store))
+        path = season_status_path(store)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json(asdict(self), path)
 
     @property
     def fraction(self) -> float:
