@@ -163,6 +163,16 @@ def test_published_province_areas_are_the_1km_season(reader):
         province_shares(reader, "maize", DEPTH, code, days)
     with pytest.raises(CatalogError, match="lacks some of the days"):
         province_shares(reader, CROP, DEPTH, code, ["2019-05-01"])
+    # areas of other covariates (a re-ingest) or another climatology are not served
+    other = CatalogReader(reader.path)
+    other.entry_version = lambda name: "covariates.zarr.v-other"
+    with pytest.raises(CatalogError, match="other covariates"):
+        province_shares(other, CROP, DEPTH, code, days, "grade")
+    other = CatalogReader(reader.path)
+    other.climatology_version = lambda: "climatology.zarr.v-other"
+    assert province_shares(other, CROP, DEPTH, code, days, "grade").notna().all().all()
+    with pytest.raises(CatalogError, match="another climatology"):
+        province_shares(other, CROP, DEPTH, code, days, "category")
 
 
 def test_a_region_run_clears_its_days_areas_and_never_the_published_ones(reader):

@@ -69,14 +69,21 @@ def _empty(axis: pd.DatetimeIndex, codes: np.ndarray, names: np.ndarray) -> xr.D
     return xr.Dataset(data, coords=coords)
 
 
+def _provenance(reader: CatalogReader) -> dict[str, str]:
+    """The published versions the areas are computed from (cells, weights, thresholds)."""
+    return {"covariates_version": reader.entry_version("covariates"),
+            "climatology_version": reader.climatology_version()}
+
+
 def _existing(store: ProductStore, axis: pd.DatetimeIndex, codes: np.ndarray,
-              names: np.ndarray, climatology_version: str) -> xr.Dataset:
+              names: np.ndarray, provenance: dict[str, str]) -> xr.Dataset:
     """The store's areas to update, or none computed if they are on another layout."""
     old = store.read_group(SHARES_GROUP)
     if old is None or not pd.DatetimeIndex(old["time"].values).equals(axis) or \
-            not np.array_equal(old["province"].values, codes):
+            not np.array_equal(old["province"].values, codes) or \
+            old.attrs.get("covariates_version") != provenance["covariates_version"]:
         return _empty(axis, codes, names)
-    if old.attrs.get("climatology_version") != climatology_version:
+    if old.attrs.get("climatology_version") != provenance["climatology_version"]:
         old["category_area"][:] = np.nan  # ranked against another climatology
     return old
 
@@ -106,10 +113,10 @@ def add_province_areas(store: ProductStore, reader: CatalogReader,
     provinces = assets.read_provinces().sort_values("adcode")
     codes = provinces["adcode"].to_numpy("i8")
     names = provinces["name_en"].to_numpy(str)
-    version = reader.climatology_version()
-    clim = reader.climatology() if version else None
-    shares = _existing(store, axis, codes, names, version)
-    shares.attrs["climatology_version"] = version
+    provenance = _provenance(reader)
+    clim = reader.climatology() if provenance["climatology_version"] else None
+    shares = _existing(store, axis, codes, names, provenance)
+    shares.attrs.update(provenance)
     at = axis.get_indexer(days)
     if region is not None:
         for scheme in SCHEMES:
@@ -182,8 +189,12 @@ def province_shares(reader: CatalogReader, crop: str, depth: str, province: int,
             "depth"].values or province not in shares["province"].values:
         raise CatalogError(f"The product store has no published province areas of "
                            f"{crop}/{depth} for province {province}.")
+    provenance = _provenance(reader)
+    if shares.attrs.get("covariates_version") != provenance["covariates_version"]:
+        raise CatalogError("The published province areas were computed on other "
+                           "covariates.")
     if scheme == "category" and shares.attrs.get("climatology_version") != \
-            reader.climatology_version():
+            provenance["climatology_version"]:
         raise CatalogError("The published categories were ranked against another "
                            "climatology.")
     held = pd.DatetimeIndex(shares["time"].values)
@@ -206,17 +217,19 @@ def days_without_areas(reader: CatalogReader, target: str | Path,
     """Days a published store holds whose province areas are missing or stale.
 
     Missing: never computed (a store published before the areas existed, or a region
-    run). Stale: percentile categories ranked against another climatology, or computed
-    before there was one.
+    run). Stale: computed on other covariates, or percentile categories ranked against
+    another climatology or computed before there was one.
     """
     filled = filled_days(target)
     shares = read_group(target, SHARES_GROUP)
     if shares is None:
         return filled
     held = pd.DatetimeIndex(shares["time"].values)
-    if not filled.isin(held).all():
+    provenance = _provenance(reader)
+    if not filled.isin(held).all() or \
+            shares.attrs.get("covariates_version") != provenance["covariates_version"]:
         return filled
-    version = reader.climatology_version()
+    version = provenance["climatology_version"]
     clim = reader.climatology() if version else None
     missing = np.zeros(len(filled), bool)
     for crop, depth in products:

@@ -192,6 +192,14 @@ class CatalogReader:
         return self._once(("climatology", str(version)),
                           lambda: xr.open_zarr(version, consolidated=True, chunks=None))
 
+    def entry_version(self, name: str) -> str:
+        """Name of the published version behind a local store entry ("" if none)."""
+        try:
+            path = entry_path(self.catalog, name)
+        except CatalogError:
+            return ""
+        return Path(path).resolve().name if path is not None else ""
+
     def climatology_version(self) -> str:
         """Name of the climatology's published version ("" without one)."""
         path = product_store_path(self.catalog, "climatology")
