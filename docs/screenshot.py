@@ -48,7 +48,7 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                         args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
             page.goto(f"http://127.0.0.1:{port}/app?{args.query}", timeout=180_000)
             page.locator(".bk-Canvas canvas").first.wait_for(timeout=180_000)
             page.wait_for_timeout(5000)

@@ -58,7 +58,12 @@ def test_state_takes_the_product_dates(state, product):
     days = [pd.Timestamp(t).date() for t in product["time"].values]
     assert state.available_dates == days
     assert state.date == days[0]
-    assert (state.run_start, state.run_end) == (days[0], days[-1])
+    assert (state.run_start, state.run_end) == (days[0], days[-1])  # 10 days: all of them
+    # a season's product: the live run defaults to its last 10 days, not the year
+    year = [dt.date(2018, 1, 1) + dt.timedelta(days=k) for k in range(365)]
+    fresh = AppState(catalog_path=state.catalog_path)
+    fresh.set_dates(year)
+    assert (fresh.run_start, fresh.run_end) == (dt.date(2018, 12, 22), dt.date(2018, 12, 31))
 
 
 def test_url_round_trip_and_rejected_values(state):

@@ -18,6 +18,8 @@ from cropsm.rf.features import METHODS
 #: State the URL carries (``?crop=maize&date=2018-05-03&...``).
 URL_KEYS = ("crop", "depth", "date", "layer", "extent", "region", "method", "lang")
 _MAX_URL_VALUE = 200
+#: Days a live run covers by default: the product's last ones.
+DEFAULT_RUN_DAYS = 10
 #: The session's computed results: what :meth:`AppState.release` drops.
 RESULTS = ("run", "scenario", "scenario_check", "network", "network_check")
 #: How much a message matters, least first: the page shows each in its own colour.
@@ -103,7 +105,9 @@ class AppState(param.Parameterized):
         if days and self.date not in days:
             self.date = days[0]
         if days and self.run_start is None:
-            self.run_start, self.run_end = days[0], days[-1]
+            # the last dekad: a season's whole year on a province is far over a live
+            # run's budget
+            self.run_start, self.run_end = days[max(0, len(days) - DEFAULT_RUN_DAYS)], days[-1]
 
     def set_region(self, text: str, provinces=None) -> None:
         """A region from a bounding box ``lon0,lat0,lon1,lat1`` or a province name.
