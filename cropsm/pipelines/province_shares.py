@@ -1,7 +1,7 @@
 """Each province's crop area in each drought class, day by day, published with the product.
 
 A province's season from every 1 km cell means ranking every cell of every day against
-the climatology: about 48 ms a day, some 17 s for a season (BENCHMARKS.md). The areas
+the climatology: 63 ms a day, 23 s for Henan's 2018 (BENCHMARKS.md). The areas
 are the same for every analyst who asks, so a run computes them once for the days it
 predicted, and publishes them in the product store's ``province_shares`` group with the
 days themselves (:func:`add_province_areas`). The Season tab's chart of a province then
@@ -75,15 +75,26 @@ def _provenance(reader: CatalogReader) -> dict[str, str]:
             "climatology_version": reader.climatology_version()}
 
 
+def _stale(shares: xr.Dataset, provenance: dict[str, str]) -> tuple[bool, bool]:
+    """Whether all the areas, and whether the categories, come from other inputs."""
+    attrs = shares.attrs
+    return (attrs.get("covariates_version") != provenance["covariates_version"],
+            attrs.get("climatology_version") != provenance["climatology_version"])
+
+
+def _ranked(clim: xr.Dataset | None, crop: str, depth: str) -> bool:
+    """Whether the climatology has the product, so its days get percentile categories."""
+    return clim is not None and crop in clim["crop"].values and depth in clim["depth"].values
+
+
 def _existing(store: ProductStore, axis: pd.DatetimeIndex, codes: np.ndarray,
               names: np.ndarray, provenance: dict[str, str]) -> xr.Dataset:
     """The store's areas to update, or none computed if they are on another layout."""
     old = store.read_group(SHARES_GROUP)
     if old is None or not pd.DatetimeIndex(old["time"].values).equals(axis) or \
-            not np.array_equal(old["province"].values, codes) or \
-            old.attrs.get("covariates_version") != provenance["covariates_version"]:
+            not np.array_equal(old["province"].values, codes) or _stale(old, provenance)[0]:
         return _empty(axis, codes, names)
-    if old.attrs.get("climatology_version") != provenance["climatology_version"]:
+    if _stale(old, provenance)[1]:
         old["category_area"][:] = np.nan  # ranked against another climatology
     return old
 
@@ -132,8 +143,6 @@ def add_province_areas(store: ProductStore, reader: CatalogReader,
         zones = np.searchsorted(codes, province[rows, cols])
         area = cov["crop_fraction"].sel(crop=crop).values[rows, cols] * reader.grid.cell_area_km2
         fc = cov["fc"].values[rows, cols]
-        has_clim = (clim is not None and crop in clim["crop"].values
-                    and depth in clim["depth"].values)
         c, d = crops.CROPS.index(crop), crops.DEPTHS.index(depth)
         for k, day in enumerate(days):
             encoded = store.read(".", "sm", (slice(c, c + 1), slice(d, d + 1),
@@ -142,7 +151,7 @@ def add_province_areas(store: ProductStore, reader: CatalogReader,
             grade = drought_grade(relative_sm(sm, fc))
             shares["grade_area"][c, d, at[k]] = zonal_class_areas(
                 grade[None], zones, len(codes), len(SCHEMES["grade"][0]), area)[0]
-            if clim is not None and has_clim:
+            if clim is not None and _ranked(clim, crop, depth):
                 record, iy, ix = climatology_window(clim, "sm_threshold", crop, depth, [day],
                                                     x, y)
                 ranks = percentile_rank_cells(sm, record[0], iy[rows], ix[cols], PERCENTILES)
@@ -189,12 +198,11 @@ def province_shares(reader: CatalogReader, crop: str, depth: str, province: int,
             "depth"].values or province not in shares["province"].values:
         raise CatalogError(f"The product store has no published province areas of "
                            f"{crop}/{depth} for province {province}.")
-    provenance = _provenance(reader)
-    if shares.attrs.get("covariates_version") != provenance["covariates_version"]:
+    other_covariates, other_climatology = _stale(shares, _provenance(reader))
+    if other_covariates:
         raise CatalogError("The published province areas were computed on other "
                            "covariates.")
-    if scheme == "category" and shares.attrs.get("climatology_version") != \
-            provenance["climatology_version"]:
+    if scheme == "category" and other_climatology:
         raise CatalogError("The published categories were ranked against another "
                            "climatology.")
     held = pd.DatetimeIndex(shares["time"].values)
@@ -226,16 +234,15 @@ def days_without_areas(reader: CatalogReader, target: str | Path,
         return filled
     held = pd.DatetimeIndex(shares["time"].values)
     provenance = _provenance(reader)
-    if not filled.isin(held).all() or \
-            shares.attrs.get("covariates_version") != provenance["covariates_version"]:
+    other_covariates, other_climatology = _stale(shares, provenance)
+    if not filled.isin(held).all() or other_covariates:
         return filled
-    version = provenance["climatology_version"]
-    clim = reader.climatology() if version else None
+    clim = reader.climatology() if provenance["climatology_version"] else None
     missing = np.zeros(len(filled), bool)
     for crop, depth in products:
         names = ["grade_area"]
-        if clim is not None and crop in clim["crop"].values and depth in clim["depth"].values:
-            if shares.attrs.get("climatology_version") != version:
+        if _ranked(clim, crop, depth):
+            if other_climatology:
                 return filled
             names.append("category_area")
         for name in names:
