@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 5006
+# server processes behind the one port (`make run PROCS=2` for a team, one per core)
+PROCS ?= 1
 PROFILE ?= demo
 
 .PHONY: run test browser lint audit background
@@ -24,7 +26,7 @@ run: $(STAMP)
 	$(BIN)/cropsm train --if-missing
 	$(BIN)/cropsm predict --if-missing
 	mkdir -p data && $(MAKE) --no-print-directory background > data/background.log 2>&1 &
-	$(BIN)/panel serve app.py --setup cropsm/app/warm.py --port $(PORT) --address 127.0.0.1 --allow-websocket-origin=localhost:$(PORT) --allow-websocket-origin=127.0.0.1:$(PORT)
+	$(BIN)/panel serve app.py --setup cropsm/app/warm.py --num-procs $(PROCS) --port $(PORT) --address 127.0.0.1 --allow-websocket-origin=localhost:$(PORT) --allow-websocket-origin=127.0.0.1:$(PORT)
 
 # While the app serves: the models only some tabs use (the CropSM method's forests with
 # those of the rain-fed stations, the network; the app says to wait until they exist),

@@ -2,7 +2,7 @@
 
 import panel as pn
 
-from cropsm.app import create_app
+from cropsm.app import serve_page
 
 pn.extension("tabulator")
-create_app().servable()
+serve_page()

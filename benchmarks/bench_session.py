@@ -4,10 +4,18 @@ Run after ``make run`` has built the demo world and its product::
 
     .venv/bin/python benchmarks/bench_session.py [--repeat 5]
 
-1. **Server time of a new session**: ``create_app()`` in this process, the median of
-   ``--repeat`` sessions after one warm-up, side by side with the baseline of the
-   previous page, which built every tab's view with the page (the same call, then every
-   tab built). A profile of one session follows.
+1. **Server time of a new session**, the median of ``--repeat`` sessions in this process
+   after one warm-up:
+
+   - the page (``create_app()``), side by side with the previous page, which built every
+     tab's view with the page (the same call, then every tab built);
+   - the page served into a new Bokeh document as :func:`cropsm.app.serve_page` does it
+     (``create_app().server_doc(doc)`` with the document's model graph frozen), side by
+     side with the same unfrozen, as ``create_app().servable()`` served it before. This
+     is the session's cost up to sending the document; the browser's first plot-size
+     event then re-renders the map (``bench_dashboard.py``'s date switch).
+
+   A profile of one session follows.
 2. **First page after a server starts**: ``python -m cropsm.app`` with its cache
    warm-up (``--setup cropsm/app/warm.py``), against the same server with an empty
    setup, both in Debian's Chromium: seconds from the port opening to the map drawn.
@@ -69,9 +77,24 @@ def session_cost(repeat: int) -> None:
             times.append(time.perf_counter() - t0)
         return statistics.median(times)
 
+    def served(freeze: bool):
+        def serve() -> None:
+            from bokeh.document import Document
+
+            doc = Document()
+            page = create_app()
+            if freeze:
+                with doc.models.freeze():
+                    page.server_doc(doc)
+            else:
+                page.server_doc(doc)
+        return serve
+
     _line("server time of a new session (page build)", median(lazy), median(eager), 0.5)
+    _line("page served into its document (serve_page)", median(served(True)),
+          median(served(False)), 0.5)
     profile = cProfile.Profile()
-    profile.runcall(lazy)
+    profile.runcall(served(True))
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(
         r"cropsm/app", 8)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
@@ -81,11 +83,18 @@ def server_log(proc: subprocess.Popen) -> str:
 
 
 def stop(proc: subprocess.Popen) -> None:
-    """Terminate a server and wait for it."""
+    """Terminate a server, and the processes ``--num-procs`` forked from it, and wait."""
+    forked = psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []
     proc.terminate()
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=30)
+    for child in forked:  # tornado's children outlive a terminated parent
+        try:
+            child.terminate()
+        except psutil.NoSuchProcess:
+            continue
+    psutil.wait_procs(forked, timeout=30)
     proc.log_file.close()

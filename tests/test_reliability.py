@@ -170,7 +170,7 @@ def _documented_serve_command(port: int) -> list[str]:
     line = next(x for x in (ROOT / "Makefile").read_text().splitlines()
                 if "panel serve" in x)
     line = line.strip().replace("$(BIN)/panel", f"{sys.executable} -m panel")
-    return shlex.split(line.replace("$(PORT)", str(port)))
+    return shlex.split(line.replace("$(PORT)", str(port)).replace("$(PROCS)", "1"))
 
 
 @pytest.fixture(scope="module")

@@ -264,6 +264,33 @@ def test_the_page_in_chinese_and_back_to_english(browser, product_app):
     assert not errors, errors
 
 
+#: Each tab's Chinese name and a control it shows; the English texts none may show.
+ZH_TABS = {"季节旱情": "旱情公报表格（CSV）", "情景": "在区域上运行情景",
+           "神经网络（0-50 cm）": "对照实验（图 6）", "导出": "下载地图 GeoTIFF"}
+ENGLISH_LEFT = ("Run scenario on the region", "Run the network on the region",
+                "Download region CSV", "Download map GeoTIFF", "Bulletin table (CSV)",
+                "Precipitation change", "Choose a region", "Control experiments")
+
+
+def test_every_tab_and_a_run_in_chinese(browser, product_app):
+    errors = []
+    region = ",".join(str(v) for v in BOX)
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{product_app}?lang=zh&crop=maize&date=2018-05-08&region={region}",
+              timeout=120_000)
+    _wait_for_map(page, "土壤水分: 玉米 0-10cm, 2018-05-08")
+    for tab, control in ZH_TABS.items():
+        page.locator(".bk-tab", has_text=tab).click()
+        expect(page.get_by_text(control).first).to_be_visible(timeout=60_000)
+        # locators pierce the widgets' shadow roots, where the buttons' labels are
+        assert not [text for text in ENGLISH_LEFT if page.get_by_text(text).count()], tab
+    page.get_by_role("button", name="在区域上运行模型").click()
+    page.get_by_text("运行完成").first.wait_for(timeout=120_000)
+    page.close()
+    assert not errors, errors
+
+
 _ACTIVE = "el => el.classList.contains('bk-active')"
 
 

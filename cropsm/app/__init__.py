@@ -2,6 +2,6 @@
 
 import holoviews.plotting.bokeh  # noqa: F401  (views set bokeh plot options)
 
-from cropsm.app.layout import create_app
+from cropsm.app.layout import create_app, serve_page
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "serve_page"]

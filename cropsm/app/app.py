@@ -10,7 +10,7 @@ Do not import it: importing builds a dashboard.
 
 import panel as pn
 
-from cropsm.app import create_app
+from cropsm.app import serve_page
 
 pn.extension("tabulator")
-create_app().servable()
+serve_page()

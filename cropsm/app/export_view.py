@@ -11,6 +11,7 @@ import param
 import cropsm
 from cropsm.analysis.region_tables import mean_series_table, pixel_table
 from cropsm.app import data
+from cropsm.app.i18n import tr
 from cropsm.app.jobs import show_error
 from cropsm.app.state import AppState
 from cropsm.core.errors import CropSMError
@@ -95,8 +96,9 @@ def map_cog(state: AppState) -> bytes:
     else:
         cells = full.shape[0] * full.shape[1]
     if cells > MAX_COG_CELLS:
-        raise ExportError(f"The view holds {cells:,.0f} cells at 1 km, over the GeoTIFF "
-                          f"limit of {MAX_COG_CELLS:,}; zoom in and export again.")
+        raise ExportError(tr("The view holds {cells} cells at 1 km, over the GeoTIFF limit of "
+                             "{limit}; zoom in and export again.", state.lang).format(
+            cells=f"{cells:,.0f}", limit=f"{MAX_COG_CELLS:,}"))
     # uncached: a 1 km export is up to 16 M cells; 10**9 screen pixels: always 1 km
     values = map_layer(data.reader(state.catalog_path), state.crop, state.depth, state.date,
                        state.layer, screen_px=10**9, **ranges)
@@ -113,16 +115,18 @@ class ExportView(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._kind = pn.widgets.RadioButtonGroup(options={"per pixel": "pixels",
-                                                          "regional mean": "mean"},
+        lang = self.state.lang
+        self._kind = pn.widgets.RadioButtonGroup(options={tr("per pixel", lang): "pixels",
+                                                          tr("regional mean", lang): "mean"},
                                                  value="mean")
         self._csv = pn.widgets.FileDownload(callback=self._csv_file, filename="cropsm.csv",
-                                            label="Download region CSV", color="primary")
+                                            label=tr("Download region CSV", lang),
+                                            color="primary")
         self._cog = pn.widgets.FileDownload(callback=self._cog_file, filename="cropsm.tif",
-                                            label="Download map GeoTIFF")
-        self.state.param.watch(self._names, ["crop", "depth", "date", "layer"])
+                                            label=tr("Download map GeoTIFF", lang))
         self._names()
 
+    @param.depends("state.crop", "state.depth", "state.date", "state.layer", watch=True)
     def _names(self, *_):
         stem = f"cropsm_{self.state.crop}_{self.state.depth}"
         self._csv.filename = f"{stem}_region.csv"

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from cropsm.app.i18n import tr
 from cropsm.app.state import AppState
 from cropsm.core.errors import CropSMError
 
@@ -38,7 +39,7 @@ _RUNNING = 0  # runs computing now
 _LOCK = threading.Lock()
 
 
-def internal_error(label: str) -> str:
+def internal_error(label: str, lang: str = "en") -> str:
     """Log the exception being handled with its traceback; the text that shows its id.
 
     Call it from an ``except`` block.
@@ -46,7 +47,10 @@ def internal_error(label: str) -> str:
     Parameters
     ----------
     label : str
-        What the analyst was doing, as the log line and the text name it.
+        What the analyst was doing, as the log line and the text name it (the log in
+        English, the text in ``lang``).
+    lang : str
+        The page's language (:mod:`cropsm.app.i18n`).
 
     Returns
     -------
@@ -55,7 +59,8 @@ def internal_error(label: str) -> str:
     """
     ident = uuid.uuid4().hex[:8]
     logger.exception("%s: internal error %s", label, ident)
-    return f"{label}: internal error, logged as {ident}"
+    return tr("{label}: internal error, logged as {id}", lang).format(label=tr(label, lang),
+                                                                      id=ident)
 
 
 def show_error(state: AppState, label: str, err: Exception, outcome: str = "refused",
@@ -69,18 +74,24 @@ def show_error(state: AppState, label: str, err: Exception, outcome: str = "refu
     state : AppState
         Where the message goes.
     label : str
-        What the analyst did, e.g. ``"Run"``.
+        What the analyst did, e.g. ``"Run"``: English, translated with
+        :func:`cropsm.app.i18n.tr` (so it needs an entry in ``ZH``).
     err : Exception
         The caught exception.
     outcome : str
-        What happened to it when ``err`` is a refusal: ``"<label> <outcome>: <err>"``.
+        What happened to it when ``err`` is a refusal: ``"<label> <outcome>: <err>"``;
+        translated as ``label`` is.
     level : str
         The level of a refusal's message; an internal error is always ``"error"``.
+
+    The fixed words are in the state's language; the refusal's own message as raised.
     """
+    lang = state.lang
     if isinstance(err, CropSMError):
-        state.post(f"{label} {outcome}: {err}", level)
+        state.post(tr("{label} {outcome}: {err}", lang).format(
+            label=tr(label, lang), outcome=tr(outcome, lang), err=err), level)
     else:
-        state.post(internal_error(label), "error")
+        state.post(internal_error(label, lang), "error")
 
 
 async def run_in_thread(state: AppState, label: str,
@@ -95,11 +106,12 @@ async def run_in_thread(state: AppState, label: str,
         ``"<label> refused: ..."`` (a warning), ``"<label> failed: ..."`` (an error),
         ``"<label> ...: internal error, logged as <id>"`` or the running message.
     label : str
-        What the analyst started, as the messages name it.
+        What the analyst started, as the messages name it (English, translated as
+        :func:`show_error` does).
     prepare : callable
-        Checks and costs on the event loop; returns the running message and the
-        arguments of ``work``. Raising a :class:`~cropsm.core.errors.CropSMError`
-        refuses the run.
+        Checks and costs on the event loop; returns the running message (already in the
+        state's language) and the arguments of ``work``. Raising a
+        :class:`~cropsm.core.errors.CropSMError` refuses the run.
     work : callable
         The heavy part, run in the shared pool with the prepared arguments.
 
@@ -140,8 +152,9 @@ async def run_in_thread(state: AppState, label: str,
         while not started.is_set() and not future.done():
             ahead = _ahead_of(ticket)
             if ahead:
-                state.post(f"{running_message} Waiting: {ahead} run(s) of other analysts "
-                           "ahead of this one (computing or queued).")
+                state.post(running_message + " " + tr(
+                    "Waiting: {n} run(s) of other analysts ahead of this one (computing or "
+                    "queued).", state.lang).format(n=ahead))
             await asyncio.wait([future], timeout=QUEUE_REFRESH_S)
         if not future.done():
             state.post(running_message)

@@ -72,9 +72,10 @@ class MapView(pn.viewable.Viewer):
     # -- rendering ---------------------------------------------------------------------
     def _image(self, x_range=None, y_range=None, width=None, height=None, **_):
         state = self.state
+        lang = state.lang
         layer = MAP_LAYERS[state.layer]
-        label = tr(layer.label, state.lang)
-        title = f"{label}: {tr(state.crop, state.lang)} {state.depth}, {state.date}"
+        label, units = tr(layer.label, lang), tr(layer.units, lang)
+        title = f"{label}: {tr(state.crop, lang)} {state.depth}, {state.date}"
         try:
             values = data.map_layer(state.catalog_path, state.crop, state.depth, state.date,
                                     state.layer, _range(x_range), _range(y_range),
@@ -84,27 +85,28 @@ class MapView(pn.viewable.Viewer):
             state.post(self._error, "warning")
             return _empty(f"{label}: {err}")
         except Exception:  # a bug must not leave the map blank without a trace
-            self._error = internal_error("Map")
+            self._error = internal_error("Map", lang)
             state.post(self._error, "error")
             return _empty(f"{label}: {self._error}")
         if self._error and state.message == self._error:
             state.post("")
         self._error = ""
         if values.size == 0 or values.sizes["x"] < 2 or values.sizes["y"] < 2:
-            return _empty(f"{title}: nothing in view")
+            return _empty(tr("{title}: nothing in view", lang).format(title=title))
         image = hv.Image(values, kdims=["x", "y"], vdims=[hv.Dimension(
-            "value", label=label, unit=layer.units)])
+            "value", label=label, unit=units)])
         ranges = {}
         if x_range is not None and y_range is not None:
             ranges = {"x_range": tuple(x_range), "y_range": tuple(y_range)}
         shaded = rasterize(image, dynamic=False, width=int(width or SCREEN_PX),
                            height=int(height or _HEIGHT), **ranges,
                            aggregator="first" if layer.classes else "mean")
-        opts = dict(colorbar=True, clabel=f"{label} ({layer.units})", title=title,
+        opts = dict(colorbar=True, clabel=f"{label} ({units})", title=title,
                     clim=layer.clim, tools=["hover"], nodata=None)
         if layer.classes:
             opts.update(cmap=list(layer.classes.values()), color_levels=len(layer.classes),
-                        colorbar_opts={"major_label_overrides": dict(enumerate(layer.classes))})
+                        colorbar_opts={"major_label_overrides": {
+                            code: tr(name, lang) for code, name in enumerate(layer.classes)}})
         else:
             opts["cmap"] = layer.cmap
         return shaded.opts(**opts)
@@ -157,11 +159,12 @@ class MapView(pn.viewable.Viewer):
         lon, lat = xy_to_lonlat(xs, ys)
         polygon = shapely.Polygon(np.column_stack([lon, lat]))
         self.state.param.update(region=polygon, region_label="")
+        lang = self.state.lang
         if polygon.is_valid:
-            self.state.post("Polygon region drawn")
+            self.state.post(tr("Polygon region drawn", lang))
         else:
-            self.state.post("Polygon region drawn (it crosses itself; it will be repaired "
-                            "before use)", "warning")
+            self.state.post(tr("Polygon region drawn (it crosses itself; it will be repaired "
+                               "before use)", lang), "warning")
 
     def _set_region(self, text: str):
         try:

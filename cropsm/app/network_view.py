@@ -12,11 +12,13 @@ import panel as pn
 import param
 import xarray as xr
 
-from cropsm.analysis.scenario_skill import NO_TRUTH, skill_sentence
+from cropsm.analysis.scenario_skill import NO_TRUTH
 from cropsm.app import data
 from cropsm.app.export_view import provenance
+from cropsm.app.i18n import tr
 from cropsm.app.jobs import run_in_thread, show_error
 from cropsm.app.pattern_regions_view import PatternRegionsView
+from cropsm.app.scenario_view import skill_text
 from cropsm.app.state import AppState
 from cropsm.core import crops, patterns
 from cropsm.io.catalog import CatalogError
@@ -46,14 +48,15 @@ def _image(values: np.ndarray, run: live.RegionRun, name: str, cmap, clim, title
         xaxis=None, yaxis=None, tools=["hover"], title=title)
 
 
-def _truth_text(check: TruthCheck | None) -> str:
+def _truth_text(check: TruthCheck | None, lang: str = "en") -> str:
     """The pattern response's skill against the demo world's re-simulated truth."""
     if check is None:
-        return f"\n\n{NO_TRUTH}"
-    text = ("\n\n**Against the true response** (the demo world's fields re-simulated under "
-            "the pattern, against their own patterns; the network's response taken against "
-            "its reference weighted as the fields are): "
-            + skill_sentence(check.skill, "network", "mean"))
+        return "\n\n" + tr(NO_TRUTH, lang)
+    text = "\n\n" + tr("**Against the true response** (the demo world's fields re-simulated "
+                        "under the pattern, against their own patterns; the network's "
+                        "response taken against its reference weighted as the fields are): "
+                        "{skill}", lang).format(skill=skill_text(check.skill, lang, "network",
+                                                                 "mean"))
     return text + (f"\n\n**⚠ {check.warning}**" if check.warning else "")
 
 
@@ -61,31 +64,41 @@ class NetworkView(pn.viewable.Viewer):
     """Choose a layer and a cropping pattern; run the network on the region."""
 
     state = param.ClassSelector(class_=AppState, allow_None=param.parameters.NoNone)
+    layer: param.Selector[str] = param.Selector(default=crops.SOIL_LAYERS[0],
+                                                objects=list(crops.SOIL_LAYERS))
+    pattern: param.Selector[int] = param.Selector(objects=list(patterns.PATTERNS),
+                                                  doc="The cropping pattern's code")
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._layer = pn.widgets.Select(label="Layer", options=list(crops.SOIL_LAYERS))
+        lang = self.state.lang
+        self._layer = pn.widgets.Select.from_param(self.param.layer, name=tr("Layer", lang))
         present = self._present_patterns()
-        self._pattern = pn.widgets.Select(label="Whole region under", options={
-            patterns.PATTERNS[c]: c for c in present})
-        self._run = pn.widgets.Button(label="Run the network on the region",
+        self.param.pattern.objects = present
+        self.pattern = present[0]
+        self._pattern = pn.widgets.Select.from_param(
+            self.param.pattern, name=tr("Whole region under", lang),
+            options={tr(patterns.PATTERNS[c], lang): c for c in present})
+        self._run = pn.widgets.Button(label=tr("Run the network on the region", lang),
                                       color="success")
         self._run.on_click(self.run)
-        self._summary = pn.pane.Markdown(
+        self._summary = pn.pane.Markdown(tr(
             "The multilayer network (Liu et al. 2021) predicts five 10 cm layers from 0 to "
             "50 cm. Choose a region and dates in the sidebar, a layer and a cropping pattern: "
             "the run shows the pattern-weighted reference product, the region under that "
-            "pattern minus the reference, and the quality flags. Nothing is written.")
+            "pattern minus the reference, and the quality flags. Nothing is written.", lang))
         self._plots = pn.Row(sizing_mode="stretch_width")
         self._seasonal = pn.Row(sizing_mode="stretch_width")
-        self._csv = pn.widgets.FileDownload(callback=self._csv_file, label="Download CSV",
+        self._csv = pn.widgets.FileDownload(callback=self._csv_file,
+                                            label=tr("Download CSV", lang),
                                             filename="cropsm_pattern_scenario.csv",
                                             visible=False)
         self._grid = pn.widgets.FileDownload(callback=self._netcdf_file,
-                                             label="Download the grids and flags (netCDF)",
+                                             label=tr("Download the grids and flags (netCDF)",
+                                                      lang),
                                              filename="cropsm_pattern_scenario.nc",
                                              visible=False)
-        self._control = pn.widgets.Button(label="Control experiments (Fig. 6)",
+        self._control = pn.widgets.Button(label=tr("Control experiments (Fig. 6)", lang),
                                           button_type="primary")
         self._control.on_click(self.run_controls)
         self._control_summary = pn.pane.Markdown("")
@@ -102,13 +115,15 @@ class NetworkView(pn.viewable.Viewer):
     async def run(self, *_):
         """Check, cost and run the scenario off the event loop."""
         state = self.state
-        layer, code = self._layer.value, self._pattern.value
+        lang = state.lang
+        layer, code = self.layer, self.pattern
         path = state.catalog_path
 
         def prepare():
             plan = plan_pattern_run(state)
-            return (f"Running the network ({layer}, {patterns.PATTERNS[code]}) on "
-                    f"{plan.cropland_cells:,} cells …", (plan, data.network()))
+            return (tr("Running the network ({layer}, {pattern}) on {cells} cells …",
+                       lang).format(layer=layer, pattern=tr(patterns.PATTERNS[code], lang),
+                                    cells=f"{plan.cropland_cells:,}"), (plan, data.network()))
 
         def work(plan, network):
             result = ps.pattern_scenario(
@@ -124,11 +139,13 @@ class NetworkView(pn.viewable.Viewer):
         (plan, _), (result, check) = done
         self.state.param.update(network=result, network_check=check)
         self._show(result, plan, check)
-        state.post(f"Network run finished: {patterns.PATTERNS[code]} at {layer}.",
+        state.post(tr("Network run finished: {pattern} at {layer}.", lang).format(
+            pattern=tr(patterns.PATTERNS[code], lang), layer=layer),
                    "warning" if check is not None and check.warning else "info")
 
     def _show(self, result: xr.Dataset, run: live.RegionRun,
               check: TruthCheck | None = None) -> None:
+        lang = self.state.lang
         reference = result["reference"].mean("time").values
         difference = result["difference"].mean("time").values
         flag = np.where(np.isfinite(reference), result["pattern_flag"].values, np.nan)
@@ -140,18 +157,18 @@ class NetworkView(pn.viewable.Viewer):
                                                  linked_axes=False)
                                for p in (
             _image(reference, run, "reference", "viridis_r", (low, high),
-                   "Reference (pattern-weighted), mean"),
+                   tr("Reference (pattern-weighted), mean", lang)),
             _image(difference, run, "difference", "RdBu", (-limit, limit),
-                   "Pattern − reference, mean"),
+                   tr("Pattern − reference, mean", lang)),
             _image(flag, run, "pattern_flag", ["#d62728", "#2ca02c"], (0, 1),
-                   "Pattern flag (green: observed in the zone)"))]
+                   tr("Pattern flag (green: observed in the zone)", lang)))]
         if check is not None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # cells without days: NaN
                 true_mean = np.nanmean(check.truth.difference, axis=0)
             self._plots.objects = [*self._plots.objects, pn.pane.HoloViews(
                 _image(true_mean, run, "difference", "RdBu", (-limit, limit),
-                       "True pattern − own fields, mean (demo world)"),
+                       tr("True pattern − own fields, mean (demo world)", lang)),
                 sizing_mode="stretch_width", height=_HEIGHT, linked_axes=False)]
         zones = data.dataset(self.state.catalog_path, "covariates")["zone"].isel(
             y=run.rows, x=run.cols)
@@ -159,37 +176,45 @@ class NetworkView(pn.viewable.Viewer):
             result["reference"].isel(time=0)), 0).astype(int))
         if not seasonal.empty:
             # points as well as lines: a run inside one month has one value per zone
-            curves = [element(frame, "month", "difference", label=f"zone {zone}")
+            curves = [element(frame, "month", "difference",
+                              label=tr("zone {zone}", lang).format(zone=zone))
                       for zone, frame in seasonal.groupby("zone")
                       for element in (hv.Curve, hv.Scatter)]
             self._seasonal.objects = [pn.pane.HoloViews(hv.Overlay(curves).opts(
-                responsive=True, height=_HEIGHT, ylabel="pattern − reference (m³ m⁻³)",
-                title="Monthly difference by agricultural zone", legend_position="top_left"),
+                responsive=True, height=_HEIGHT, xlabel=tr("month", lang),
+                ylabel=tr("pattern − reference (m³ m⁻³)", lang),
+                title=tr("Monthly difference by agricultural zone", lang),
+                legend_position="top_left"),
                 sizing_mode="stretch_width", height=_HEIGHT, linked_axes=False)]
         in_time = float(result["time_flag"].mean())
         self._summary.object = (
-            f"**{result.attrs['pattern']}** at {result.attrs['layer']}, "
-            f"{run.dates[0]:%Y-%m-%d}..{run.dates[-1]:%Y-%m-%d}: mean reference "
-            f"{np.nanmean(reference):.4f}, pattern − reference "
-            f"{np.nanmean(difference):+.4f} m³ m⁻³. Time flag: {in_time:.0%} of the days lie "
-            f"inside the stations' period; pattern flag: {np.nanmean(flag):.0%} of the cells "
-            "have this pattern observed at stations of their zone." + _truth_text(check)
-            + self._comparison())
+            tr("**{pattern}** at {layer}, {start}..{end}: mean reference {reference}, pattern − "
+               "reference {difference} m³ m⁻³. Time flag: {in_time} of the days lie inside the "
+               "stations' period; pattern flag: {flag} of the cells have this pattern observed "
+               "at stations of their zone.", lang).format(
+                pattern=tr(result.attrs['pattern'], lang), layer=result.attrs['layer'],
+                start=f"{run.dates[0]:%Y-%m-%d}", end=f"{run.dates[-1]:%Y-%m-%d}",
+                reference=f"{np.nanmean(reference):.4f}",
+                difference=f"{np.nanmean(difference):+.4f}", in_time=f"{in_time:.0%}",
+                flag=f"{np.nanmean(flag):.0%}")
+            + _truth_text(check, lang) + self._comparison())
         self._csv.filename = (f"cropsm_pattern_{result.attrs['layer']}_"
-                              f"{int(self._pattern.value)}.csv")
+                              f"{int(self.pattern)}.csv")
         self._grid.filename = self._csv.filename.replace(".csv", ".nc")
         self._csv.visible = self._grid.visible = True
 
     def _comparison(self) -> str:
         """RF vs NN on the same held-out rows, from ``cropsm network compare``."""
         rows = data.network_comparison().get("rows", [])
-        layer = self._layer.value
+        layer, lang = self.layer, self.state.lang
         mine = [r for r in rows if r["scheme"] == "station_blocked" and r["layer"] == layer
                 and r["crop"] == self.state.crop]
         if not mine:
             return ""
-        text = ", ".join(f"{r['method']} r {r['r']:.3f}, ubRMSE {r['ubrmse']:.4f}" for r in mine)
-        return f"\n\nStation-blocked skill at {layer} ({self.state.crop}): {text}."
+        text = ", ".join(f"{tr(r['method'], lang)} r {r['r']:.3f}, ubRMSE {r['ubrmse']:.4f}"
+                         for r in mine)
+        return "\n\n" + tr("Station-blocked skill at {layer} ({crop}): {text}.", lang).format(
+            layer=layer, crop=tr(self.state.crop, lang), text=text)
 
     @staticmethod
     def series(result: xr.Dataset) -> pd.DataFrame:
@@ -230,13 +255,14 @@ class NetworkView(pn.viewable.Viewer):
 
     async def run_controls(self, *_):
         """Each reduced network minus the full one on the region, off the event loop."""
-        state, layer = self.state, self._layer.value
+        state, layer = self.state, self.layer
+        lang = state.lang
 
         def prepare():
             plan = plan_pattern_run(state)
-            return (f"Running the control experiments at {layer} on {plan.cropland_cells:,} "
-                    "cells …", (data.reader(state.catalog_path), data.models_dir(), plan,
-                                layer))
+            return (tr("Running the control experiments at {layer} on {cells} cells …",
+                       lang).format(layer=layer, cells=f"{plan.cropland_cells:,}"),
+                    (data.reader(state.catalog_path), data.models_dir(), plan, layer))
 
         done = await run_in_thread(state, "Control experiments", prepare,
                                    control_experiment_maps)
@@ -244,27 +270,32 @@ class NetworkView(pn.viewable.Viewer):
             return
         (_reader, _models, plan, _layer), controls = done
         self._show_controls(controls, plan)
-        state.post(f"Control experiments finished at {layer}.")
+        state.post(tr("Control experiments finished at {layer}.", lang).format(layer=layer))
 
     def _show_controls(self, controls: ControlMaps, run: live.RegionRun) -> None:
         maps, ranking = controls.maps, controls.ranking
+        lang = self.state.lang
         means = {group: maps[f"without_{group}"].mean("time").values
                  for group in ranking["group"]}
         finite = [np.abs(v[np.isfinite(v)]) for v in means.values()]
         limit = max((float(v.max()) for v in finite if v.size), default=0.01)
         self._control_maps.objects = [
             pn.pane.HoloViews(_image(values, run, "difference", "RdBu", (-limit, limit),
-                                     f"without {group}"),
+                                     tr("without {group}", lang).format(group=tr(group, lang))),
                               sizing_mode="stretch_width", height=_HEIGHT, linked_axes=False)
             for group, values in means.items()]
-        lines = [f"{k + 1}. {row.group}: training R² {row.r2_train:.3f}, loss "
-                 f"{row.r2_loss:+.3f}; mean difference {np.nanmean(means[row.group]):+.4f} "
-                 "m³ m⁻³" for k, row in enumerate(ranking.itertuples())]
+        lines = [tr("{k}. {group}: training R² {r2}, loss {loss}; mean difference "
+                    "{difference} m³ m⁻³", lang).format(
+            k=k + 1, group=tr(str(row.group), lang), r2=f"{row.r2_train:.3f}",
+            loss=f"{row.r2_loss:+.3f}", difference=f"{np.nanmean(means[row.group]):+.4f}")
+                 for k, row in enumerate(ranking.itertuples())]
         self._control_summary.object = (
-            f"**Control experiments at {maps.attrs['layer']}** (Liu et al. 2021, Fig. 6), "
-            f"{run.dates[0]:%Y-%m-%d}..{run.dates[-1]:%Y-%m-%d}: each network trained "
-            "without a feature group minus the full network, mean over the days; ranked by "
-            "the training R² it loses (Fig. 5).\n\n" + "\n".join(lines))
+            tr("**Control experiments at {layer}** (Liu et al. 2021, Fig. 6), {start}..{end}: "
+               "each network trained without a feature group minus the full network, mean "
+               "over the days; ranked by the training R² it loses (Fig. 5).", lang).format(
+                layer=maps.attrs['layer'], start=f"{run.dates[0]:%Y-%m-%d}",
+                end=f"{run.dates[-1]:%Y-%m-%d}")
+            + "\n\n" + "\n".join(lines))
 
     def __panel__(self):
         return pn.Column(pn.Row(self._layer, self._pattern, self._run, self._control),

@@ -6,6 +6,7 @@ import pandas as pd
 import panel as pn
 import param
 
+from cropsm.app.i18n import tr
 from cropsm.app.state import AppState
 from cropsm.io.catalog import CatalogError
 from cropsm.pipelines.catalog_status import catalog_status
@@ -26,8 +27,13 @@ class Overview(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._table = pn.widgets.Tabulator(_catalog_status(self.state.catalog_path),
-                                           disabled=True, show_index=False,
+        lang = self.state.lang
+        table = _catalog_status(self.state.catalog_path)
+        if lang != "en":  # the cached table stays English; its words shown in the language
+            table = table.assign(status=[tr(value, lang) for value in table["status"]])
+        self._table = pn.widgets.Tabulator(table, disabled=True, show_index=False,
+                                           titles={column: tr(column, lang)
+                                                   for column in table.columns},
                                            sizing_mode="stretch_width")
 
     def __panel__(self):

@@ -8,6 +8,7 @@ import panel as pn
 import param
 
 from cropsm.app import data
+from cropsm.app.i18n import tr
 from cropsm.app.jobs import internal_error
 from cropsm.app.state import AppState
 from cropsm.core import metrics
@@ -25,16 +26,18 @@ class SeriesView(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._plot = pn.pane.HoloViews(self._placeholder(), sizing_mode="stretch_width",
-                                       height=_HEIGHT)
-        self._summary = pn.pane.Markdown("Tap the map for a pixel's series, or a station "
-                                         "(triangle) for its observations.")
-        self.state.param.watch(self._update, ["tapped", "crop", "depth"])
+        self._plot = pn.pane.HoloViews(self._placeholder(self.state.lang),
+                                       sizing_mode="stretch_width", height=_HEIGHT)
+        self._summary = pn.pane.Markdown(tr("Tap the map for a pixel's series, or a station "
+                                            "(triangle) for its observations.",
+                                            self.state.lang))
 
     @staticmethod
-    def _placeholder() -> hv.Curve:
-        return hv.Curve([], "date", "sm").opts(responsive=True, height=_HEIGHT)
+    def _placeholder(lang: str = "en") -> hv.Curve:
+        return hv.Curve([], "date", "sm").opts(responsive=True, height=_HEIGHT,
+                                               xlabel=tr("date", lang), ylabel=tr("sm", lang))
 
+    @param.depends("state.tapped", "state.crop", "state.depth", watch=True)
     def _update(self, *_):
         if self.state.tapped is None:
             return
@@ -47,13 +50,13 @@ class SeriesView(pn.viewable.Viewer):
                               tolerance, lambda c, d: data.serving_model(c, d,
                                                                           method=state.method))
         except CropSMError as err:
-            self._summary.object = f"**No series here:** {err}"
-            self._plot.object = self._placeholder()
+            self._summary.object = tr("**No series here:** {err}", state.lang).format(err=err)
+            self._plot.object = self._placeholder(self.state.lang)
             return
         except Exception:  # a bug: the panel says so and the log has the traceback
-            self._summary.object = internal_error("Series")
+            self._summary.object = internal_error("Series", state.lang)
             state.post(self._summary.object, "error")
-            self._plot.object = self._placeholder()
+            self._plot.object = self._placeholder(self.state.lang)
             return
         if found.station is not None:
             self._show_station(found.station, found.table)
@@ -61,48 +64,57 @@ class SeriesView(pn.viewable.Viewer):
             self._show_pixel(found.table)
 
     def _show_pixel(self, table: pd.DataFrame) -> None:
-        label = f"pixel row {table.attrs['row']}, col {table.attrs['col']}"
+        lang = self.state.lang
+        crop = tr(self.state.crop, lang)
+        label = tr("pixel row {row}, col {col}", lang).format(row=table.attrs['row'],
+                                                             col=table.attrs['col'])
         if table["sm"].isna().all():
-            self._summary.object = (f"**{label}:** no prediction here (not {self.state.crop} "
-                                    "cropland, or out of season).")
-            self._plot.object = self._placeholder()
+            self._summary.object = tr("**{label}:** no prediction here (not {crop} cropland, "
+                                      "or out of season).", lang).format(label=label, crop=crop)
+            self._plot.object = self._placeholder(self.state.lang)
             return
         frame = table.reset_index()
-        band = hv.Area(frame, "date", ["sm_q10", "sm_q90"], label="10–90 % of trees").opts(
-            alpha=0.3, color="#1f77b4")
-        plot = band * hv.Curve(frame, "date", "sm", label="predicted").opts(color="#1f77b4")
-        text = f"**{label}**, {self.state.crop} {self.state.depth}"
+        band = hv.Area(frame, "date", ["sm_q10", "sm_q90"],
+                       label=tr("10–90 % of trees", lang)).opts(alpha=0.3, color="#1f77b4")
+        plot = band * hv.Curve(frame, "date", "sm", label=tr("predicted", lang)).opts(
+            color="#1f77b4")
+        text = tr("**{label}**, {crop} {depth}", lang).format(label=label, crop=crop,
+                                                             depth=self.state.depth)
         if "truth" in frame:
-            plot = plot * hv.Curve(frame, "date", "truth", label="truth (demo)").opts(
+            plot = plot * hv.Curve(frame, "date", "truth", label=tr("truth (demo)", lang)).opts(
                 color="black", line_dash="dashed")
-            text += (f": r = {float(metrics.pearson_r(table['sm'], table['truth'])):.2f}, "
-                     f"ubRMSE = {float(metrics.ubrmse(table['sm'], table['truth'])):.3f} "
-                     "m³ m⁻³ against the truth")
+            text += tr(": r = {r}, ubRMSE = {ubrmse} m³ m⁻³ against the truth", lang).format(
+                r=f"{float(metrics.pearson_r(table['sm'], table['truth'])):.2f}",
+                ubrmse=f"{float(metrics.ubrmse(table['sm'], table['truth'])):.3f}")
         self._summary.object = text
         self._plot.object = plot.opts(responsive=True, height=_HEIGHT, xticks=4,
-                                      ylabel="SM (m³ m⁻³)",
+                                      xlabel=tr("date", lang), ylabel=tr("SM (m³ m⁻³)", lang),
                                       legend_position="top_left")
 
     def _show_station(self, station: str, table: pd.DataFrame) -> None:
+        lang = self.state.lang
+        crop, depth = tr(self.state.crop, lang), self.state.depth
         if table.empty:
-            self._summary.object = (f"**Station {station}** has no {self.state.crop} "
-                                    f"{self.state.depth} observations.")
-            self._plot.object = self._placeholder()
+            self._summary.object = tr("**Station {station}** has no {crop} {depth} "
+                                      "observations.", lang).format(station=station, crop=crop,
+                                                                    depth=depth)
+            self._plot.object = self._placeholder(self.state.lang)
             return
         r = float(metrics.pearson_r(table["predicted"], table["observed"]))
         ub = float(metrics.ubrmse(table["predicted"], table["observed"]))
         frame = table.reset_index()
-        plot = (hv.Scatter(frame, "date", "observed", label="observed").opts(
+        plot = (hv.Scatter(frame, "date", "observed", label=tr("observed", lang)).opts(
                     color="black", size=5)
-                * hv.Scatter(frame, "date", "predicted", label="predicted").opts(
+                * hv.Scatter(frame, "date", "predicted", label=tr("predicted", lang)).opts(
                     color="#d62728", size=5, marker="x"))
-        self._summary.object = (
-            f"**Station {station}**, {self.state.crop} {self.state.depth}: "
-            f"{len(table)} observations, r = {r:.2f}, ubRMSE = {ub:.3f} m³ m⁻³ "
-            "(in-sample: the station trained this model; see the validation report for "
-            "station-blocked scores).")
+        self._summary.object = tr(
+            "**Station {station}**, {crop} {depth}: {n} observations, r = {r}, ubRMSE = "
+            "{ubrmse} m³ m⁻³ (in-sample: the station trained this model; see the validation "
+            "report for station-blocked scores).", lang).format(
+            station=station, crop=crop, depth=depth, n=len(table), r=f"{r:.2f}",
+            ubrmse=f"{ub:.3f}")
         self._plot.object = plot.opts(responsive=True, height=_HEIGHT, xticks=4,
-                                      ylabel="SM (m³ m⁻³)",
+                                      xlabel=tr("date", lang), ylabel=tr("SM (m³ m⁻³)", lang),
                                       legend_position="top_left")
 
     def __panel__(self):

@@ -41,9 +41,9 @@ class RegionSummaryView(pn.viewable.Viewer):
         super().__init__(**params)
         self._text = pn.pane.Markdown(_PROMPT, sizing_mode="stretch_width", margin=(0, 10))
         self._bar = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 10))
-        self.state.param.watch(self._update, ["region", "date", "crop", "depth"])
         self._update()
 
+    @param.depends("state.region", "state.date", "state.crop", "state.depth", watch=True)
     def _update(self, *_):
         state = self.state
         lang = state.lang
@@ -58,7 +58,7 @@ class RegionSummaryView(pn.viewable.Viewer):
             self._bar.object = ""
             return
         except Exception:  # a bug: the panel says so and the log has the traceback
-            self._text.object, self._bar.object = internal_error("Region statistics"), ""
+            self._text.object, self._bar.object = internal_error("Region statistics", lang), ""
             state.post(self._text.object, "error")
             return
         change = stats["change_7d"]
