@@ -9,9 +9,9 @@ Run after ``make run`` has built the demo world and its product::
 
    - the page (``create_app()``), side by side with the previous page, which built every
      tab's view with the page (the same call, then every tab built);
-   - the page served into a new Bokeh document as :func:`cropsm.app.serve_page` does it
-     (``create_app().server_doc(doc)`` with the document's model graph frozen), side by
-     side with the same unfrozen, as ``create_app().servable()`` served it before. This
+   - the page served into a new Bokeh document by :func:`cropsm.app.serve_page` (the
+     document's model graph frozen), side by side with ``create_app().server_doc(doc)``
+     unfrozen, as ``create_app().servable()`` served it before. This
      is the session's cost up to sending the document; the browser's first plot-size
      event then re-renders the map (``bench_dashboard.py``'s date switch).
 
@@ -55,7 +55,7 @@ def _line(name: str, seconds: float, baseline: float, budget: float) -> None:
 def session_cost(repeat: int) -> None:
     import panel as pn
 
-    from cropsm.app import create_app
+    from cropsm.app import create_app, serve_page
 
     pn.extension("tabulator")
 
@@ -81,13 +81,10 @@ def session_cost(repeat: int) -> None:
         def serve() -> None:
             from bokeh.document import Document
 
-            doc = Document()
-            page = create_app()
             if freeze:
-                with doc.models.freeze():
-                    page.server_doc(doc)
+                serve_page(Document())
             else:
-                page.server_doc(doc)
+                create_app().server_doc(Document())
         return serve
 
     _line("server time of a new session (page build)", median(lazy), median(eager), 0.5)

@@ -84,7 +84,10 @@ def server_log(proc: subprocess.Popen) -> str:
 
 def stop(proc: subprocess.Popen) -> None:
     """Terminate a server, and the processes ``--num-procs`` forked from it, and wait."""
-    forked = psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []
+    try:
+        forked = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:  # ended already; its children, if any, are orphans
+        forked = []
     proc.terminate()
     try:
         proc.wait(timeout=30)
@@ -96,5 +99,7 @@ def stop(proc: subprocess.Popen) -> None:
             child.terminate()
         except psutil.NoSuchProcess:
             continue
-    psutil.wait_procs(forked, timeout=30)
+    _, alive = psutil.wait_procs(forked, timeout=30)
+    for child in alive:
+        child.kill()
     proc.log_file.close()

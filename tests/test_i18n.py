@@ -181,15 +181,15 @@ def test_english_is_unchanged_and_chinese_is_formatted():
 
 
 def test_the_skill_sentence_template_is_the_library_sentence():
-    """``skill_text``'s key is :func:`skill_sentence`'s English: with the key as its own
-    translation, both give the same sentence."""
-    from cropsm.analysis.scenario_skill import skill_sentence
+    """``skill_text`` translates :data:`SKILL_SENTENCE`: with the template as its own
+    translation, both give the library's sentence."""
+    from cropsm.analysis.scenario_skill import SKILL_SENTENCE, skill_sentence
     from cropsm.app.scenario_view import skill_text
 
+    assert SKILL_SENTENCE in ZH
     skill = {"mean_true": 0.012, "mean_model": -0.0031, "mean_ratio": -0.26, "r": 0.41,
              "bias": 0.0017, "sign_agreement": 0.38}
-    key = next(text for text in source_texts() if text.startswith("true {mean}"))
-    identity = {key: key, "network": "network", "mean": "mean"}
+    identity = {SKILL_SENTENCE: SKILL_SENTENCE, "network": "network", "mean": "mean"}
     with pytest.MonkeyPatch.context() as patch:
         for english, chinese in identity.items():
             patch.setitem(ZH, english, chinese)

@@ -12,7 +12,8 @@ import numpy as np
 
 from cropsm.core import metrics
 
-__all__ = ["NO_TRUTH", "SIGN_THRESHOLD", "response_skill", "skill_sentence", "verdict"]
+__all__ = ["NO_TRUTH", "SIGN_THRESHOLD", "SKILL_SENTENCE", "response_skill", "skill_sentence",
+           "verdict"]
 
 #: What a response on real data is told: there is nothing to check it against.
 NO_TRUTH = ("No counterfactual truth to check this response against (real data have none; "
@@ -60,16 +61,23 @@ def response_skill(model_change, true_change) -> dict[str, float]:
         }
 
 
+#: The sentence :func:`skill_sentence` fills: a dashboard translates this template.
+SKILL_SENTENCE = ("true {mean} {mean_true}, {model} {mean_model} m³ m⁻³ (ratio {ratio}); "
+                  "ΔSM r {r}, bias {bias}; sign right on {sign} of pixel-days.")
+
+
 def skill_sentence(skill: dict[str, float], model: str = "model",
-                   mean: str = "mean difference") -> str:
+                   mean: str = "mean difference", template: str = SKILL_SENTENCE) -> str:
     """:func:`response_skill`'s figures as the sentence the dashboard shows.
 
-    ``model`` names what responded, ``mean`` what the means are of.
+    ``model`` names what responded, ``mean`` what the means are of; ``template`` is
+    :data:`SKILL_SENTENCE` or a translation of it with the same fields.
     """
     k = skill
-    return (f"true {mean} {k['mean_true']:+.4f}, {model} {k['mean_model']:+.4f} m³ m⁻³ "
-            f"(ratio {k['mean_ratio']:.2f}); ΔSM r {k['r']:.2f}, bias {k['bias']:+.4f}; "
-            f"sign right on {k['sign_agreement']:.0%} of pixel-days.")
+    return template.format(
+        mean=mean, model=model, mean_true=f"{k['mean_true']:+.4f}",
+        mean_model=f"{k['mean_model']:+.4f}", ratio=f"{k['mean_ratio']:.2f}",
+        r=f"{k['r']:.2f}", bias=f"{k['bias']:+.4f}", sign=f"{k['sign_agreement']:.0%}")
 
 
 def verdict(skill: dict[str, float]) -> str | None:

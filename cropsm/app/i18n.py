@@ -134,7 +134,7 @@ ZH: dict[str, str] = {
     "precipitation": "降水",
     "soil": "土壤",
     "pet_moisture": "潜在蒸散与湿润指数",
-    "cir": "灌溉（CIR）",
+    "cir": "灌溉状态（CIR）",
     "position": "位置",
     "air_temperature": "气温",
     "elevation": "高程",
@@ -216,11 +216,11 @@ ZH: dict[str, str] = {
     "{year} against the climate record's other years": "{year} 年与气候记录其他年份对比",
     "Choose a region first.": "请先选择区域。",
     "Trends: {err}": "趋势：{err}",
-    "Sen's slope (m³ m⁻³ per decade)": "Sen 斜率（m³ m⁻³ 每 10 年）",
+    "Sen's slope (m³ m⁻³ per decade)": "Sen 斜率（m³ m⁻³/10a）",
     "Trend of the yearly mean {period} (record cells)": "{period} 年均值趋势（气候记录网格）",
     "**Trend {years}** (Sen's slope, Mann-Kendall): regional mean {slope} m³ m⁻³ per decade, "
     "p = {p} ({significance} at 0.05); {share} of the record cells significant.":
-        "**{years} 趋势**（Sen 斜率，Mann-Kendall 检验）：区域平均 {slope} m³ m⁻³ 每 10 年，"
+        "**{years} 趋势**（Sen 斜率，Mann-Kendall 检验）：区域平均 {slope} m³ m⁻³/10a，"
         "p = {p}（0.05 水平下{significance}）；{share} 的气候记录网格趋势显著。",
     "significant": "显著",
     "not significant": "不显著",
@@ -241,7 +241,7 @@ ZH: dict[str, str] = {
     "irrigation off, learned: the CropSM forest of the rain-fed stations vs its forest of all "
     "stations": "关闭灌溉（学习得到）：雨养站点的 CropSM 随机森林与全部站点的随机森林对比",
     "irrigation module off (CIR = 0, 'below the stage threshold': drier by construction) vs on":
-        "关闭灌溉模块（CIR = 0，“低于生育期阈值”：按构造必然偏干）与开启对比",
+        "关闭灌溉模块（CIR = 0，“低于生育期阈值”：按设计必然偏干）与开启对比",
     "daily precipitation scaled by 1 + factor": "逐日降水乘以 (1 + 变化系数)",
     "the other crop's forest on the same cells and season (a model check, not Liu et al.'s "
     "pattern method: see the Network tab)":
@@ -333,7 +333,8 @@ ZH: dict[str, str] = {
     "Reference (pattern-weighted), mean": "参考（按种植模式加权），均值",
     "Pattern − reference, mean": "种植模式 − 参考，均值",
     "Pattern flag (green: observed in the zone)": "种植模式标志（绿色：该区有观测）",
-    "True pattern − own fields, mean (demo world)": "真实种植模式 − 自身场，均值（演示世界）",
+    "True pattern − own fields, mean (demo world)":
+        "真实种植模式 − 自身种植模式下的土壤水分场，均值（演示世界）",
     "zone {zone}": "{zone} 区",
     "pattern − reference (m³ m⁻³)": "种植模式 − 参考 (m³ m⁻³)",
     "Monthly difference by agricultural zone": "各农业区逐月差值",
@@ -347,8 +348,8 @@ ZH: dict[str, str] = {
     "**Against the true response** (the demo world's fields re-simulated under the pattern, "
     "against their own patterns; the network's response taken against its reference "
     "weighted as the fields are): {skill}":
-        "**与真实响应对比**（演示世界的场在该种植模式下重新模拟，与其自身种植模式对比；"
-        "神经网络的响应相对于按场的同样方式加权的参考计算）：{skill}",
+        "**与真实响应对比**（演示世界的土壤水分场在该种植模式下重新模拟，与其自身种植模式对比；"
+        "神经网络的响应相对于按土壤水分场的同样方式加权的参考计算）：{skill}",
     "network": "神经网络",
     "mean": "均值",
     "forest": "随机森林",

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import panel as pn
+from bokeh.document import Document
 
 from cropsm.analysis.map_layers import MAP_LAYERS
 from cropsm.app import data
@@ -251,16 +252,21 @@ def create_app(state: AppState | None = None) -> pn.template.FastListTemplate:
         sidebar_width=330)
 
 
-def serve_page() -> pn.template.FastListTemplate:
-    """Build this session's page and serve it into the session's document.
+def serve_page(doc: Document | None = None) -> pn.template.FastListTemplate:
+    """Build a session's page and serve it into ``doc`` (by default the session's).
 
     The template adds about 20 roots to the document, and each root added recomputes the
-    document's whole model graph; frozen, the graph is computed once (about 0.2 s of the
-    server's time a session, measured in ``benchmarks/bench_session.py``).
+    document's whole model graph: a plain Panel object's ``server_doc`` freezes the graph
+    while it adds its root, the template's does not. Frozen here, the graph is computed
+    once (about 0.25 s of the server's time a session, ``benchmarks/bench_session.py``).
     """
     page = create_app()
-    doc = pn.state.curdoc
-    if doc is None:  # not in a served session: servable() only marks the page
+    if doc is not None:
+        with doc.models.freeze():
+            page.server_doc(doc)
+        return page
+    served = pn.state.curdoc
+    if served is None:  # not in a served session: servable() only marks the page
         return page.servable()
-    with doc.models.freeze():
+    with served.models.freeze():
         return page.servable()

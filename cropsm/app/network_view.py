@@ -73,12 +73,11 @@ class NetworkView(pn.viewable.Viewer):
         super().__init__(**params)
         lang = self.state.lang
         self._layer = pn.widgets.Select.from_param(self.param.layer, name=tr("Layer", lang))
-        present = self._present_patterns()
-        self.param.pattern.objects = present
+        present = self._present_patterns() or list(patterns.PATTERNS)
+        self.param.pattern.objects = {tr(patterns.PATTERNS[c], lang): c for c in present}
         self.pattern = present[0]
-        self._pattern = pn.widgets.Select.from_param(
-            self.param.pattern, name=tr("Whole region under", lang),
-            options={tr(patterns.PATTERNS[c], lang): c for c in present})
+        self._pattern = pn.widgets.Select.from_param(self.param.pattern,
+                                                     name=tr("Whole region under", lang))
         self._run = pn.widgets.Button(label=tr("Run the network on the region", lang),
                                       color="success")
         self._run.on_click(self.run)

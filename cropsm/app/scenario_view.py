@@ -11,7 +11,7 @@ import panel as pn
 import param
 import xarray as xr
 
-from cropsm.analysis.scenario_skill import NO_TRUTH, skill_sentence
+from cropsm.analysis.scenario_skill import NO_TRUTH, SKILL_SENTENCE, skill_sentence
 from cropsm.app import data
 from cropsm.app.export_view import provenance
 from cropsm.app.i18n import tr
@@ -54,17 +54,9 @@ def skill_text(skill: dict[str, float], lang: str, model: str = "model",
                mean: str = "mean difference") -> str:
     """:func:`~cropsm.analysis.scenario_skill.skill_sentence` in ``lang``.
 
-    English is that function's sentence itself; ``model`` and ``mean`` are its English
-    words, translated here.
+    ``model`` and ``mean`` are its English words, translated here with its template.
     """
-    if lang == "en":
-        return skill_sentence(skill, model, mean)
-    k = skill
-    return tr("true {mean} {mean_true}, {model} {mean_model} m³ m⁻³ (ratio {ratio}); "
-              "ΔSM r {r}, bias {bias}; sign right on {sign} of pixel-days.", lang).format(
-        mean=tr(mean, lang), model=tr(model, lang), mean_true=f"{k['mean_true']:+.4f}",
-        mean_model=f"{k['mean_model']:+.4f}", ratio=f"{k['mean_ratio']:.2f}",
-        r=f"{k['r']:.2f}", bias=f"{k['bias']:+.4f}", sign=f"{k['sign_agreement']:.0%}")
+    return skill_sentence(skill, tr(model, lang), tr(mean, lang), tr(SKILL_SENTENCE, lang))
 
 
 def scenario_label(result: ScenarioResult, lang: str) -> str:
@@ -120,20 +112,20 @@ class ScenarioView(pn.viewable.Viewer):
     state = param.ClassSelector(class_=AppState, allow_None=param.parameters.NoNone)
     scenario: param.Selector[str] = param.Selector(default=next(iter(SCENARIOS)),
                                                    objects=list(SCENARIOS))
-    # unbounded here: a value outside PRECIPITATION_RANGE is refused by check_factor with
-    # a message, not by param with an exception
-    factor: param.Number[float] = param.Number(default=-0.3, doc="Precipitation change, 1")
+    # soft bounds only: a value outside PRECIPITATION_RANGE reaches check_factor, which
+    # refuses it with a message rather than param with an exception
+    factor: param.Number[float] = param.Number(
+        default=-0.3, softbounds=PRECIPITATION_RANGE, step=0.05,
+        doc="Relative change of daily precipitation (-0.3: 30 % less)")
 
     def __init__(self, **params):
         super().__init__(**params)
         lang = self.state.lang
-        self._name = pn.widgets.Select.from_param(
-            self.param.scenario, name=tr("Scenario", lang),
-            options={tr(v, lang): k for k, v in SCENARIOS.items()})
-        low, high = PRECIPITATION_RANGE
+        self.param.scenario.objects = {tr(v, lang): k for k, v in SCENARIOS.items()}
+        self._name = pn.widgets.Select.from_param(self.param.scenario,
+                                                  name=tr("Scenario", lang))
         self._factor = pn.widgets.FloatSlider.from_param(
-            self.param.factor, name=tr("Precipitation change", lang), start=low, end=high,
-            step=0.05, format="0%")
+            self.param.factor, name=tr("Precipitation change", lang), format="0%")
         self._run = pn.widgets.Button(label=tr("Run scenario on the region", lang),
                                       color="success")
         self._run.on_click(self.run)
