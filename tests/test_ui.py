@@ -239,14 +239,20 @@ def test_the_analysts_loop_fits_one_screen(browser, product_app, served_catalog,
     assert not errors, errors
 
 
-def test_the_page_in_chinese_and_back_to_english(browser, product_app):
-    errors = []
+def _open_in_chinese(browser, app: str, crop: str, errors: list[str]):
+    """The app in Chinese on ``crop``, BOX and 2018-05-08, on a 1440 x 900 screen."""
     region = ",".join(str(v) for v in BOX)
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{product_app}?lang=zh&crop=wheat&date=2018-05-08&region={region}",
-              timeout=120_000)
-    _wait_for_map(page, "土壤水分: 小麦 0-10cm, 2018-05-08")
+    page.goto(f"{app}?lang=zh&crop={crop}&date=2018-05-08&region={region}", timeout=120_000)
+    crop_zh = {"wheat": "小麦", "maize": "玉米"}[crop]
+    _wait_for_map(page, f"土壤水分: {crop_zh} 0-10cm, 2018-05-08")
+    return page
+
+
+def test_the_page_in_chinese_and_back_to_english(browser, product_app):
+    errors: list[str] = []
+    page = _open_in_chinese(browser, product_app, "wheat", errors)
     for text in ("作物", "图层", "或选择省份", "在区域上运行模型", "季节旱情", "验证"):
         expect(page.get_by_text(text, exact=True).first).to_be_visible()
     page.get_by_text("小麦种植区").first.wait_for(timeout=60_000)
@@ -273,13 +279,8 @@ ENGLISH_LEFT = ("Run scenario on the region", "Run the network on the region",
 
 
 def test_every_tab_and_a_run_in_chinese(browser, product_app):
-    errors = []
-    region = ",".join(str(v) for v in BOX)
-    page = browser.new_page(viewport={"width": 1440, "height": 900})
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{product_app}?lang=zh&crop=maize&date=2018-05-08&region={region}",
-              timeout=120_000)
-    _wait_for_map(page, "土壤水分: 玉米 0-10cm, 2018-05-08")
+    errors: list[str] = []
+    page = _open_in_chinese(browser, product_app, "maize", errors)
     for tab, control in ZH_TABS.items():
         page.locator(".bk-tab", has_text=tab).click()
         expect(page.get_by_text(control).first).to_be_visible(timeout=60_000)
