@@ -282,6 +282,7 @@ def test_trends_need_years_and_regional_trend_is_the_mean_series(climate_catalog
 
 
 def test_a_season_run_reports_its_progress_and_resumes(climate_catalog, tiny_models, tmp_path):
+    from cropsm.io.product import SEASON_SERIES_DAYS, open_product, series_days
     from cropsm.pipelines.predict import predict_product
     from cropsm.pipelines.season_status import read_season_status
 
@@ -295,6 +296,12 @@ def test_a_season_run_reports_its_progress_and_resumes(climate_catalog, tiny_mod
     held = pd.date_range("2018-01-01", min(weather_end, pd.Timestamp("2018-12-31")))
     assert status.state == "done" and status.days_done == status.days_planned == len(held)
     assert run.days == len(held)
+    # filled a month per run: each run rewrote the series chunks of its month only, and
+    # every day reached the series layout
+    assert series_days(out) == SEASON_SERIES_DAYS
+    with open_product(out, dask=False) as maps, \
+            open_product(out, "series", dask=False) as series:
+        assert maps["sm"].equals(series["sm"])
     again = predict_product(climate_catalog, tiny_models, [(CROP, DEPTH)], season=2018,
                             bbox=small, out=out, workers=0)
     assert again.days == 0 and read_season_status(out).days_planned == 0

@@ -9,7 +9,8 @@ One Zarr store, CF-1.10, three kinds of groups:
   maps (listed in the root's ``multiscales`` attribute);
 * ``series``: ``sm``, ``sm_q10``, ``sm_q90`` again, chunked a whole year × 32 × 32
   for pixel time series (see BENCHMARKS.md for the measured trade-off), the chunks of
-  a map tile stored together in one shard;
+  a map tile stored together in one shard; a store filled run by run (a season) has
+  :data:`SEASON_SERIES_DAYS` days per chunk instead, so a run rewrites little of it;
 * ``province_shares``: each province's crop area in each drought class day by day, a
   few hundred kB written whole when a run publishes
   (:mod:`cropsm.pipelines.province_shares`).
@@ -44,6 +45,7 @@ __all__ = [
     "FLAG_FILL",
     "MAP_TILE",
     "OVERVIEW_FACTORS",
+    "SEASON_SERIES_DAYS",
     "SERIES_CHUNK",
     "SHARES_GROUP",
     "SM_FILL",
@@ -55,6 +57,7 @@ __all__ = [
     "open_product",
     "read_group",
     "product_methods",
+    "series_days",
     "product_versions",
 ]
 
@@ -65,6 +68,11 @@ SM_FILL = 65535
 FLAG_FILL = 255
 MAP_TILE = 512
 SERIES_CHUNK = (366, 32, 32)
+#: Days per series chunk of a store filled run by run (a season, a month per run): each
+#: run rewrites the series chunks its days touch, a month or two rather than the whole
+#: year (measured on a 512 x 512 tile: 365 days read back and written 1.3 s, 31 days
+#: 0.13 s; a pixel's year is then read from 12 shards in 8.0 ms instead of 1.4 ms).
+SEASON_SERIES_DAYS = 31
 OVERVIEW_FACTORS = (2, 4, 8, 16)
 SM_VARIABLES = ("sm", "sm_q10", "sm_q90")
 FLAG_VARIABLES = ("cir", "aoa")
@@ -148,7 +156,8 @@ class ProductStore:
 
     @classmethod
     def create(cls, path: str | Path, covariates: xr.Dataset, dates, attrs: dict,
-               base: str | Path | None = None) -> ProductStore:
+               base: str | Path | None = None, series_days: int = SERIES_CHUNK[0]
+               ) -> ProductStore:
         """Create (or find, to resume) a partial store.
 
         Parameters
@@ -163,6 +172,9 @@ class ProductStore:
             Root attributes (JSON-serialisable; no timestamps, to keep runs reproducible).
         base : path, optional
             A published store to start from (its files are hard-linked, never changed).
+        series_days : int
+            Days per chunk of a new store's series layout (a store from ``base`` keeps
+            its own, :func:`series_days`).
         """
         store = cls(path)
         if store.done("created"):
@@ -174,11 +186,12 @@ class ProductStore:
             shutil.rmtree(store.path / _PROGRESS, ignore_errors=True)
             store._replace_attrs(attrs)
         else:
-            store._write_templates(covariates, dates, attrs)
+            store._write_templates(covariates, dates, attrs, series_days)
         store.mark("created")
         return store
 
-    def _write_templates(self, covariates: xr.Dataset, dates, attrs: dict) -> None:
+    def _write_templates(self, covariates: xr.Dataset, dates, attrs: dict,
+                         series_days: int) -> None:
         y, x = covariates["y"].values, covariates["x"].values
         ref = covariates["spatial_ref"]
         root = _group(SM_VARIABLES + FLAG_VARIABLES, y, x, dates, ref)
@@ -198,7 +211,7 @@ class ProductStore:
             level.to_zarr(self.path, group=f"overview_{factor}", compute=False, mode="w",
                           consolidated=False,
                           encoding=_encoding(("sm",), (1, 1, 1, tile, tile)))
-        chunk = (1, 1, min(SERIES_CHUNK[0], len(dates)), *SERIES_CHUNK[1:])
+        chunk = (1, 1, min(series_days, len(dates)), *SERIES_CHUNK[1:])
         series = _group(SM_VARIABLES, y, x, dates, ref)
         # a series task writes a map tile's worth of series chunks: one shard file, not
         # 256 chunk files (measured on 7-day chunks: 4.7x faster to write, 0.6 ms more to read
@@ -335,6 +348,15 @@ def product_versions(path: str | Path) -> dict[str, str]:
     except (ValueError, KeyError) as err:
         raise StoreError(f"Product store {path} has unreadable metadata ({err}); remove it or "
                          "run with --overwrite.") from err
+
+
+def series_days(path: str | Path) -> int:
+    """Days per chunk of a product store's series layout."""
+    try:
+        return int(zarr.open_array(Path(path) / "series" / "sm", mode="r").chunks[2])
+    except (OSError, ValueError, KeyError, zarr.errors.BaseZarrError) as err:
+        raise StoreError(f"Product store {path} has no readable series layout ({err}); "
+                         "run `cropsm predict --overwrite` to write the store anew.") from err
 
 
 def filled_days(path: str | Path) -> pd.DatetimeIndex:

@@ -35,6 +35,7 @@ from cropsm.core.grid import Grid, every_nth_cell
 from cropsm.io.product import (
     MAP_TILE,
     OVERVIEW_FACTORS,
+    SEASON_SERIES_DAYS,
     SERIES_CHUNK,
     SM_VARIABLES,
     ProductStore,
@@ -45,6 +46,7 @@ from cropsm.io.product import (
     product_methods,
     product_versions,
     run_key,
+    series_days,
 )
 from cropsm.io.store import open_zarr
 from cropsm.rf.features import ANTECEDENT_DAYS
@@ -81,6 +83,7 @@ class Plan:
     partial: Path
     attrs: dict
     stride: int = 1
+    series_days: int = SERIES_CHUNK[0]
 
     @property
     def days_per_block(self) -> int:
@@ -95,7 +98,7 @@ class Plan:
     @property
     def n_tasks(self) -> int:
         """Series tasks: the progress unit (a tile of a product, all its days)."""
-        length = min(SERIES_CHUNK[0], len(self.axis))
+        length = self.series_days
         first = _day_index(self.axis, self.dates[0])
         chunks = (first + len(self.dates) - 1) // length - first // length + 1
         return sum(len(t) for t in self.tiles.values()) * chunks
@@ -191,6 +194,10 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
     filled = pd.DatetimeIndex(dates)
     if base is not None:
         filled = filled.union(filled_days(base))
+        series_chunk = series_days(base)
+    else:  # a store filled run by run rewrites only the series chunks of a run's days
+        series_chunk = SEASON_SERIES_DAYS if len(axis) > len(dates) else SERIES_CHUNK[0]
+    series_chunk = min(series_chunk, len(axis))
     shas = {f"{c}/{d}": m.sha256 for (c, d), m in models.items()}
     by_product = {f"{c}/{d}": m.method for (c, d), m in models.items()}
     if base is not None:
@@ -210,7 +217,7 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
         "filled_days": [f"{d:%Y-%m-%d}" for d in filled]}
     key = run_key({"axis": [str(axis[0]), len(axis)], "dates": [str(start), str(end)],
                    "models": shas, "base": str(base.resolve()) if base else None,
-                   "stride": stride,
+                   "stride": stride, "series_days": series_chunk,
                    "region": None if region is None else
                    hashlib.sha256(np.packbits(region).tobytes()).hexdigest(),
                    "grid": [float(covariates["x"][0]), float(covariates["y"][0]), *shape]})
@@ -220,7 +227,7 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
                           f"maize at every {stride}th 1 km cell")
         attrs["record_stride"] = stride
     return Plan(Path(covariates_path), Path(daily_path), target, axis, dates, dict(models),
-                region, tiles, base, partial, attrs, stride)
+                region, tiles, base, partial, attrs, stride, series_chunk)
 
 
 def _existing(target: Path, dates: pd.DatetimeIndex, models, covariates, overwrite: bool):
@@ -261,6 +268,7 @@ class _Context:
     axis: pd.DatetimeIndex
     keep_outside_region: bool
     stride: int = 1
+    series_days: int = SERIES_CHUNK[0]
 
 
 @functools.lru_cache(maxsize=4)
@@ -372,7 +380,7 @@ def _series_task(plan: _Context, crop: str, depth: str, tile, chunk_index: int,
     store = ProductStore(plan.partial)
     if store.done(task):
         return task
-    length = min(SERIES_CHUNK[0], len(plan.axis))
+    length = plan.series_days
     t0, t1 = chunk_index * length, min((chunk_index + 1) * length, len(plan.axis))
     c, d = crops.CROPS.index(crop), crops.DEPTHS.index(depth)
     y0, y1, x0, x1 = tile
@@ -395,8 +403,9 @@ def _graph(plan: Plan, threads: int | None):
 
     finals = []
     context = _Context(plan.partial, plan.covariates_path, plan.daily_path, plan.axis,
-                       plan.base is not None and plan.region is not None, plan.stride)
-    length = min(SERIES_CHUNK[0], len(plan.axis))
+                       plan.base is not None and plan.region is not None, plan.stride,
+                       plan.series_days)
+    length = plan.series_days
     first = _day_index(plan.axis, plan.dates[0])
     last = first + len(plan.dates)
     for crop in dict.fromkeys(c for c, _ in plan.models):
@@ -439,8 +448,8 @@ def run(plan: Plan, scheduler: str | None = None, workers: int = 2,
         (e.g. summaries of the new days) is published with the days, or not at all.
     """
     store = ProductStore.create(plan.partial, _open(str(plan.covariates_path), plan.stride),
-                                plan.axis,
-                                plan.attrs, base=plan.base)
+                                plan.axis, plan.attrs, base=plan.base,
+                                series_days=plan.series_days)
     if workers == 0 and scheduler is None:
         import dask
 
