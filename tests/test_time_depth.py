@@ -282,7 +282,7 @@ def test_trends_need_years_and_regional_trend_is_the_mean_series(climate_catalog
 
 
 def test_a_season_run_reports_its_progress_and_resumes(climate_catalog, tiny_models, tmp_path):
-    from cropsm.io.product import SEASON_SERIES_DAYS, open_product, series_days
+    from cropsm.io.product import SEASON_SERIES_DAYS, open_product, stored_series_days
     from cropsm.pipelines.predict import predict_product
     from cropsm.pipelines.season_status import read_season_status
 
@@ -298,7 +298,7 @@ def test_a_season_run_reports_its_progress_and_resumes(climate_catalog, tiny_mod
     assert run.days == len(held)
     # filled a month per run: each run rewrote the series chunks of its month only, and
     # every day reached the series layout
-    assert series_days(out) == SEASON_SERIES_DAYS
+    assert stored_series_days(out) == SEASON_SERIES_DAYS
     with open_product(out, dask=False) as maps, \
             open_product(out, "series", dask=False) as series:
         assert maps["sm"].equals(series["sm"])

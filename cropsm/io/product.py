@@ -57,7 +57,7 @@ __all__ = [
     "open_product",
     "read_group",
     "product_methods",
-    "series_days",
+    "stored_series_days",
     "product_versions",
 ]
 
@@ -174,7 +174,7 @@ class ProductStore:
             A published store to start from (its files are hard-linked, never changed).
         series_days : int
             Days per chunk of a new store's series layout (a store from ``base`` keeps
-            its own, :func:`series_days`).
+            its own, :func:`stored_series_days`).
         """
         store = cls(path)
         if store.done("created"):
@@ -350,7 +350,7 @@ def product_versions(path: str | Path) -> dict[str, str]:
                          "run with --overwrite.") from err
 
 
-def series_days(path: str | Path) -> int:
+def stored_series_days(path: str | Path) -> int:
     """Days per chunk of a product store's series layout."""
     try:
         return int(zarr.open_array(Path(path) / "series" / "sm", mode="r").chunks[2])

@@ -46,7 +46,7 @@ from cropsm.io.product import (
     product_methods,
     product_versions,
     run_key,
-    series_days,
+    stored_series_days,
 )
 from cropsm.io.store import open_zarr
 from cropsm.rf.features import ANTECEDENT_DAYS
@@ -194,7 +194,7 @@ def plan_run(covariates: xr.Dataset, daily: xr.Dataset, covariates_path, daily_p
     filled = pd.DatetimeIndex(dates)
     if base is not None:
         filled = filled.union(filled_days(base))
-        series_chunk = series_days(base)
+        series_chunk = stored_series_days(base)
     else:  # a store filled run by run rewrites only the series chunks of a run's days
         series_chunk = SEASON_SERIES_DAYS if len(axis) > len(dates) else SERIES_CHUNK[0]
     series_chunk = min(series_chunk, len(axis))
